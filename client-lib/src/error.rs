@@ -1,0 +1,128 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in Tufa's engine, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("'{input}' is not a valid PEP 440 version: {reason}")]
+    InvalidVersion { input: String, reason: String },
+
+    #[error("version {new} is not above the latest release {latest}: versions must increase")]
+    VersionNotNewer { new: String, latest: String },
+
+    #[error("app name '{0}' is not allowed: use only letters, digits, '_' and '-'")]
+    InvalidAppName(String),
+
+    #[error("bundle directory {0} does not exist")]
+    BundleNotFound(PathBuf),
+
+    #[error("bundle directory {0} is empty: nothing to release")]
+    EmptyBundle(PathBuf),
+
+    #[error("{path} is a symlink to '{target}', which points outside the bundle; copy the file into the bundle instead")]
+    SymlinkEscapesBundle { path: PathBuf, target: PathBuf },
+
+    #[error("{0} is a device file, socket or pipe, which cannot be part of a release")]
+    UnsupportedFileType(PathBuf),
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{file}: malformed JSON ({source})")]
+    MalformedJson {
+        file: String,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{file}: {reason}")]
+    InvalidMetadata { file: String, reason: String },
+
+    #[error("{file} failed verification: {reason}. The repository was changed outside tufa or is damaged; restore it from a backup")]
+    VerificationFailed { file: String, reason: String },
+
+    #[error("{what} is larger than allowed ({limit} bytes)")]
+    TooLarge { what: String, limit: u64 },
+
+    #[error("patch failed: {0}")]
+    Patch(String),
+
+    #[error("result of patching has sha256 {actual}, expected {expected}")]
+    TarHashMismatch { expected: String, actual: String },
+
+    #[error("{0}")]
+    Tuf(String),
+
+    #[error("{0}")]
+    Project(String),
+
+    #[error("key '{name}' for role {role} is not available: {hint}")]
+    MissingKey {
+        name: String,
+        role: String,
+        hint: String,
+    },
+
+    #[error("key '{name}' could not be read: {reason}")]
+    BadKey { name: String, reason: String },
+
+    #[error("another tufa process is changing this repository (lock {0} is held); wait for it to finish")]
+    Locked(PathBuf),
+
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Result type of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with what was being done when it happened.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// A short stable code for front ends and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidVersion { .. } => "invalid_version",
+            Error::VersionNotNewer { .. } => "version_not_newer",
+            Error::InvalidAppName(_) => "invalid_app_name",
+            Error::BundleNotFound(_) => "bundle_not_found",
+            Error::EmptyBundle(_) => "empty_bundle",
+            Error::SymlinkEscapesBundle { .. } => "symlink_escapes_bundle",
+            Error::UnsupportedFileType(_) => "unsupported_file_type",
+            Error::Io { .. } => "io",
+            Error::MalformedJson { .. } => "malformed_json",
+            Error::InvalidMetadata { .. } => "invalid_metadata",
+            Error::VerificationFailed { .. } => "verification_failed",
+            Error::TooLarge { .. } => "too_large",
+            Error::Patch(_) => "patch_failed",
+            Error::TarHashMismatch { .. } => "tar_hash_mismatch",
+            Error::Tuf(_) => "tuf",
+            Error::Project(_) => "project",
+            Error::MissingKey { .. } => "missing_key",
+            Error::BadKey { .. } => "bad_key",
+            Error::Locked(_) => "locked",
+            Error::NotFound(_) => "not_found",
+        }
+    }
+}
+
+/// Adds a context message to I/O results.
+pub(crate) trait IoContext<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::io(what(), e))
+    }
+}

@@ -1,0 +1,1110 @@
+//! The repository side: create a repository, add releases, sign, publish.
+//!
+//! Every change goes through the same path: new target files and changed
+//! roles are *staged* in `<project>/.tufa/staged/`, signed with the keys at
+//! hand, and published in one transaction once every changed role meets its
+//! threshold (snapshot and timestamp are re-signed in cascade). A role that
+//! lacks signatures stays staged until `sign` adds them.
+//!
+//! ```no_run
+//! use tufa::publisher::{AddRequest, InitOptions, Publisher};
+//! use tufa::progress::NoProgress;
+//!
+//! let dir = std::path::Path::new("my-project");
+//! let (publisher, _) = Publisher::init(dir, &InitOptions::new("my-app"))?;
+//! let request = AddRequest::new("build/1.0", "1.0");
+//! let (plan, outcome) = publisher.add(&request, &mut NoProgress)?;
+//! println!("{} bytes, published: {}", plan.archive.size, outcome.published);
+//! # Ok::<(), tufa::Error>(())
+//! ```
+
+pub mod commit;
+pub mod keys;
+pub mod project;
+pub mod releases;
+mod signing;
+
+use crate::archive::{gzip_to, tar_bundle, BundleListing};
+use crate::error::IoContext;
+use crate::metadata::{
+    expiry_after_days, file_bytes, read_signed, threshold, valid_signers, RepoMetadata, TopRole,
+    SPEC_VERSION,
+};
+use crate::patch::sha256_hex;
+use crate::progress::Progress;
+use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
+use crate::{AppVersion, Error, Phase, Result};
+use commit::{recover, RepoLock, Transaction};
+use project::{ensure_dir, relative_to, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
+use releases::{client_downloads, releases, ClientDownload, Release};
+use serde::Serialize;
+use signing::{add_signatures, sign_fresh, signers_for};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+use tough::schema::{
+    Hashes, Metafile, Role, RoleKeys, Root, Signed, Snapshot, Target, Targets, Timestamp,
+};
+use tough::TargetName;
+
+pub(crate) fn ser_display<S: serde::Serializer, T: std::fmt::Display>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+pub(crate) fn ser_opt_display<S: serde::Serializer, T: std::fmt::Display>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+const STAGING_DIR: &str = ".tufa/staged";
+
+/// Settings for a new repository.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Application name.
+    pub app_name: String,
+    /// Repository directory (default `repository`).
+    pub repo_dir: Option<PathBuf>,
+    /// Key directory (default `keys`).
+    pub keys_dir: Option<PathBuf>,
+    /// Expiry in days per role; defaults for the rest.
+    pub expires_days: BTreeMap<TopRole, u32>,
+    /// Threshold per role (that many keys are generated); default 1.
+    pub thresholds: BTreeMap<TopRole, u64>,
+}
+
+impl InitOptions {
+    /// Defaults for app `name`.
+    pub fn new(name: &str) -> Self {
+        InitOptions {
+            app_name: name.into(),
+            repo_dir: None,
+            keys_dir: None,
+            expires_days: BTreeMap::new(),
+            thresholds: BTreeMap::new(),
+        }
+    }
+}
+
+/// A new release to add.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// Version text (PEP 440).
+    pub version: String,
+    /// Clients must install this release before later ones.
+    pub required: bool,
+    /// User metadata (release notes…), stored in `custom.user`.
+    pub user: Option<serde_json::Value>,
+    /// Publish the archive only, without a patch.
+    pub skip_patch: bool,
+}
+
+impl AddRequest {
+    /// A release of `bundle` at `version`, not required, no metadata.
+    pub fn new(bundle: impl Into<PathBuf>, version: &str) -> Self {
+        AddRequest {
+            bundle: bundle.into(),
+            version: version.into(),
+            required: false,
+            user: None,
+            skip_patch: false,
+        }
+    }
+}
+
+/// A file of the new release.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInfo {
+    /// Target name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256, hex.
+    pub sha256: String,
+}
+
+/// Metadata version change of one role.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionChange {
+    /// Role.
+    pub role: TopRole,
+    /// Version before.
+    pub from: u64,
+    /// Version after.
+    pub to: u64,
+}
+
+/// Everything `add` will do, computed without changing the repository.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddPlan {
+    /// App name.
+    pub app: String,
+    /// New version.
+    #[serde(serialize_with = "ser_display")]
+    pub version: AppVersion,
+    /// The latest release before this one.
+    #[serde(serialize_with = "ser_opt_display")]
+    pub previous: Option<AppVersion>,
+    /// Size of the bundle's files.
+    pub bundle_bytes: u64,
+    /// The uncompressed tar.
+    pub tar_size: u64,
+    /// sha256 of the uncompressed tar.
+    pub tar_hash: String,
+    /// The archive.
+    pub archive: FileInfo,
+    /// The patch from the previous release.
+    pub patch: Option<FileInfo>,
+    /// Patch size / archive size.
+    pub patch_ratio: Option<f64>,
+    /// Required release.
+    pub required: bool,
+    /// What clients on each earlier release would download.
+    pub clients: Vec<ClientDownload>,
+    /// Metadata versions before → after.
+    pub metadata: Vec<VersionChange>,
+}
+
+/// A role that cannot be published yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    /// Role.
+    pub role: TopRole,
+    /// Valid signatures so far.
+    pub signatures: u64,
+    /// Signatures needed.
+    pub threshold: u64,
+    /// Why the other keys did not sign.
+    pub missing: Vec<String>,
+}
+
+/// Result of a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishOutcome {
+    /// The change reached the repository.
+    pub published: bool,
+    /// Files written, relative to the repository.
+    pub written: Vec<String>,
+    /// Files removed, relative to the repository.
+    pub removed: Vec<String>,
+    /// Metadata versions before → after.
+    pub versions: Vec<VersionChange>,
+    /// Roles still short of signatures (then nothing was published).
+    pub waiting: Vec<Waiting>,
+}
+
+/// An opened project.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    dir: PathBuf,
+    project: Project,
+}
+
+/// An exclusive session on the repository: lock held, interrupted changes
+/// recovered, metadata verified.
+struct Session {
+    _lock: RepoLock,
+    meta: RepoMetadata,
+}
+
+/// Changes staged for signing.
+#[derive(Default)]
+struct Staged {
+    root: Option<Signed<Root>>,
+    targets: Option<Signed<Targets>>,
+    files: Vec<PathBuf>,
+}
+
+impl Publisher {
+    /// Creates a project in `dir`: `tufa.toml`, keys, and version 1 of
+    /// every role, signed and written.
+    pub fn init(dir: &Path, opts: &InitOptions) -> Result<(Self, PublishOutcome)> {
+        validate_app_name(&opts.app_name)?;
+        ensure_dir(dir)?;
+        if dir.join(PROJECT_FILE).exists() {
+            return Err(Error::Project(format!(
+                "{} already exists: this directory already holds a project",
+                dir.join(PROJECT_FILE).display()
+            )));
+        }
+        let repo_rel = opts.repo_dir.clone().unwrap_or_else(|| "repository".into());
+        let keys_rel = opts.keys_dir.clone().unwrap_or_else(|| "keys".into());
+        let repo = dir.join(&repo_rel);
+        if repo.join("metadata").exists() {
+            return Err(Error::Project(format!(
+                "{} already holds metadata; refusing to overwrite a repository",
+                repo.display()
+            )));
+        }
+        for (role, &t) in &opts.thresholds {
+            if t == 0 || t > 16 {
+                return Err(Error::Project(format!(
+                    "threshold of {role} must be between 1 and 16"
+                )));
+            }
+        }
+        for (role, &d) in &opts.expires_days {
+            if d == 0 || d > 36_500 {
+                return Err(Error::Project(format!(
+                    "expiry of {role} must be between 1 and 36500 days"
+                )));
+            }
+        }
+        let keys_dir = dir.join(&keys_rel);
+        ensure_dir(&keys_dir)?;
+        let mut project = Project {
+            app_name: opts.app_name.clone(),
+            repo_dir: repo_rel,
+            keys_dir: keys_rel.clone(),
+            roles: BTreeMap::new(),
+            keys: BTreeMap::new(),
+        };
+        for role in TopRole::ALL {
+            let threshold = opts.thresholds.get(&role).copied().unwrap_or(1);
+            let mut names = Vec::new();
+            for i in 1..=threshold {
+                let name = if i == 1 {
+                    role.to_string()
+                } else {
+                    format!("{role}-{i}")
+                };
+                let pem = keys::generate_ed25519_pem()?;
+                let path = keys_dir.join(format!("{name}.pem"));
+                keys::write_private_file(&path, pem.as_bytes())?;
+                let sign = futures::executor::block_on(tough::key_source::KeySource::as_sign(
+                    &keys::PemFileKeySource { path: path.clone() },
+                ))
+                .map_err(|e| Error::BadKey {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                })?;
+                project.keys.insert(
+                    name.clone(),
+                    KeyConfig {
+                        keyid: keys::key_id_of(sign.as_ref())?,
+                        location: KeyLocation::File(relative_to(&path, dir)),
+                    },
+                );
+                names.push(name);
+            }
+            project.roles.insert(
+                role,
+                RoleConfig {
+                    threshold,
+                    expires_days: opts
+                        .expires_days
+                        .get(&role)
+                        .copied()
+                        .unwrap_or_else(|| project::default_expiry_days(role)),
+                    keys: names,
+                },
+            );
+        }
+        project.validate()?;
+        let publisher = Publisher {
+            dir: dir.to_path_buf(),
+            project,
+        };
+        let outcome = publisher.write_initial_metadata()?;
+        publisher.project.save(dir)?;
+        Ok((publisher, outcome))
+    }
+
+    fn write_initial_metadata(&self) -> Result<PublishOutcome> {
+        let repo = self.repo();
+        let _lock = RepoLock::acquire(&repo)?;
+        ensure_dir(&repo.join("targets"))?;
+        let mut root = Root {
+            spec_version: SPEC_VERSION.into(),
+            consistent_snapshot: false,
+            version: NonZeroU64::MIN,
+            expires: self.expiry(TopRole::Root, None)?,
+            keys: HashMap::new(),
+            roles: HashMap::new(),
+            _extra: HashMap::new(),
+        };
+        let mut all = Vec::new();
+        for role in TopRole::ALL {
+            let signers = signers_for(&self.project, &self.dir, role)?;
+            if let Some(e) = signers.missing.into_iter().next() {
+                return Err(e);
+            }
+            let cfg = self.project.role(role)?;
+            let mut keyids = Vec::new();
+            for s in &signers.available {
+                let key = s.sign.tuf_key();
+                let id = key.key_id().map_err(|e| Error::Tuf(e.to_string()))?;
+                root.keys.insert(id.clone(), key);
+                keyids.push(id);
+            }
+            root.roles.insert(
+                role.role_type(),
+                RoleKeys {
+                    keyids,
+                    threshold: NonZeroU64::new(cfg.threshold).unwrap_or(NonZeroU64::MIN),
+                    _extra: HashMap::new(),
+                },
+            );
+            all.push((role, signers.available));
+        }
+        let signers_of = |role: TopRole| {
+            all.iter()
+                .find(|(r, _)| *r == role)
+                .map(|(_, s)| s.as_slice())
+                .unwrap_or_default()
+        };
+        let root = sign_fresh(root, signers_of(TopRole::Root))?;
+        let targets = sign_fresh(
+            Targets::new(
+                SPEC_VERSION.into(),
+                NonZeroU64::MIN,
+                self.expiry(TopRole::Targets, None)?,
+            ),
+            signers_of(TopRole::Targets),
+        )?;
+        let targets_bytes = file_bytes(&targets)?;
+        let snapshot = sign_fresh(
+            snapshot_for(
+                &targets_bytes,
+                targets.signed.version,
+                NonZeroU64::MIN,
+                self.expiry(TopRole::Snapshot, None)?,
+            ),
+            signers_of(TopRole::Snapshot),
+        )?;
+        let snapshot_bytes = file_bytes(&snapshot)?;
+        let timestamp = sign_fresh(
+            timestamp_for(
+                &snapshot_bytes,
+                snapshot.signed.version,
+                NonZeroU64::MIN,
+                self.expiry(TopRole::Timestamp, None)?,
+            ),
+            signers_of(TopRole::Timestamp),
+        )?;
+        let root_bytes = file_bytes(&root)?;
+        let mut tx = Transaction::begin(&repo)?;
+        tx.put_bytes("metadata/1.root.json", &root_bytes)?;
+        tx.put_bytes("metadata/root.json", &root_bytes)?;
+        tx.put_bytes("metadata/targets.json", &targets_bytes)?;
+        tx.put_bytes("metadata/snapshot.json", &snapshot_bytes)?;
+        tx.put_bytes("metadata/timestamp.json", &file_bytes(&timestamp)?)?;
+        let written = tx.commit()?;
+        RepoMetadata::load(&repo.join("metadata"))?;
+        Ok(PublishOutcome {
+            published: true,
+            written,
+            removed: Vec::new(),
+            versions: TopRole::ALL
+                .into_iter()
+                .map(|role| VersionChange {
+                    role,
+                    from: 0,
+                    to: 1,
+                })
+                .collect(),
+            waiting: Vec::new(),
+        })
+    }
+
+    /// Opens the project in `dir` (reads `tufa.toml`).
+    pub fn open(dir: &Path) -> Result<Self> {
+        let project = Project::load(dir)?;
+        Ok(Publisher {
+            dir: dir.to_path_buf(),
+            project,
+        })
+    }
+
+    /// The project settings.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// The project directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The repository directory.
+    pub fn repo(&self) -> PathBuf {
+        self.project.repo_path(&self.dir)
+    }
+
+    fn staging(&self) -> PathBuf {
+        self.dir.join(STAGING_DIR)
+    }
+
+    fn expiry(&self, role: TopRole, days: Option<u32>) -> Result<jiff::Timestamp> {
+        let days = match days {
+            Some(d) => d,
+            None => self.project.role(role)?.expires_days,
+        };
+        Ok(expiry_after_days(days))
+    }
+
+    fn session(&self) -> Result<Session> {
+        let repo = self.repo();
+        if !repo.join("metadata").exists() {
+            return Err(Error::NotFound(format!(
+                "{} holds no metadata/: is repo_dir in {PROJECT_FILE} right?",
+                repo.display()
+            )));
+        }
+        let lock = RepoLock::acquire(&repo)?;
+        recover(&repo)?;
+        let meta = RepoMetadata::load(&repo.join("metadata"))?;
+        Ok(Session { _lock: lock, meta })
+    }
+
+    /// Loaded metadata of the repository (verified), without a lock.
+    pub fn metadata(&self) -> Result<RepoMetadata> {
+        RepoMetadata::load(&self.repo().join("metadata"))
+    }
+
+    fn load_staged(&self, meta: &RepoMetadata) -> Result<Staged> {
+        let dir = self.staging();
+        let mut staged = Staged::default();
+        let root_path = dir.join("metadata/root.json");
+        if root_path.exists() {
+            let (root, _) = read_signed::<Root>(&root_path)?;
+            if root.signed.version.get() != meta.root().signed.version.get() + 1 {
+                return Err(self.stale_staging("root"));
+            }
+            staged.root = Some(root);
+        }
+        let targets_path = dir.join("metadata/targets.json");
+        if targets_path.exists() {
+            let (targets, _) = read_signed::<Targets>(&targets_path)?;
+            if targets.signed.version.get() != meta.targets.signed.version.get() + 1 {
+                return Err(self.stale_staging("targets"));
+            }
+            staged.targets = Some(targets);
+        }
+        let files_dir = dir.join("targets");
+        if files_dir.exists() {
+            for entry in std::fs::read_dir(&files_dir)
+                .context(|| format!("reading {}", files_dir.display()))?
+            {
+                let entry = entry.context(|| format!("reading {}", files_dir.display()))?;
+                staged.files.push(entry.path());
+            }
+            staged.files.sort();
+        }
+        Ok(staged)
+    }
+
+    fn stale_staging(&self, role: &str) -> Error {
+        Error::Project(format!(
+            "the staged {role} change in {} was made against an older repository state; \
+             run `tufa discard` and make the change again",
+            self.staging().display()
+        ))
+    }
+
+    /// Throws away staged, unpublished changes.
+    pub fn discard(&self) -> Result<bool> {
+        let _lock = RepoLock::acquire(&self.repo())?;
+        let dir = self.staging();
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).context(|| format!("removing {}", dir.display()))?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn ensure_nothing_staged(&self) -> Result<()> {
+        let dir = self.staging();
+        if dir.exists() {
+            return Err(Error::Project(format!(
+                "a change is staged and waiting for signatures ({}): sign it with `tufa sign ROLE` \
+                 or throw it away with `tufa discard` first",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Computes what adding `req` would do, without touching the repository.
+    pub fn plan_add(&self, req: &AddRequest, progress: &mut dyn Progress) -> Result<AddPlan> {
+        let meta = self.metadata()?;
+        let scratch = tempfile::tempdir().context(|| "creating a temporary directory".into())?;
+        self.build_release(&meta, req, scratch.path(), progress)
+            .map(|(plan, _)| plan)
+    }
+
+    /// Adds a release and publishes it (or stages it when signatures are
+    /// missing). Returns the plan it carried out and the outcome.
+    pub fn add(
+        &self,
+        req: &AddRequest,
+        progress: &mut dyn Progress,
+    ) -> Result<(AddPlan, PublishOutcome)> {
+        let session = self.session()?;
+        self.ensure_nothing_staged()?;
+        let staging = self.staging();
+        let result = (|| {
+            ensure_dir(&staging.join("targets"))?;
+            ensure_dir(&staging.join("metadata"))?;
+            let (plan, targets) =
+                self.build_release(&session.meta, req, &staging.join("targets"), progress)?;
+            progress.start(Phase::Sign, None);
+            let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?;
+            let signed = sign_fresh(targets, &signers.available)?;
+            commit::write_atomic(
+                &staging.join("metadata/targets.json"),
+                &file_bytes(&signed)?,
+            )?;
+            let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
+            progress.finish(Phase::Sign);
+            Ok((plan, outcome))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+
+    /// Builds archive and patch into `out_dir` and the new targets role.
+    fn build_release(
+        &self,
+        meta: &RepoMetadata,
+        req: &AddRequest,
+        out_dir: &Path,
+        progress: &mut dyn Progress,
+    ) -> Result<(AddPlan, Targets)> {
+        let app = &self.project.app_name;
+        let version: AppVersion = req.version.parse()?;
+        let existing = releases(&meta.targets.signed, app)?;
+        let previous = existing.last().cloned();
+        if let Some(prev) = &previous {
+            if version <= prev.version {
+                return Err(Error::VersionNotNewer {
+                    new: version.to_string(),
+                    latest: prev.version.to_string(),
+                });
+            }
+        }
+        if let Some(user) = &req.user {
+            if !user.is_object() {
+                return Err(Error::Project(
+                    "release metadata must be a JSON object".into(),
+                ));
+            }
+        }
+        let listing = BundleListing::scan(&req.bundle)?;
+        let mut tar = Vec::with_capacity(listing.content_bytes as usize + 64 * 1024);
+        tar_bundle(&listing, &mut tar, progress)?;
+        let tar_hash = sha256_hex(&tar);
+
+        let archive_target = TargetFile::archive(app, &version);
+        let archive_path = out_dir.join(archive_target.name());
+        {
+            let file = std::fs::File::create(&archive_path)
+                .context(|| format!("creating {}", archive_path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            gzip_to(&tar, &mut w, progress)?;
+            use std::io::Write;
+            w.flush()
+                .context(|| format!("writing {}", archive_path.display()))?;
+        }
+        let archive = file_info(&archive_path, archive_target.name())?;
+
+        let patch = match (&previous, req.skip_patch) {
+            (Some(prev), false) => {
+                let old_tar = self.previous_tar(prev)?;
+                progress.start(Phase::Patch, None);
+                let bytes = crate::patch::create(&old_tar, &tar)?;
+                drop(old_tar);
+                progress.finish(Phase::Patch);
+                let target = TargetFile::patch(app, &version);
+                let path = out_dir.join(target.name());
+                std::fs::write(&path, &bytes).context(|| format!("writing {}", path.display()))?;
+                Some(file_info(&path, target.name())?)
+            }
+            _ => None,
+        };
+
+        let mut targets = meta.targets.signed.clone();
+        targets.version = next(targets.version);
+        targets.expires = self.expiry(TopRole::Targets, None)?;
+        let archive_custom = ArchiveCustom {
+            required: req.required,
+            user: req.user.clone(),
+        };
+        insert_target(&mut targets, &archive, archive_custom.to_custom())?;
+        if let Some(p) = &patch {
+            let custom = PatchCustom {
+                tar_size: tar.len() as u64,
+                tar_hash: tar_hash.clone(),
+            };
+            insert_target(&mut targets, p, custom.to_custom())?;
+        }
+
+        let after = releases(&targets, app)?;
+        let patch_ratio = patch
+            .as_ref()
+            .map(|p| p.size as f64 / archive.size.max(1) as f64);
+        let plan = AddPlan {
+            app: app.clone(),
+            version,
+            previous: previous.map(|p| p.version),
+            bundle_bytes: listing.content_bytes,
+            tar_size: tar.len() as u64,
+            tar_hash,
+            archive,
+            patch,
+            patch_ratio,
+            required: req.required,
+            clients: client_downloads(&after),
+            metadata: cascade_versions(meta, &[TopRole::Targets]),
+        };
+        Ok((plan, targets))
+    }
+
+    /// The uncompressed tar of release `prev`, read from the repository's
+    /// archive after checking it against targets.json (that is the file
+    /// clients hold).
+    fn previous_tar(&self, prev: &Release) -> Result<Vec<u8>> {
+        let path = self.repo().join("targets").join(&prev.archive);
+        let bytes = crate::metadata::read_limited(&path, prev.archive_size)?;
+        if bytes.len() as u64 != prev.archive_size || sha256_hex(&bytes) != prev.archive_sha256 {
+            return Err(Error::VerificationFailed {
+                file: format!("targets/{}", prev.archive),
+                reason: "its size or sha256 differs from targets.json".into(),
+            });
+        }
+        // gzip cannot expand more than ~1032:1, so this bound never
+        // rejects a genuine archive.
+        let limit = prev
+            .archive_size
+            .saturating_mul(1032)
+            .saturating_add(1 << 20);
+        let tar = crate::archive::gunzip_limited(bytes.as_slice(), limit, &prev.archive)?;
+        if let Some(p) = &prev.patch {
+            if sha256_hex(&tar) != p.tar_hash {
+                return Err(Error::VerificationFailed {
+                    file: format!("targets/{}", prev.archive),
+                    reason: "its tar differs from the tar_hash of its patch".into(),
+                });
+            }
+        }
+        Ok(tar)
+    }
+
+    /// Signs `role`: adds signatures to a staged change of it, or, with
+    /// nothing staged, re-signs it with a new version and fresh expiry
+    /// (`expires_days` overrides the project's setting once). Then
+    /// publishes what can be published.
+    pub fn sign(&self, role: TopRole, expires_days: Option<u32>) -> Result<PublishOutcome> {
+        let session = self.session()?;
+        let staging = self.staging();
+        let staged = self.load_staged(&session.meta)?;
+        let signers = signers_for(&self.project, &self.dir, role)?;
+        let mut overrides = BTreeMap::new();
+        let mut refresh = BTreeSet::new();
+        match role {
+            TopRole::Root => {
+                let signed = match staged.root {
+                    Some(mut r) if expires_days.is_none() => {
+                        add_signatures(&mut r, &signers.available)?;
+                        r
+                    }
+                    Some(_) => {
+                        return Err(Error::Project(
+                            "a root change is staged: sign it without --expires, or discard it"
+                                .into(),
+                        ))
+                    }
+                    None => {
+                        let mut root = session.meta.root().signed.clone();
+                        root.version = next(root.version);
+                        root.expires = self.expiry(TopRole::Root, expires_days)?;
+                        sign_fresh(root, &signers.available)?
+                    }
+                };
+                ensure_dir(&staging.join("metadata"))?;
+                commit::write_atomic(&staging.join("metadata/root.json"), &file_bytes(&signed)?)?;
+            }
+            TopRole::Targets => {
+                let signed =
+                    match staged.targets {
+                        Some(mut t) if expires_days.is_none() => {
+                            add_signatures(&mut t, &signers.available)?;
+                            t
+                        }
+                        Some(_) => return Err(Error::Project(
+                            "a targets change is staged: sign it without --expires, or discard it"
+                                .into(),
+                        )),
+                        None => {
+                            let mut t = session.meta.targets.signed.clone();
+                            t.version = next(t.version);
+                            t.expires = self.expiry(TopRole::Targets, expires_days)?;
+                            sign_fresh(t, &signers.available)?
+                        }
+                    };
+                ensure_dir(&staging.join("metadata"))?;
+                commit::write_atomic(
+                    &staging.join("metadata/targets.json"),
+                    &file_bytes(&signed)?,
+                )?;
+            }
+            TopRole::Snapshot | TopRole::Timestamp => {
+                if let Some(d) = expires_days {
+                    overrides.insert(role, d);
+                }
+                refresh.insert(role);
+            }
+        }
+        self.publish_staged(&session, &overrides, &refresh)
+    }
+
+    /// Publishes staged changes if every changed role has enough signatures.
+    pub fn publish(&self) -> Result<PublishOutcome> {
+        let session = self.session()?;
+        self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())
+    }
+
+    /// Removes the newest release (archive and patch) from the metadata and
+    /// the repository.
+    pub fn remove_latest(&self) -> Result<(AppVersion, PublishOutcome)> {
+        let session = self.session()?;
+        self.ensure_nothing_staged()?;
+        let app = &self.project.app_name;
+        let all = releases(&session.meta.targets.signed, app)?;
+        let latest = all
+            .last()
+            .ok_or_else(|| Error::NotFound(format!("{app} has no releases to remove")))?;
+        let mut targets = session.meta.targets.signed.clone();
+        for name in std::iter::once(&latest.archive).chain(latest.patch.as_ref().map(|p| &p.name)) {
+            let key = TargetName::new(name.as_str()).map_err(|e| Error::Tuf(e.to_string()))?;
+            targets.targets.remove(&key);
+        }
+        targets.version = next(targets.version);
+        targets.expires = self.expiry(TopRole::Targets, None)?;
+        let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?;
+        let signed = sign_fresh(targets, &signers.available)?;
+        let staging = self.staging();
+        ensure_dir(&staging.join("metadata"))?;
+        commit::write_atomic(
+            &staging.join("metadata/targets.json"),
+            &file_bytes(&signed)?,
+        )?;
+        let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
+        Ok((latest.version.clone(), outcome))
+    }
+
+    /// The core of every change: check thresholds of staged roles, re-sign
+    /// snapshot and timestamp as needed, and commit one transaction.
+    fn publish_staged(
+        &self,
+        session: &Session,
+        expiry_overrides: &BTreeMap<TopRole, u32>,
+        refresh: &BTreeSet<TopRole>,
+    ) -> Result<PublishOutcome> {
+        let meta = &session.meta;
+        let staged = self.load_staged(meta)?;
+        let old_root = &meta.root().signed;
+        let new_root = staged.root.as_ref().map(|r| &r.signed).unwrap_or(old_root);
+        let mut waiting = Vec::new();
+        let mut changed: Vec<TopRole> = Vec::new();
+
+        if let Some(root) = &staged.root {
+            changed.push(TopRole::Root);
+            let by_old = valid_signers(old_root, root).len() as u64;
+            let by_new = valid_signers(&root.signed, root).len() as u64;
+            let (need_old, need_new) =
+                (threshold::<Root>(old_root), threshold::<Root>(&root.signed));
+            if by_old < need_old || by_new < need_new {
+                waiting.push(Waiting {
+                    role: TopRole::Root,
+                    signatures: by_new.min(by_old),
+                    threshold: need_new.max(need_old),
+                    missing: self.missing_reasons(TopRole::Root)?,
+                });
+            }
+        }
+        if let Some(t) = &staged.targets {
+            changed.push(TopRole::Targets);
+            let have = valid_signers(new_root, t).len() as u64;
+            let need = threshold::<Targets>(new_root);
+            if have < need {
+                waiting.push(Waiting {
+                    role: TopRole::Targets,
+                    signatures: have,
+                    threshold: need,
+                    missing: self.missing_reasons(TopRole::Targets)?,
+                });
+            }
+        }
+        if !waiting.is_empty() {
+            return Ok(PublishOutcome {
+                published: false,
+                written: Vec::new(),
+                removed: Vec::new(),
+                versions: Vec::new(),
+                waiting,
+            });
+        }
+        let snapshot_needed = !changed.is_empty() || refresh.contains(&TopRole::Snapshot);
+        if !snapshot_needed && !refresh.contains(&TopRole::Timestamp) {
+            return Err(Error::NotFound(
+                "nothing is staged: there is nothing to publish".into(),
+            ));
+        }
+
+        let targets_signed = staged.targets.as_ref().unwrap_or(&meta.targets);
+        let targets_bytes = file_bytes(targets_signed)?;
+        let mut versions = Vec::new();
+        let mut tx = Transaction::begin(&self.repo())?;
+        for file in &staged.files {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| Error::Project(format!("odd staged file {}", file.display())))?;
+            tx.put_file(&format!("targets/{name}"), file)?;
+        }
+        if let Some(root) = &staged.root {
+            let bytes = file_bytes(root)?;
+            tx.put_bytes(
+                &format!("metadata/{}.root.json", root.signed.version),
+                &bytes,
+            )?;
+            tx.put_bytes("metadata/root.json", &bytes)?;
+            versions.push(change(TopRole::Root, old_root.version, root.signed.version));
+        }
+        if let Some(t) = &staged.targets {
+            tx.put_bytes("metadata/targets.json", &targets_bytes)?;
+            versions.push(change(
+                TopRole::Targets,
+                meta.targets.signed.version,
+                t.signed.version,
+            ));
+        }
+        let mut snapshot_bytes = None;
+        if snapshot_needed {
+            let version = next(meta.snapshot.signed.version);
+            let role = snapshot_for(
+                &targets_bytes,
+                targets_signed.signed.version,
+                version,
+                self.expiry(
+                    TopRole::Snapshot,
+                    expiry_overrides.get(&TopRole::Snapshot).copied(),
+                )?,
+            );
+            let signed = self.sign_online(TopRole::Snapshot, new_root, role)?;
+            let bytes = file_bytes(&signed)?;
+            tx.put_bytes("metadata/snapshot.json", &bytes)?;
+            versions.push(change(
+                TopRole::Snapshot,
+                meta.snapshot.signed.version,
+                version,
+            ));
+            snapshot_bytes = Some((bytes, version));
+        }
+        let (snap_bytes, snap_version) = match snapshot_bytes {
+            Some(s) => s,
+            None => (file_bytes(&meta.snapshot)?, meta.snapshot.signed.version),
+        };
+        let ts_version = next(meta.timestamp.signed.version);
+        let ts = timestamp_for(
+            &snap_bytes,
+            snap_version,
+            ts_version,
+            self.expiry(
+                TopRole::Timestamp,
+                expiry_overrides.get(&TopRole::Timestamp).copied(),
+            )?,
+        );
+        let ts_signed = self.sign_online(TopRole::Timestamp, new_root, ts)?;
+        tx.put_bytes("metadata/timestamp.json", &file_bytes(&ts_signed)?)?;
+        versions.push(change(
+            TopRole::Timestamp,
+            meta.timestamp.signed.version,
+            ts_version,
+        ));
+
+        let mut removed = Vec::new();
+        if staged.targets.is_some() {
+            let app = &self.project.app_name;
+            for name in meta.targets.signed.targets.keys() {
+                let raw = name.raw();
+                if TargetFile::parse_for_app(raw, app).is_some()
+                    && !targets_signed.signed.targets.contains_key(name)
+                {
+                    let rel = format!("targets/{raw}");
+                    tx.delete(&rel);
+                    removed.push(rel);
+                }
+            }
+        }
+        let written = tx.commit()?;
+        let staging = self.staging();
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .context(|| format!("removing {}", staging.display()))?;
+        }
+        // What we wrote must be what a client accepts.
+        RepoMetadata::load(&self.repo().join("metadata"))?;
+        Ok(PublishOutcome {
+            published: true,
+            written,
+            removed,
+            versions,
+            waiting: Vec::new(),
+        })
+    }
+
+    fn missing_reasons(&self, role: TopRole) -> Result<Vec<String>> {
+        let signers = signers_for(&self.project, &self.dir, role)?;
+        Ok(signers.missing.iter().map(ToString::to_string).collect())
+    }
+
+    /// Signs an online role; all of its threshold must be at hand.
+    fn sign_online<T: Role + Serialize + Clone>(
+        &self,
+        role: TopRole,
+        root: &Root,
+        content: T,
+    ) -> Result<Signed<T>> {
+        let signers = signers_for(&self.project, &self.dir, role)?;
+        let signed = sign_fresh(content, &signers.available)?;
+        let have = valid_signers(root, &signed).len() as u64;
+        let need = threshold::<T>(root);
+        if have < need {
+            return Err(signers.missing.into_iter().next().unwrap_or_else(|| {
+                Error::Project(format!(
+                    "{role} needs {need} signature(s) but the project's {role} keys are not the ones root trusts"
+                ))
+            }));
+        }
+        Ok(signed)
+    }
+
+    /// Roles, releases, keys and staged changes of the project.
+    pub fn status(&self) -> Result<status::Status> {
+        // Finish a crashed change first when nobody else is working on the
+        // repository; otherwise just read.
+        if let Ok(_lock) = RepoLock::acquire(&self.repo()) {
+            recover(&self.repo())?;
+        }
+        let meta = self.metadata()?;
+        let staged = self.load_staged(&meta)?;
+        status::build(self, &meta, &staged)
+    }
+}
+
+pub mod status;
+
+fn next(v: NonZeroU64) -> NonZeroU64 {
+    v.checked_add(1).unwrap_or(v)
+}
+
+fn change(role: TopRole, from: NonZeroU64, to: NonZeroU64) -> VersionChange {
+    VersionChange {
+        role,
+        from: from.get(),
+        to: to.get(),
+    }
+}
+
+fn cascade_versions(meta: &RepoMetadata, roles: &[TopRole]) -> Vec<VersionChange> {
+    let mut out = Vec::new();
+    for role in roles
+        .iter()
+        .copied()
+        .chain([TopRole::Snapshot, TopRole::Timestamp])
+    {
+        let v = match role {
+            TopRole::Root => meta.root().signed.version,
+            TopRole::Targets => meta.targets.signed.version,
+            TopRole::Snapshot => meta.snapshot.signed.version,
+            TopRole::Timestamp => meta.timestamp.signed.version,
+        };
+        out.push(change(role, v, next(v)));
+    }
+    out
+}
+
+fn file_info(path: &Path, name: String) -> Result<FileInfo> {
+    let bytes = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
+    Ok(FileInfo {
+        name,
+        size: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+    })
+}
+
+fn insert_target(
+    targets: &mut Targets,
+    file: &FileInfo,
+    custom: HashMap<String, serde_json::Value>,
+) -> Result<()> {
+    let name = TargetName::new(file.name.as_str()).map_err(|e| Error::Tuf(e.to_string()))?;
+    let sha = hex::decode(&file.sha256).map_err(|e| Error::Tuf(e.to_string()))?;
+    targets.targets.insert(
+        name,
+        Target {
+            length: file.size,
+            hashes: Hashes {
+                sha256: sha.into(),
+                _extra: HashMap::new(),
+            },
+            custom,
+            _extra: HashMap::new(),
+        },
+    );
+    Ok(())
+}
+
+fn metafile(bytes: &[u8], version: NonZeroU64) -> Metafile {
+    Metafile {
+        length: Some(bytes.len() as u64),
+        hashes: Some(Hashes {
+            sha256: hex::decode(sha256_hex(bytes)).unwrap_or_default().into(),
+            _extra: HashMap::new(),
+        }),
+        version,
+        _extra: HashMap::new(),
+    }
+}
+
+fn snapshot_for(
+    targets_bytes: &[u8],
+    targets_version: NonZeroU64,
+    version: NonZeroU64,
+    expires: jiff::Timestamp,
+) -> Snapshot {
+    let mut s = Snapshot::new(SPEC_VERSION.into(), version, expires);
+    s.meta.insert(
+        "targets.json".into(),
+        metafile(targets_bytes, targets_version),
+    );
+    s
+}
+
+fn timestamp_for(
+    snapshot_bytes: &[u8],
+    snapshot_version: NonZeroU64,
+    version: NonZeroU64,
+    expires: jiff::Timestamp,
+) -> Timestamp {
+    let mut t = Timestamp::new(SPEC_VERSION.into(), version, expires);
+    t.meta.insert(
+        "snapshot.json".into(),
+        metafile(snapshot_bytes, snapshot_version),
+    );
+    t
+}

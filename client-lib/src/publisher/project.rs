@@ -1,0 +1,183 @@
+//! The project file `tufa.toml`: which app, where the repository and the
+//! keys are, thresholds and expiry per role. Paths are relative to the
+//! directory holding the file.
+
+use crate::error::IoContext;
+use crate::metadata::TopRole;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// File name of the project file.
+pub const PROJECT_FILE: &str = "tufa.toml";
+
+/// Default expiry in days per role (root 365, targets 30, snapshot 7,
+/// timestamp 1).
+pub fn default_expiry_days(role: TopRole) -> u32 {
+    match role {
+        TopRole::Root => 365,
+        TopRole::Targets => 30,
+        TopRole::Snapshot => 7,
+        TopRole::Timestamp => 1,
+    }
+}
+
+/// Where a private key lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyLocation {
+    /// A PKCS#8 PEM file, relative to the project directory.
+    File(PathBuf),
+    /// An environment variable holding the PEM text (for CI).
+    Env(String),
+}
+
+impl std::fmt::Display for KeyLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyLocation::File(p) => write!(f, "file {}", p.display()),
+            KeyLocation::Env(v) => write!(f, "environment variable {v}"),
+        }
+    }
+}
+
+/// A key known to the project. The public half is in root.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyConfig {
+    /// TUF key id (sha256 of the canonical public key).
+    pub keyid: String,
+    /// Where the private key is.
+    pub location: KeyLocation,
+}
+
+/// Signing policy of one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleConfig {
+    /// Signatures required.
+    pub threshold: u64,
+    /// Lifetime of a freshly signed version, in days.
+    pub expires_days: u32,
+    /// Names of the keys of this role (see `[keys]`).
+    pub keys: Vec<String>,
+}
+
+/// Contents of `tufa.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// Application name, `[A-Za-z0-9_-]+`.
+    pub app_name: String,
+    /// Repository directory (holds `metadata/` and `targets/`).
+    pub repo_dir: PathBuf,
+    /// Directory for key files.
+    pub keys_dir: PathBuf,
+    /// Policy per role.
+    pub roles: BTreeMap<TopRole, RoleConfig>,
+    /// Keys by name.
+    pub keys: BTreeMap<String, KeyConfig>,
+}
+
+impl Project {
+    /// Reads `tufa.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(PROJECT_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::NotFound(format!(
+                    "no {PROJECT_FILE} in {}: run `tufa init` there, or pass --project DIR",
+                    dir.display()
+                ))
+            } else {
+                Error::io(format!("reading {}", path.display()), e)
+            }
+        })?;
+        let project: Project = toml::from_str(&text)
+            .map_err(|e| Error::Project(format!("{}: {e}", path.display())))?;
+        project.validate()?;
+        Ok(project)
+    }
+
+    /// Checks internal consistency: every role configured with enough keys,
+    /// every key name defined.
+    pub fn validate(&self) -> Result<()> {
+        crate::target::validate_app_name(&self.app_name)?;
+        for role in TopRole::ALL {
+            let cfg = self.role(role)?;
+            if cfg.threshold == 0 {
+                return Err(Error::Project(format!(
+                    "role {role}: threshold must be at least 1"
+                )));
+            }
+            if cfg.threshold > cfg.keys.len() as u64 {
+                return Err(Error::Project(format!(
+                    "role {role}: threshold {} is above its {} key(s)",
+                    cfg.threshold,
+                    cfg.keys.len()
+                )));
+            }
+            if cfg.expires_days == 0 {
+                return Err(Error::Project(format!(
+                    "role {role}: expires_days must be at least 1"
+                )));
+            }
+            for k in &cfg.keys {
+                if !self.keys.contains_key(k) {
+                    return Err(Error::Project(format!(
+                        "role {role} names key '{k}', which [keys] does not define"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Policy of `role`.
+    pub fn role(&self, role: TopRole) -> Result<&RoleConfig> {
+        self.roles
+            .get(&role)
+            .ok_or_else(|| Error::Project(format!("{PROJECT_FILE} has no [roles.{role}]")))
+    }
+
+    /// Writes `tufa.toml` into `dir` atomically.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| Error::Project(format!("cannot write {PROJECT_FILE}: {e}")))?;
+        let header =
+            "# Tufa project file: see `tufa --help`. Private keys are never stored here.\n";
+        super::commit::write_atomic(
+            &dir.join(PROJECT_FILE),
+            format!("{header}{text}").as_bytes(),
+        )
+    }
+
+    /// Absolute repository directory.
+    pub fn repo_path(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.repo_dir)
+    }
+
+    /// Roles a key serves.
+    pub fn roles_of(&self, key: &str) -> Vec<TopRole> {
+        TopRole::ALL
+            .into_iter()
+            .filter(|r| {
+                self.roles
+                    .get(r)
+                    .is_some_and(|c| c.keys.iter().any(|k| k == key))
+            })
+            .collect()
+    }
+}
+
+/// Makes `path` relative to `base` when it lies below it, for portable
+/// project files.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Creates `dir` if needed.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))
+}

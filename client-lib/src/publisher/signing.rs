@@ -1,0 +1,80 @@
+//! Signing roles with the keys at hand, and accounting for the keys that
+//! are not.
+
+use super::keys::{load_signer, Signer};
+use super::project::Project;
+use crate::metadata::{canonical_json, TopRole};
+use crate::{Error, Result};
+use serde::Serialize;
+use std::path::Path;
+use tough::schema::{Role, Signature, Signed};
+
+/// The keys of one role that could and could not be loaded.
+#[derive(Debug, Default)]
+pub struct RoleSigners {
+    /// Loaded keys.
+    pub available: Vec<Signer>,
+    /// Keys that could not be loaded, with the reason.
+    pub missing: Vec<Error>,
+}
+
+/// Loads every configured key of `role`.
+pub fn signers_for(project: &Project, dir: &Path, role: TopRole) -> Result<RoleSigners> {
+    let cfg = project.role(role)?;
+    let mut out = RoleSigners::default();
+    for name in &cfg.keys {
+        let key = project
+            .keys
+            .get(name)
+            .ok_or_else(|| Error::Project(format!("key '{name}' is not defined")))?;
+        match load_signer(name, key, dir, role.as_str()) {
+            Ok(s) => out.available.push(s),
+            Err(e @ Error::MissingKey { .. }) => out.missing.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the signatures of `signers` that `signed` does not carry yet.
+/// Returns how many were added.
+pub fn add_signatures<T: Role + Serialize>(
+    signed: &mut Signed<T>,
+    signers: &[Signer],
+) -> Result<usize> {
+    let data = canonical_json(&signed.signed)?;
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let mut added = 0;
+    for signer in signers {
+        let keyid: tough::schema::decoded::Decoded<tough::schema::decoded::Hex> =
+            hex::decode(&signer.keyid)
+                .map_err(|e| Error::Tuf(e.to_string()))?
+                .into();
+        if signed.signatures.iter().any(|s| s.keyid == keyid) {
+            continue;
+        }
+        let sig = futures::executor::block_on(signer.sign.sign(&data, &rng)).map_err(|e| {
+            Error::BadKey {
+                name: signer.name.clone(),
+                reason: format!("signing failed: {e}"),
+            }
+        })?;
+        signed.signatures.push(Signature {
+            keyid,
+            sig: sig.into(),
+        });
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// Signs fresh content: any old signatures are dropped (they covered other
+/// bytes).
+pub fn sign_fresh<T: Role + Serialize>(role: T, signers: &[Signer]) -> Result<Signed<T>> {
+    let mut signed = Signed {
+        signed: role,
+        signatures: Vec::new(),
+    };
+    add_signatures(&mut signed, signers)?;
+    Ok(signed)
+}

@@ -1,0 +1,206 @@
+//! A project's state at a glance: roles and their expiry, releases, keys,
+//! staged changes.
+
+use super::keys::{env_var_for, source_for};
+use super::releases::{releases, Release};
+use super::{Publisher, Staged};
+use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
+use crate::Result;
+use serde::Serialize;
+use tough::schema::{Root, Snapshot, Targets, Timestamp};
+
+/// State of one role.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleStatus {
+    /// Role.
+    pub role: TopRole,
+    /// Published version.
+    pub version: u64,
+    /// Expiry (RFC 3339, whole seconds).
+    pub expires: String,
+    /// Seconds until expiry (negative once expired).
+    pub expires_in_secs: i64,
+    /// Valid signatures on the published version.
+    pub signatures: u64,
+    /// Signatures required.
+    pub threshold: u64,
+    /// A warning a person should act on, if any.
+    pub warning: Option<String>,
+}
+
+/// A key of the project.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyStatus {
+    /// Name in the project.
+    pub name: String,
+    /// Roles it signs.
+    pub roles: Vec<TopRole>,
+    /// TUF key id.
+    pub keyid: String,
+    /// Where the private key lives.
+    pub location: String,
+    /// Whether the private key can be loaded right now.
+    pub available: bool,
+}
+
+/// The whole status.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// App name.
+    pub app: String,
+    /// Repository directory.
+    pub repository: String,
+    /// Roles, root first.
+    pub roles: Vec<RoleStatus>,
+    /// Releases, oldest first.
+    pub releases: Vec<Release>,
+    /// Keys.
+    pub keys: Vec<KeyStatus>,
+    /// Staged, unpublished changes in words.
+    pub staged: Vec<String>,
+}
+
+fn role_status<T>(
+    role: TopRole,
+    root: &Root,
+    signed: &tough::schema::Signed<T>,
+    version: u64,
+    expires: jiff::Timestamp,
+    period_days: u32,
+) -> RoleStatus
+where
+    T: tough::schema::Role + Serialize + Clone,
+{
+    let left = expires.as_second() - jiff::Timestamp::now().as_second();
+    // Warn in the last fifth of a role's lifetime, and at least a day ahead.
+    let warn_secs = (i64::from(period_days) * 86_400 / 5).max(86_400);
+    let warning = if left <= 0 {
+        Some(format!(
+            "{role} has EXPIRED: clients refuse to update; run `tufa sign {role}`"
+        ))
+    } else if left < warn_secs {
+        Some(format!(
+            "{role} expires in {}: run `tufa sign {role}` soon",
+            human_duration(left)
+        ))
+    } else {
+        None
+    };
+    RoleStatus {
+        role,
+        version,
+        expires: expires.to_string(),
+        expires_in_secs: left,
+        signatures: valid_signers(root, signed).len() as u64,
+        threshold: threshold::<T>(root),
+        warning,
+    }
+}
+
+/// "3 days", "5 hours", "12 minutes".
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.abs();
+    let (n, unit) = if secs >= 2 * 86_400 {
+        (secs / 86_400, "days")
+    } else if secs >= 2 * 3_600 {
+        (secs / 3_600, "hours")
+    } else {
+        (secs / 60, "minutes")
+    };
+    format!("{n} {unit}")
+}
+
+pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Result<Status> {
+    let project = p.project();
+    let root = &meta.root().signed;
+    let days = |r: TopRole| project.role(r).map(|c| c.expires_days).unwrap_or(1);
+    let roles = vec![
+        role_status::<Root>(
+            TopRole::Root,
+            root,
+            meta.root(),
+            root.version.get(),
+            root.expires,
+            days(TopRole::Root),
+        ),
+        role_status::<Targets>(
+            TopRole::Targets,
+            root,
+            &meta.targets,
+            meta.targets.signed.version.get(),
+            meta.targets.signed.expires,
+            days(TopRole::Targets),
+        ),
+        role_status::<Snapshot>(
+            TopRole::Snapshot,
+            root,
+            &meta.snapshot,
+            meta.snapshot.signed.version.get(),
+            meta.snapshot.signed.expires,
+            days(TopRole::Snapshot),
+        ),
+        role_status::<Timestamp>(
+            TopRole::Timestamp,
+            root,
+            &meta.timestamp,
+            meta.timestamp.signed.version.get(),
+            meta.timestamp.signed.expires,
+            days(TopRole::Timestamp),
+        ),
+    ];
+    let keys = project
+        .keys
+        .iter()
+        .map(|(name, cfg)| {
+            let source = source_for(name, cfg, p.dir());
+            let available = futures::executor::block_on(source.as_sign()).is_ok();
+            let overridden = std::env::var_os(env_var_for(name)).is_some();
+            KeyStatus {
+                name: name.clone(),
+                roles: project.roles_of(name),
+                keyid: cfg.keyid.clone(),
+                location: if overridden {
+                    format!(
+                        "environment variable {} (overrides {})",
+                        env_var_for(name),
+                        cfg.location
+                    )
+                } else {
+                    cfg.location.to_string()
+                },
+                available,
+            }
+        })
+        .collect();
+    let mut staged_words = Vec::new();
+    if let Some(r) = &staged.root {
+        staged_words.push(format!(
+            "root version {} with {} signature(s)",
+            r.signed.version,
+            r.signatures.len()
+        ));
+    }
+    if let Some(t) = &staged.targets {
+        staged_words.push(format!(
+            "targets version {} with {} signature(s)",
+            t.signed.version,
+            t.signatures.len()
+        ));
+    }
+    for f in &staged.files {
+        staged_words.push(format!(
+            "new file {}",
+            f.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ));
+    }
+    Ok(Status {
+        app: project.app_name.clone(),
+        repository: p.repo().display().to_string(),
+        roles,
+        releases: releases(&meta.targets.signed, &project.app_name)?,
+        keys,
+        staged: staged_words,
+    })
+}
