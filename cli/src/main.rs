@@ -1,1 +1,206 @@
-fn main() {}
+//! `tufa`: publish and inspect Tufa update repositories from a terminal or
+//! a CI pipeline. Every command is non-interactive; `--json` prints
+//! machine-readable results on stdout.
+
+mod output;
+mod progress;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tufa::metadata::TopRole;
+use tufa::publisher::{AddRequest, InitOptions, Publisher};
+
+/// Exit status when a change was staged but still lacks signatures.
+const EXIT_STAGED: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "tufa",
+    version,
+    about = "Secure updates for desktop apps, on TUF (tufup-compatible repositories)"
+)]
+struct Cli {
+    /// Project directory holding tufa.toml.
+    #[arg(long, global = true, default_value = ".", env = "TUFA_PROJECT")]
+    project: PathBuf,
+    /// Print results as JSON on stdout (errors too).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a project (tufa.toml), its keys and a signed, empty repository.
+    Init {
+        /// Application name ([A-Za-z0-9_-]).
+        #[arg(long)]
+        app: String,
+        /// Repository directory, relative to the project.
+        #[arg(long, default_value = "repository")]
+        repo: PathBuf,
+        /// Directory for the generated private keys, relative to the project.
+        #[arg(long, default_value = "keys")]
+        keys_dir: PathBuf,
+        /// Expiry of a role in days, e.g. --expires timestamp=2 (defaults: root 365, targets 30, snapshot 7, timestamp 1).
+        #[arg(long, value_name = "ROLE=DAYS", value_parser = parse_role_value::<u32>)]
+        expires: Vec<(TopRole, u32)>,
+        /// Signatures a role needs, e.g. --threshold root=2 (that many keys are generated).
+        #[arg(long, value_name = "ROLE=N", value_parser = parse_role_value::<u64>)]
+        threshold: Vec<(TopRole, u64)>,
+    },
+    /// Add a bundle directory as a new release and publish it.
+    Add {
+        /// Directory holding the application bundle.
+        bundle: PathBuf,
+        /// Version of the release (PEP 440, above the latest).
+        #[arg(long)]
+        version: String,
+        /// Clients must install this release before any later one.
+        #[arg(long)]
+        required: bool,
+        /// User metadata as a JSON object, e.g. '{"notes": "Fixes #12"}'.
+        #[arg(long, value_name = "JSON")]
+        meta: Option<String>,
+        /// Publish the full archive only, no patch.
+        #[arg(long)]
+        skip_patch: bool,
+        /// Compute and report everything without changing the repository.
+        #[arg(long)]
+        plan: bool,
+    },
+    /// Show roles, expiry, releases, keys and staged changes.
+    Status,
+    /// Remove the newest release from the repository.
+    RemoveLatest,
+    /// Re-sign a role (new version, fresh expiry), or add signatures to a staged change of it.
+    Sign {
+        /// root, targets, snapshot or timestamp.
+        role: TopRole,
+        /// Expiry in days for this signing (default: the project's setting).
+        #[arg(long)]
+        expires: Option<u32>,
+    },
+    /// Publish staged changes once they have enough signatures.
+    Publish,
+    /// Throw away staged, unpublished changes.
+    Discard,
+}
+
+fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), String> {
+    let (role, value) = s.split_once('=').ok_or("expected ROLE=VALUE")?;
+    let role: TopRole = role.parse().map_err(|e: tufa::Error| e.to_string())?;
+    let value = value
+        .parse()
+        .map_err(|_| format!("'{value}' is not a valid number"))?;
+    Ok((role, value))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            output::error(&err, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = cli.project;
+    let json = cli.json;
+    match cli.command {
+        Command::Init {
+            app,
+            repo,
+            keys_dir,
+            expires,
+            threshold,
+        } => {
+            let opts = InitOptions {
+                app_name: app,
+                repo_dir: Some(repo),
+                keys_dir: Some(keys_dir),
+                expires_days: expires.into_iter().collect::<BTreeMap<_, _>>(),
+                thresholds: threshold.into_iter().collect::<BTreeMap<_, _>>(),
+            };
+            let (publisher, outcome) = Publisher::init(&dir, &opts)?;
+            output::init(&publisher, &outcome, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Add {
+            bundle,
+            version,
+            required,
+            meta,
+            skip_patch,
+            plan,
+        } => {
+            let publisher = Publisher::open(&dir)?;
+            let user = meta
+                .map(|m| serde_json::from_str::<serde_json::Value>(&m))
+                .transpose()
+                .context("--meta is not valid JSON")?;
+            let req = AddRequest {
+                bundle,
+                version,
+                required,
+                user,
+                skip_patch,
+            };
+            let mut bar = progress::Bars::new(json);
+            if plan {
+                let plan = publisher.plan_add(&req, &mut bar)?;
+                drop(bar);
+                output::plan(&plan, json);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let (plan, outcome) = publisher.add(&req, &mut bar)?;
+            drop(bar);
+            output::added(&plan, &outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::Status => {
+            let status = Publisher::open(&dir)?.status()?;
+            output::status(&status, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RemoveLatest => {
+            let (version, outcome) = Publisher::open(&dir)?.remove_latest()?;
+            output::removed(&version, &outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::Sign { role, expires } => {
+            if expires == Some(0) {
+                anyhow::bail!("--expires must be at least 1 day");
+            }
+            let outcome = Publisher::open(&dir)?.sign(role, expires)?;
+            output::outcome(&outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::Publish => {
+            let outcome = Publisher::open(&dir)?.publish()?;
+            output::outcome(&outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::Discard => {
+            let discarded = Publisher::open(&dir)?.discard()?;
+            output::discarded(discarded, json);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit_for(outcome: &tufa::publisher::PublishOutcome) -> ExitCode {
+    if outcome.published {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_STAGED)
+    }
+}

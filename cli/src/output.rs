@@ -1,0 +1,260 @@
+//! What the commands print: plain words for people, JSON for scripts.
+
+use serde::Serialize;
+use tufa::publisher::status::{human_duration, Status};
+use tufa::publisher::{AddPlan, PublishOutcome, Publisher};
+use tufa::AppVersion;
+
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+    }
+}
+
+fn mb(bytes: u64) -> String {
+    if bytes >= 10 * 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 10 * 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+pub fn error(err: &anyhow::Error, json: bool) {
+    let code = err
+        .downcast_ref::<tufa::Error>()
+        .map(|e| e.code())
+        .unwrap_or("error");
+    let message = format!("{err:#}");
+    if json {
+        print_json(&serde_json::json!({ "error": { "code": code, "message": message } }));
+    } else {
+        eprintln!("error: {message}");
+    }
+}
+
+pub fn init(p: &Publisher, outcome: &PublishOutcome, json: bool) {
+    if json {
+        print_json(&serde_json::json!({
+            "app": p.project().app_name,
+            "project": p.dir().join(tufa::publisher::project::PROJECT_FILE),
+            "repository": p.repo(),
+            "keys": p.project().keys.keys().collect::<Vec<_>>(),
+            "outcome": outcome,
+        }));
+        return;
+    }
+    println!("Created project for '{}'", p.project().app_name);
+    println!("  repository: {}", p.repo().display());
+    for (name, key) in &p.project().keys {
+        println!("  key {name:<12} {}", key.location);
+    }
+    println!("Keep the root key(s) offline once you have published your first release.");
+}
+
+pub fn plan(plan: &AddPlan, json: bool) {
+    if json {
+        print_json(plan);
+        return;
+    }
+    print_plan(plan);
+    println!("(plan only: nothing was changed)");
+}
+
+fn print_plan(plan: &AddPlan) {
+    let prev = plan
+        .previous
+        .as_ref()
+        .map(|v| format!(" (previous {v})"))
+        .unwrap_or_default();
+    println!("Release {} {}{prev}", plan.app, plan.version);
+    println!("  bundle   {}", mb(plan.bundle_bytes));
+    println!("  tar      {}  sha256 {}", mb(plan.tar_size), plan.tar_hash);
+    println!(
+        "  archive  {}  {}",
+        plan.archive.name,
+        mb(plan.archive.size)
+    );
+    match (&plan.patch, plan.patch_ratio) {
+        (Some(p), Some(r)) => println!(
+            "  patch    {}  {}  ({:.1}% of the archive)",
+            p.name,
+            mb(p.size),
+            r * 100.0
+        ),
+        _ => println!("  patch    none"),
+    }
+    if plan.required {
+        println!("  required: clients stop at this release before later ones");
+    }
+    if !plan.clients.is_empty() {
+        println!("  clients on older releases will download:");
+        for c in &plan.clients {
+            let stop = c
+                .stops_first_at
+                .as_ref()
+                .map(|v| format!(" (first updates to required {v})"))
+                .unwrap_or_default();
+            println!(
+                "    from {:<10} {:<5} {:>12}  {}{stop}",
+                c.from_version.to_string(),
+                c.method,
+                mb(c.bytes),
+                c.files.join(" + ")
+            );
+        }
+    }
+    let versions: Vec<String> = plan
+        .metadata
+        .iter()
+        .map(|v| format!("{} {}→{}", v.role, v.from, v.to))
+        .collect();
+    println!("  metadata {}", versions.join(", "));
+}
+
+pub fn added(plan: &AddPlan, outcome: &PublishOutcome, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "plan": plan, "outcome": outcome }));
+        return;
+    }
+    print_plan(plan);
+    print_outcome(outcome);
+}
+
+pub fn removed(version: &AppVersion, outcome: &PublishOutcome, json: bool) {
+    if json {
+        print_json(
+            &serde_json::json!({ "removed_version": version.to_string(), "outcome": outcome }),
+        );
+        return;
+    }
+    println!("Removed release {version}");
+    print_outcome(outcome);
+}
+
+pub fn outcome(outcome: &PublishOutcome, json: bool) {
+    if json {
+        print_json(outcome);
+    } else {
+        print_outcome(outcome);
+    }
+}
+
+fn print_outcome(outcome: &PublishOutcome) {
+    if outcome.published {
+        let versions: Vec<String> = outcome
+            .versions
+            .iter()
+            .map(|v| format!("{} {}→{}", v.role, v.from, v.to))
+            .collect();
+        println!("Published: {}", versions.join(", "));
+        for f in &outcome.written {
+            println!("  wrote   {f}");
+        }
+        for f in &outcome.removed {
+            println!("  removed {f}");
+        }
+    } else {
+        println!("Staged, not published: signatures are missing.");
+        for w in &outcome.waiting {
+            println!(
+                "  {}: {} of {} signatures",
+                w.role, w.signatures, w.threshold
+            );
+            for m in &w.missing {
+                println!("    missing: {m}");
+            }
+        }
+        println!("Add them with `tufa sign ROLE` where the keys are, then it publishes.");
+    }
+}
+
+pub fn discarded(discarded: bool, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "discarded": discarded }));
+    } else if discarded {
+        println!("Staged changes discarded.");
+    } else {
+        println!("Nothing was staged.");
+    }
+}
+
+pub fn status(s: &Status, json: bool) {
+    if json {
+        print_json(s);
+        return;
+    }
+    println!("{}  ({})", s.app, s.repository);
+    println!("Roles:");
+    for r in &s.roles {
+        let when = if r.expires_in_secs > 0 {
+            format!("expires in {}", human_duration(r.expires_in_secs))
+        } else {
+            format!("EXPIRED {} ago", human_duration(r.expires_in_secs))
+        };
+        println!(
+            "  {:<10} v{:<4} {}/{} sig  {} ({})",
+            r.role.to_string(),
+            r.version,
+            r.signatures,
+            r.threshold,
+            r.expires,
+            when
+        );
+    }
+    for r in &s.roles {
+        if let Some(w) = &r.warning {
+            println!("  WARNING: {w}");
+        }
+    }
+    println!("Releases:");
+    if s.releases.is_empty() {
+        println!("  none yet: `tufa add BUNDLE_DIR --version 1.0`");
+    }
+    for r in s.releases.iter().rev() {
+        let patch = r
+            .patch
+            .as_ref()
+            .map(|p| format!("patch {}", mb(p.size)))
+            .unwrap_or_else(|| "no patch".into());
+        let mut flags = Vec::new();
+        if r.required {
+            flags.push("required".to_string());
+        }
+        let channel = r.version.channel();
+        if channel != tufa::Channel::Stable {
+            flags.push(format!("{channel:?}").to_lowercase());
+        }
+        println!(
+            "  {:<12} archive {:>10}  {:<16} {}",
+            r.version.to_string(),
+            mb(r.archive_size),
+            patch,
+            flags.join(" ")
+        );
+    }
+    println!("Keys:");
+    for k in &s.keys {
+        let roles: Vec<String> = k.roles.iter().map(ToString::to_string).collect();
+        println!(
+            "  {:<12} {:<10} {}…  {}{}",
+            k.name,
+            roles.join(","),
+            &k.keyid[..k.keyid.len().min(12)],
+            k.location,
+            if k.available {
+                ""
+            } else {
+                "  (not available here)"
+            }
+        );
+    }
+    if !s.staged.is_empty() {
+        println!("Staged, not yet published:");
+        for w in &s.staged {
+            println!("  {w}");
+        }
+    }
+}
