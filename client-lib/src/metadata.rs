@@ -209,6 +209,10 @@ pub struct RepoMetadata {
     pub snapshot: Signed<Snapshot>,
     /// timestamp.json.
     pub timestamp: Signed<TimestampRole>,
+    /// targets.json as stored (its hash is pinned by snapshot.json).
+    pub targets_bytes: Vec<u8>,
+    /// snapshot.json as stored (its hash is pinned by timestamp.json).
+    pub snapshot_bytes: Vec<u8>,
 }
 
 impl RepoMetadata {
@@ -296,6 +300,8 @@ impl RepoMetadata {
             targets,
             snapshot,
             timestamp,
+            targets_bytes,
+            snapshot_bytes,
         })
     }
 }

@@ -1,1 +1,175 @@
+//! Helpers for Tufa's end-to-end tests: run the real `tufa` binary on real
+//! directories, make bundles, fingerprint repositories.
 
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Path of the `tufa` binary built for these tests: `TUFA_BIN`, or the
+/// one beside the test executable (`cargo build --workspace --bins` puts
+/// it there).
+pub fn tufa_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TUFA_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("tufa");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --workspace --bins` before the tests (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The fixture folder in `../shared`.
+pub fn fixture() -> PathBuf {
+    let p = std::env::var_os("TUFA_FIXTURE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/fixtures/tufup-0.10.0-repo"));
+    assert!(
+        p.join("expected_state.json").exists(),
+        "fixture not found at {}",
+        p.display()
+    );
+    p
+}
+
+/// Python of the venv with tufup 0.10.0 (`TUFA_PYTHON`, or `.venv/bin/python`).
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("TUFA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/setup.sh (creates the venv with tufup==0.10.0)",
+        p.display()
+    );
+    p
+}
+
+/// A finished `tufa` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        assert_eq!(self.code, Some(0), "tufa failed: {self:#?}");
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.stdout))
+    }
+
+    /// Asserts failure with exit status 1 and returns the error message.
+    pub fn error(&self) -> String {
+        assert_eq!(self.code, Some(1), "expected failure: {self:#?}");
+        self.stderr.clone()
+    }
+}
+
+/// Runs `tufa --project DIR ARGS…`.
+pub fn tufa(project: &Path, args: &[&str]) -> Run {
+    tufa_env(project, args, &[])
+}
+
+/// Runs `tufa` with extra environment variables.
+pub fn tufa_env(project: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(tufa_bin());
+    cmd.arg("--project").arg(project).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("running tufa"))
+}
+
+/// Creates the fixture's bundles 1.0, 1.1 and 2.0 under `dir` with the
+/// fixture generator (deterministic content).
+pub fn fixture_bundles(dir: &Path) -> PathBuf {
+    let out = Command::new(python())
+        .arg(fixture().join("make_tufup_fixture.py"))
+        .arg("--bundles-only")
+        .arg(dir)
+        .output()
+        .expect("running make_tufup_fixture.py");
+    assert!(
+        out.status.success(),
+        "bundle generator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.to_path_buf()
+}
+
+/// Writes a small bundle with the given files.
+pub fn write_bundle(dir: &Path, files: &[(&str, &[u8])]) {
+    for (rel, content) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+}
+
+/// sha256 of every file below `dir` (relative paths), to prove a
+/// directory did or did not change.
+pub fn fingerprint(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let ft = e.file_type().expect("file type");
+            if ft.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                out.insert(rel, hex::encode(Sha256::digest(&bytes)));
+            }
+        }
+    }
+    out
+}
+
+/// Initialises a project `demo` in `dir/proj` and returns its path.
+pub fn init_project(dir: &Path, extra: &[&str]) -> PathBuf {
+    let proj = dir.join("proj");
+    let mut args = vec!["init", "--app", "demo"];
+    args.extend_from_slice(extra);
+    let run = tufa(&proj, &args);
+    assert_eq!(run.code, Some(0), "init failed: {run:#?}");
+    proj
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -88,6 +88,17 @@ pub struct Transaction {
     repo: PathBuf,
     pending: PathBuf,
     ops: Vec<Op>,
+    committed: bool,
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        // An abandoned transaction (an error before its commit point)
+        // leaves nothing behind.
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.pending);
+        }
+    }
 }
 
 impl Transaction {
@@ -103,6 +114,7 @@ impl Transaction {
             repo: repo.into(),
             pending,
             ops: Vec::new(),
+            committed: false,
         })
     }
 
@@ -125,12 +137,13 @@ impl Transaction {
         Ok(())
     }
 
-    /// Schedules `dest` to receive the file at `from` (moved when on the
-    /// same filesystem, copied otherwise).
+    /// Schedules `dest` to receive the file at `from` (hard-linked when on
+    /// the same filesystem, copied otherwise; `from` stays, so a rolled
+    /// back change can be published again).
     pub fn put_file(&mut self, dest: &str, from: &Path) -> Result<()> {
         let src = self.next_src();
         let path = self.pending.join(&src);
-        if fs::rename(from, &path).is_err() {
+        if fs::hard_link(from, &path).is_err() {
             fs::copy(from, &path)
                 .context(|| format!("copying {} into the repository", from.display()))?;
         }
@@ -170,7 +183,9 @@ impl Transaction {
             .partition(|op| matches!(op, Op::Put { .. }));
         self.ops = puts.into_iter().chain(deletes).collect();
         let manifest = serde_json::to_vec(&self.ops).map_err(|e| Error::Tuf(e.to_string()))?;
+        failpoint("before-manifest");
         write_atomic(&self.pending.join(MANIFEST), &manifest)?;
+        self.committed = true;
         failpoint("after-manifest");
         let written = self.written();
         apply(&self.repo, &self.pending, &self.ops)?;
@@ -291,7 +306,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut tx = Transaction::begin(dir.path()).unwrap();
         tx.put_bytes("x", b"new").unwrap();
-        drop(tx);
+        // As if the process died before the commit point.
+        std::mem::forget(tx);
         assert_eq!(recover(dir.path()).unwrap(), Recovery::RolledBack);
         assert!(!dir.path().join("x").exists());
         assert_eq!(recover(dir.path()).unwrap(), Recovery::Clean);

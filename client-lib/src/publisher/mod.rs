@@ -34,7 +34,7 @@ use crate::patch::sha256_hex;
 use crate::progress::Progress;
 use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
 use crate::{AppVersion, Error, Phase, Result};
-use commit::{recover, RepoLock, Transaction};
+use commit::{recover, Recovery, RepoLock, Transaction};
 use project::{ensure_dir, relative_to, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
 use releases::{client_downloads, releases, ClientDownload, Release};
 use serde::Serialize;
@@ -462,9 +462,22 @@ impl Publisher {
             )));
         }
         let lock = RepoLock::acquire(&repo)?;
-        recover(&repo)?;
+        self.recover()?;
         let meta = RepoMetadata::load(&repo.join("metadata"))?;
         Ok(Session { _lock: lock, meta })
+    }
+
+    /// Finishes or discards a change interrupted by a crash (call under the
+    /// lock). A finished change was the staged one: its staging goes too. A
+    /// discarded one is still staged and can be published again.
+    fn recover(&self) -> Result<Recovery> {
+        let outcome = recover(&self.repo())?;
+        let staging = self.staging();
+        if outcome == Recovery::RolledForward && staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .context(|| format!("removing {}", staging.display()))?;
+        }
+        Ok(outcome)
     }
 
     /// Loaded metadata of the repository (verified), without a lock.
@@ -559,7 +572,7 @@ impl Publisher {
             let (plan, targets) =
                 self.build_release(&session.meta, req, &staging.join("targets"), progress)?;
             progress.start(Phase::Sign, None);
-            let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?;
+            let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
             let signed = sign_fresh(targets, &signers.available)?;
             commit::write_atomic(
                 &staging.join("metadata/targets.json"),
@@ -710,7 +723,10 @@ impl Publisher {
         let session = self.session()?;
         let staging = self.staging();
         let staged = self.load_staged(&session.meta)?;
-        let signers = signers_for(&self.project, &self.dir, role)?;
+        let mut signers = signers_for(&self.project, &self.dir, role)?;
+        if matches!(role, TopRole::Root | TopRole::Targets) {
+            signers = signers.require_one()?;
+        }
         let mut overrides = BTreeMap::new();
         let mut refresh = BTreeSet::new();
         match role {
@@ -793,7 +809,7 @@ impl Publisher {
         }
         targets.version = next(targets.version);
         targets.expires = self.expiry(TopRole::Targets, None)?;
-        let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?;
+        let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
         let signed = sign_fresh(targets, &signers.available)?;
         let staging = self.staging();
         ensure_dir(&staging.join("metadata"))?;
@@ -865,7 +881,10 @@ impl Publisher {
         }
 
         let targets_signed = staged.targets.as_ref().unwrap_or(&meta.targets);
-        let targets_bytes = file_bytes(targets_signed)?;
+        let targets_bytes = match &staged.targets {
+            Some(t) => file_bytes(t)?,
+            None => meta.targets_bytes.clone(),
+        };
         let mut versions = Vec::new();
         let mut tx = Transaction::begin(&self.repo())?;
         for file in &staged.files {
@@ -916,7 +935,7 @@ impl Publisher {
         }
         let (snap_bytes, snap_version) = match snapshot_bytes {
             Some(s) => s,
-            None => (file_bytes(&meta.snapshot)?, meta.snapshot.signed.version),
+            None => (meta.snapshot_bytes.clone(), meta.snapshot.signed.version),
         };
         let ts_version = next(meta.timestamp.signed.version);
         let ts = timestamp_for(
@@ -998,7 +1017,7 @@ impl Publisher {
         // Finish a crashed change first when nobody else is working on the
         // repository; otherwise just read.
         if let Ok(_lock) = RepoLock::acquire(&self.repo()) {
-            recover(&self.repo())?;
+            self.recover()?;
         }
         let meta = self.metadata()?;
         let staged = self.load_staged(&meta)?;

@@ -18,6 +18,17 @@ pub struct RoleSigners {
     pub missing: Vec<Error>,
 }
 
+impl RoleSigners {
+    /// Fails with the first missing key when none of the role's keys is at
+    /// hand: staging a change nobody can sign helps no one.
+    pub fn require_one(mut self) -> Result<Self> {
+        if self.available.is_empty() && !self.missing.is_empty() {
+            return Err(self.missing.remove(0));
+        }
+        Ok(self)
+    }
+}
+
 /// Loads every configured key of `role`.
 pub fn signers_for(project: &Project, dir: &Path, role: TopRole) -> Result<RoleSigners> {
     let cfg = project.role(role)?;
