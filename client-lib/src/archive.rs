@@ -204,6 +204,54 @@ mod writer {
         h
     }
 
+    /// One PAX record: "<len> <key>=<value>\n", where len counts itself.
+    fn pax_record(key: &str, value: &str) -> Vec<u8> {
+        let body = format!(" {key}={value}\n");
+        let mut len = body.len() + 1;
+        while format!("{len}").len() + body.len() != len {
+            len += 1;
+        }
+        format!("{len}{body}").into_bytes()
+    }
+
+    /// Appends a member named exactly `name` (the tar crate would strip
+    /// the leading "./" that tufup's layout has). Names or link targets
+    /// longer than the ustar fields go into a PAX header, as Python's
+    /// tarfile writes them.
+    fn append_member(
+        builder: &mut tar::Builder<impl Write>,
+        mut h: tar::Header,
+        name: &str,
+        link: Option<&str>,
+        data: impl Read,
+    ) -> std::io::Result<()> {
+        let mut pax = Vec::new();
+        let old = h.as_old_mut();
+        if name.len() <= old.name.len() {
+            old.name[..name.len()].copy_from_slice(name.as_bytes());
+        } else {
+            pax.extend(pax_record("path", name));
+            let cut = name.floor_char_boundary(old.name.len());
+            old.name[..cut].copy_from_slice(&name.as_bytes()[..cut]);
+        }
+        if let Some(link) = link {
+            if link.len() <= old.linkname.len() {
+                old.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            } else {
+                pax.extend(pax_record("linkpath", link));
+            }
+        }
+        if !pax.is_empty() {
+            let mut ph = header(tar::EntryType::XHeader, 0o644, pax.len() as u64);
+            let pax_name = b"./PaxHeaders/member";
+            ph.as_old_mut().name[..pax_name.len()].copy_from_slice(pax_name);
+            ph.set_cksum();
+            builder.append(&ph, pax.as_slice())?;
+        }
+        h.set_cksum();
+        builder.append(&h, data)
+    }
+
     /// Writes the deterministic tar of a scanned bundle into `out`,
     /// reporting file bytes as progress. Returns the bytes written.
     pub fn tar_bundle(
@@ -215,18 +263,15 @@ mod writer {
         let mut builder = tar::Builder::new(out);
         let tar_err =
             |what: &str, e: std::io::Error| Error::io(format!("writing tar member {what}"), e);
-        let mut root = header(tar::EntryType::Directory, 0o755, 0);
-        builder
-            .append_data(&mut root, "./", std::io::empty())
-            .map_err(|e| tar_err("./", e))?;
+        let root = header(tar::EntryType::Directory, 0o755, 0);
+        append_member(&mut builder, root, "./", None, std::io::empty()).map_err(|e| tar_err("./", e))?;
         let mut done = 0;
         for entry in &listing.entries {
             match entry {
                 BundleEntry::Dir(rel) => {
                     let name = member_name(rel, true)?;
-                    let mut h = header(tar::EntryType::Directory, 0o755, 0);
-                    builder
-                        .append_data(&mut h, &name, std::io::empty())
+                    let h = header(tar::EntryType::Directory, 0o755, 0);
+                    append_member(&mut builder, h, &name, None, std::io::empty())
                         .map_err(|e| tar_err(&name, e))?;
                 }
                 BundleEntry::File {
@@ -239,12 +284,11 @@ mod writer {
                     let file =
                         fs::File::open(&path).context(|| format!("opening {}", path.display()))?;
                     let mode = if *executable { 0o755 } else { 0o644 };
-                    let mut h = header(tar::EntryType::Regular, mode, *size);
+                    let h = header(tar::EntryType::Regular, mode, *size);
                     // A file that grows while we read it must not corrupt
                     // the tar: read exactly the size we declared.
                     let mut limited = file.take(*size);
-                    builder
-                        .append_data(&mut h, &name, &mut limited)
+                    append_member(&mut builder, h, &name, None, &mut limited)
                         .map_err(|e| tar_err(&name, e))?;
                     if limited.limit() != 0 {
                         return Err(Error::io(
@@ -257,9 +301,11 @@ mod writer {
                 }
                 BundleEntry::Symlink { rel, target } => {
                     let name = member_name(rel, false)?;
-                    let mut h = header(tar::EntryType::Symlink, 0o777, 0);
-                    builder
-                        .append_link(&mut h, &name, target)
+                    let h = header(tar::EntryType::Symlink, 0o777, 0);
+                    let target_text = target
+                        .to_str()
+                        .ok_or_else(|| Error::UnsupportedFileType(listing.root.join(rel)))?;
+                    append_member(&mut builder, h, &name, Some(target_text), std::io::empty())
                         .map_err(|e| tar_err(&name, e))?;
                 }
             }
@@ -302,4 +348,81 @@ pub fn read_tar_gz(path: &Path, limit: u64) -> Result<Vec<u8>> {
         limit,
         &path.display().to_string(),
     )
+}
+
+#[cfg(all(test, feature = "publisher", unix))]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn tar_of(dir: &Path) -> Vec<u8> {
+        let listing = BundleListing::scan(dir).unwrap();
+        let mut out = Vec::new();
+        tar_bundle(&listing, &mut out, &mut NoProgress).unwrap();
+        out
+    }
+
+    fn sample(dir: &Path) {
+        std::fs::create_dir_all(dir.join("d/e")).unwrap();
+        std::fs::write(dir.join("b.txt"), b"bee").unwrap();
+        std::fs::write(dir.join("a.bin"), b"\x7fELF").unwrap();
+        std::fs::set_permissions(dir.join("a.bin"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::write(dir.join("d/e/deep.txt"), b"deep").unwrap();
+        std::os::unix::fs::symlink("e/deep.txt", dir.join("d/link")).unwrap();
+        let long = "x".repeat(120);
+        std::fs::write(dir.join("d").join(&long), b"long name").unwrap();
+    }
+
+    #[test]
+    fn tar_is_deterministic_and_in_tufup_layout() {
+        let one = tempfile::tempdir().unwrap();
+        let two = tempfile::tempdir().unwrap();
+        sample(one.path());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        sample(two.path());
+        let t1 = tar_of(one.path());
+        assert_eq!(t1, tar_of(two.path()), "same content, other dir and mtimes");
+
+        let mut archive = tar::Archive::new(t1.as_slice());
+        let mut seen = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let e = entry.unwrap();
+            let h = e.header();
+            assert_eq!(h.mtime().unwrap(), FIXED_MTIME);
+            assert_eq!(h.uid().unwrap(), 0);
+            let path = e.path().unwrap().to_string_lossy().into_owned();
+            let mode = h.mode().unwrap();
+            match path.as_str() {
+                "./a.bin" => assert_eq!(mode, 0o755),
+                "./b.txt" => assert_eq!(mode, 0o644),
+                "./d/link" => {
+                    assert_eq!(h.entry_type(), tar::EntryType::Symlink);
+                    assert_eq!(e.link_name().unwrap().unwrap().to_str(), Some("e/deep.txt"));
+                }
+                _ => {}
+            }
+            seen.push(path);
+        }
+        let long = format!("./d/{}", "x".repeat(120));
+        assert_eq!(
+            seen,
+            vec!["./", "./a.bin", "./b.txt", "./d/", "./d/e/", "./d/e/deep.txt", "./d/link", long.as_str()]
+        );
+    }
+
+    #[test]
+    fn gzip_round_trip_and_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let tar = tar_of(dir.path());
+        let mut gz = Vec::new();
+        gzip_to(&tar, &mut gz, &mut NoProgress).unwrap();
+        let mut gz2 = Vec::new();
+        gzip_to(&tar, &mut gz2, &mut NoProgress).unwrap();
+        assert_eq!(gz, gz2, "gzip output is reproducible");
+        assert_eq!(gunzip_limited(gz.as_slice(), tar.len() as u64, "t").unwrap(), tar);
+        let err = gunzip_limited(gz.as_slice(), tar.len() as u64 - 1, "t").unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }));
+    }
 }

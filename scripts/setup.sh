@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing Tufa needs on a fresh Debian 12 machine
+# (run as root): system packages, and a Python venv with the real tufup
+# 0.10.0 client from PyPI for the compatibility tests. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v mkfifo >/dev/null || need_apt+=(coreutils)
+command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need_apt[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+
+if ! .venv/bin/python -c 'import tufup, bsdiff4' 2>/dev/null; then
+  python3 -m venv .venv || {
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+    python3 -m venv .venv
+  }
+  .venv/bin/pip install --quiet --disable-pip-version-check 'tufup==0.10.0'
+fi
+.venv/bin/python -c 'import tufup; print("setup: tufup", tufup.__version__, "ready in .venv")'

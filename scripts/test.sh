@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace (after scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+# The client library alone (what applications embed) must build without
+# the publisher feature.
+cargo check -p tufa --lib
+# The end-to-end tests drive the real `tufa` binary.
+cargo build --workspace --bins
+cargo test --workspace
