@@ -1,0 +1,288 @@
+//! Publishing benchmark: Tufa versus Python tufup 0.10 on the same
+//! generated bundles. Prints a Markdown table (docs/benchmarks.md).
+//!
+//! ```text
+//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--work DIR]
+//! ```
+//!
+//! Each measured step runs as its own process so that its peak RSS
+//! (`wait4`'s `ru_maxrss`) is its own.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Deterministic pseudo-random bytes (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            v.extend_from_slice(&self.next().to_le_bytes());
+        }
+        v.truncate(n);
+        v
+    }
+    /// Machine-code-like bytes: short runs from a skewed alphabet, with
+    /// repeats of earlier stretches (compresses about 2-3x, like binaries).
+    fn code(&mut self, n: usize) -> Vec<u8> {
+        let mut v: Vec<u8> = Vec::with_capacity(n);
+        while v.len() < n {
+            if v.len() > 4096 && self.below(4) == 0 {
+                let len = 16 + self.below(200) as usize;
+                let start = self.below((v.len() - len) as u64) as usize;
+                let copy: Vec<u8> = v[start..start + len].to_vec();
+                v.extend_from_slice(&copy);
+            } else {
+                let b = (self.below(64) * self.below(4)) as u8;
+                v.push(b);
+                if self.below(3) == 0 {
+                    v.extend_from_slice(&self.next().to_le_bytes()[..3]);
+                }
+            }
+        }
+        v.truncate(n);
+        v
+    }
+    fn text(&mut self, n: usize) -> Vec<u8> {
+        const WORDS: &[&str] = &[
+            "update", "framework", "target", "snapshot", "root", "metadata", "signature", "version", "archive",
+            "patch", "bundle", "client", "repository", "key", "verify", "install", "window", "render", "config",
+            "fn", "let", "return", "struct", "impl", "self", "match", "error", "result", "value", "index",
+        ];
+        let mut s = String::with_capacity(n + 64);
+        while s.len() < n {
+            for _ in 0..(6 + self.below(8)) {
+                s.push_str(WORDS[self.below(WORDS.len() as u64) as usize]);
+                s.push(' ');
+            }
+            s.push('\n');
+        }
+        s.truncate(n);
+        s.into_bytes()
+    }
+}
+
+/// Writes bundle versions 1 and 2 of about `size_mb` MB: a large binary
+/// (40%) rebuilt with small code changes (rewritten regions, inserted and
+/// deleted runs), ~2500 small files (25%) of which a few change, are added
+/// or removed, and incompressible assets (35%) that do not change.
+fn make_bundles(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
+    let total = size_mb * 1_000_000;
+    let v1 = dir.join("v1");
+    let v2 = dir.join("v2");
+    for d in [&v1, &v2] {
+        if d.exists() {
+            std::fs::remove_dir_all(d)?;
+        }
+        std::fs::create_dir_all(d.join("assets"))?;
+    }
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let binary = rng.code((total * 40 / 100) as usize);
+    let mut binary2 = binary.clone();
+    for _ in 0..20 {
+        let at = rng.below((binary2.len() - 8192) as u64) as usize;
+        let fresh = rng.code(4096);
+        binary2[at..at + 4096].copy_from_slice(&fresh);
+    }
+    for _ in 0..5 {
+        let at = rng.below((binary2.len() - 20_000) as u64) as usize;
+        let fresh = rng.code(10_000);
+        binary2.splice(at..at, fresh);
+        let at = rng.below((binary2.len() - 20_000) as u64) as usize;
+        binary2.drain(at..at + 10_000);
+    }
+    std::fs::write(v1.join("app.bin"), &binary)?;
+    std::fs::write(v2.join("app.bin"), &binary2)?;
+    drop((binary, binary2));
+
+    let small_total = total * 25 / 100;
+    let count = 2500u64;
+    let mut written = 0;
+    let mut i = 0;
+    while written < small_total {
+        let size = (small_total / count / 2 + rng.below(small_total / count)) as usize;
+        let rel = format!("lib/mod{:02}/sub{:02}/file{i:05}.py", i % 37, i % 11);
+        let content = rng.text(size);
+        let fate = rng.below(250);
+        for d in [&v1, &v2] {
+            std::fs::create_dir_all(d.join(&rel).parent().context("parent")?)?;
+        }
+        match fate {
+            0 => std::fs::write(v1.join(&rel), &content)?, // removed in v2
+            1 => std::fs::write(v2.join(&rel), &content)?, // added in v2
+            2 | 3 => {
+                std::fs::write(v1.join(&rel), &content)?;
+                let mut edited = content.clone();
+                let at = rng.below(edited.len() as u64) as usize;
+                let insert = rng.text(200);
+                edited.splice(at..at, insert);
+                std::fs::write(v2.join(&rel), &edited)?;
+            }
+            _ => {
+                std::fs::write(v1.join(&rel), &content)?;
+                std::fs::write(v2.join(&rel), &content)?;
+            }
+        }
+        written += size as u64;
+        i += 1;
+    }
+    let assets_total = total * 35 / 100;
+    for a in 0..10 {
+        let content = rng.bytes((assets_total / 10) as usize);
+        std::fs::write(v1.join(format!("assets/texture{a}.pak")), &content)?;
+        std::fs::write(v2.join(format!("assets/texture{a}.pak")), &content)?;
+    }
+    Ok((v1, v2))
+}
+
+struct Measured {
+    secs: f64,
+    peak_rss_mb: f64,
+    stdout: String,
+}
+
+/// Runs `cmd`, waiting with `wait4` to read its own peak RSS.
+fn measure(cmd: &mut Command) -> Result<Measured> {
+    let start = Instant::now();
+    let out_file = tempfile::NamedTempFile::new()?;
+    let child = cmd
+        .stdout(out_file.reopen()?)
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not waited for yet; both pointers are valid.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    if rc != pid {
+        bail!("wait4 failed for {cmd:?}");
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{cmd:?} failed (status {status})");
+    }
+    Ok(Measured {
+        secs,
+        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        stdout: std::fs::read_to_string(out_file.path())?,
+    })
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(_) => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let size_mb: u64 = arg("--size-mb").map(|s| s.parse()).transpose()?.unwrap_or(100);
+    let skip_tufup = args.iter().any(|a| a == "--skip-tufup");
+    let keep = arg("--work").map(PathBuf::from);
+    let scratch = tempfile::tempdir()?;
+    let work = keep.unwrap_or_else(|| scratch.path().to_path_buf());
+    std::fs::create_dir_all(&work)?;
+
+    let tufa = std::env::current_exe()?
+        .parent()
+        .context("exe dir")?
+        .join("tufa");
+    if !tufa.exists() {
+        bail!("{} missing: build it with `cargo build --release -p tufa-cli`", tufa.display());
+    }
+    eprintln!("generating {size_mb} MB bundles in {}", work.display());
+    let (v1, v2) = make_bundles(&work.join("bundles"), size_mb)?;
+    let bundle_mb = dir_size(&v2) as f64 / 1e6;
+
+    // Tufa
+    let proj = work.join("tufa-proj");
+    let _ = std::fs::remove_dir_all(&proj);
+    let ok = Command::new(&tufa).args(["--json", "init", "--app", "bench"]).arg("--project").arg(&proj).output()?;
+    if !ok.status.success() {
+        bail!("tufa init failed: {}", String::from_utf8_lossy(&ok.stdout));
+    }
+    eprintln!("tufa: first release (archive only)");
+    let t1 = measure(Command::new(&tufa).arg("--project").arg(&proj).args(["--json", "add"]).arg(&v1).args(["--version", "1.0"]))?;
+    eprintln!("tufa: second release (archive + patch)");
+    let t2 = measure(Command::new(&tufa).arg("--project").arg(&proj).args(["--json", "add"]).arg(&v2).args(["--version", "2.0"]))?;
+    let plan: serde_json::Value = serde_json::from_str(&t2.stdout)?;
+    let tar_mb = plan["plan"]["tar_size"].as_f64().unwrap_or(0.0) / 1e6;
+    let tufa_archive = plan["plan"]["archive"]["size"].as_u64().unwrap_or(0);
+    let tufa_patch = plan["plan"]["patch"]["size"].as_u64().unwrap_or(0);
+
+    let mut rows = vec![
+        format!("| bundle | {bundle_mb:.1} MB ({tar_mb:.1} MB tar) | |"),
+        "| **step** | **Tufa** | **Python tufup 0.10** |".to_string(),
+    ];
+    let mut tufup_cells = ["skipped".to_string(), "skipped".into(), "skipped".into(), "skipped".into(), "skipped".into()];
+    if !skip_tufup {
+        let py = tufa_tests::workspace().join(".venv/bin/python");
+        let script = tufa_tests::workspace().join("tests/bench/tufup_publish.py");
+        let pw = work.join("tufup-work");
+        let _ = std::fs::remove_dir_all(&pw);
+        eprintln!("tufup: first release");
+        let p1 = measure(Command::new(&py).arg(&script).arg("init").arg(&pw).arg("bench").arg(&v1).arg("1.0"))?;
+        eprintln!("tufup: second release (this takes a while: bsdiff4 on the whole tar)");
+        let p2 = measure(Command::new(&py).arg(&script).arg("add").arg(&pw).arg("bench").arg(&v2).arg("2.0"))?;
+        let targets = pw.join("repository/targets");
+        tufup_cells = [
+            format!("{:.1} s, {:.0} MB peak RSS", p1.secs, p1.peak_rss_mb),
+            format!("{:.1} s, {:.0} MB peak RSS", p2.secs, p2.peak_rss_mb),
+            format!("{:.2} MB", file_len(&targets.join("bench-2.0.tar.gz")) as f64 / 1e6),
+            format!("{:.3} MB", file_len(&targets.join("bench-2.0.patch")) as f64 / 1e6),
+            format!("{:.1} MB/s", tar_mb / p2.secs),
+        ];
+        eprintln!("tufup timings: {} / {}", p1.stdout.trim(), p2.stdout.trim());
+    }
+    rows.push(format!(
+        "| publish 1st release (tar + gzip + sign) | {:.1} s, {:.0} MB peak RSS ({:.1} MB/s) | {} |",
+        t1.secs,
+        t1.peak_rss_mb,
+        bundle_mb / t1.secs,
+        tufup_cells[0]
+    ));
+    rows.push(format!(
+        "| publish 2nd release (tar + gzip + patch + sign) | {:.1} s, {:.0} MB peak RSS | {} |",
+        t2.secs, t2.peak_rss_mb, tufup_cells[1]
+    ));
+    rows.push(format!("| archive size (2nd) | {:.2} MB | {} |", tufa_archive as f64 / 1e6, tufup_cells[2]));
+    rows.push(format!("| patch size (1st → 2nd) | {:.3} MB | {} |", tufa_patch as f64 / 1e6, tufup_cells[3]));
+    rows.push(format!(
+        "| throughput of the 2nd publish (tar MB / s) | {:.1} MB/s | {} |",
+        tar_mb / t2.secs,
+        tufup_cells[4]
+    ));
+    println!("| | | |\n|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
