@@ -264,7 +264,8 @@ mod writer {
         let tar_err =
             |what: &str, e: std::io::Error| Error::io(format!("writing tar member {what}"), e);
         let root = header(tar::EntryType::Directory, 0o755, 0);
-        append_member(&mut builder, root, "./", None, std::io::empty()).map_err(|e| tar_err("./", e))?;
+        append_member(&mut builder, root, "./", None, std::io::empty())
+            .map_err(|e| tar_err("./", e))?;
         let mut done = 0;
         for entry in &listing.entries {
             match entry {
@@ -367,7 +368,8 @@ mod tests {
         std::fs::create_dir_all(dir.join("d/e")).unwrap();
         std::fs::write(dir.join("b.txt"), b"bee").unwrap();
         std::fs::write(dir.join("a.bin"), b"\x7fELF").unwrap();
-        std::fs::set_permissions(dir.join("a.bin"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(dir.join("a.bin"), std::fs::Permissions::from_mode(0o700))
+            .unwrap();
         std::fs::write(dir.join("d/e/deep.txt"), b"deep").unwrap();
         std::os::unix::fs::symlink("e/deep.txt", dir.join("d/link")).unwrap();
         let long = "x".repeat(120);
@@ -407,7 +409,16 @@ mod tests {
         let long = format!("./d/{}", "x".repeat(120));
         assert_eq!(
             seen,
-            vec!["./", "./a.bin", "./b.txt", "./d/", "./d/e/", "./d/e/deep.txt", "./d/link", long.as_str()]
+            vec![
+                "./",
+                "./a.bin",
+                "./b.txt",
+                "./d/",
+                "./d/e/",
+                "./d/e/deep.txt",
+                "./d/link",
+                long.as_str()
+            ]
         );
     }
 
@@ -421,7 +432,10 @@ mod tests {
         let mut gz2 = Vec::new();
         gzip_to(&tar, &mut gz2, &mut NoProgress).unwrap();
         assert_eq!(gz, gz2, "gzip output is reproducible");
-        assert_eq!(gunzip_limited(gz.as_slice(), tar.len() as u64, "t").unwrap(), tar);
+        assert_eq!(
+            gunzip_limited(gz.as_slice(), tar.len() as u64, "t").unwrap(),
+            tar
+        );
         let err = gunzip_limited(gz.as_slice(), tar.len() as u64 - 1, "t").unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }));
     }

@@ -330,8 +330,16 @@ fn bad_meta_and_options_are_refused() {
         "project",
         "JSON object",
     );
-    let run = tufa(&proj, &["init", "--app", "x", "--threshold", "root=0"]);
-    assert_ne!(run.code, Some(0));
+    let fresh = tmp.path().join("fresh");
+    for bad in [
+        ["--threshold", "root=0"],
+        ["--expires", "timestamp=0"],
+        ["--threshold", "nobody=1"],
+    ] {
+        let run = tufa(&fresh, &["init", "--app", "x", bad[0], bad[1]]);
+        assert_ne!(run.code, Some(0), "{bad:?}");
+        assert!(!fresh.exists(), "{bad:?} created {}", fresh.display());
+    }
     let again = tufa(&proj, &["--json", "init", "--app", "demo"]);
     assert!(again.stdout.contains("already"), "{again:#?}");
 }

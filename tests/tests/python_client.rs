@@ -125,11 +125,32 @@ fn python_tarfile_unpacks_long_names_symlinks_and_executables() {
     let tmp = tempfile::tempdir().unwrap();
     let bundle = tmp.path().join("bundle");
     let long = format!("deep/{}/{}.txt", "d".repeat(90), "n".repeat(80));
-    write_bundle(&bundle, &[("bin/app", b"#!/bin/sh\necho hi\n"), (long.as_str(), b"long"), ("lib/libx.so.1", b"so")]);
-    std::fs::set_permissions(bundle.join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_bundle(
+        &bundle,
+        &[
+            ("bin/app", b"#!/bin/sh\necho hi\n"),
+            (long.as_str(), b"long"),
+            ("lib/libx.so.1", b"so"),
+        ],
+    );
+    std::fs::set_permissions(
+        bundle.join("bin/app"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     std::os::unix::fs::symlink("libx.so.1", bundle.join("lib/libx.so")).unwrap();
     let proj = init_project(tmp.path(), &[]);
-    tufa(&proj, &["--json", "add", bundle.to_str().unwrap(), "--version", "1.0"]).json();
+    tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            bundle.to_str().unwrap(),
+            "--version",
+            "1.0",
+        ],
+    )
+    .json();
     let out = tmp.path().join("out");
     let script = "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2], filter='tar')\n    print('\\n'.join(t.getnames()))\n";
     let run = Command::new(python())
@@ -138,11 +159,26 @@ fn python_tarfile_unpacks_long_names_symlinks_and_executables() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let names = String::from_utf8_lossy(&run.stdout);
-    assert!(names.lines().all(|n| n.starts_with("./") || n == "."), "tufup layout: {names}");
+    assert!(
+        names.lines().all(|n| n.starts_with("./") || n == "."),
+        "tufup layout: {names}"
+    );
     assert_eq!(std::fs::read(out.join(&long)).unwrap(), b"long");
-    let mode = std::fs::metadata(out.join("bin/app")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(out.join("bin/app"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o111, 0o111, "executable bit kept: {mode:o}");
-    assert_eq!(std::fs::read_link(out.join("lib/libx.so")).unwrap().to_str(), Some("libx.so.1"));
+    assert_eq!(
+        std::fs::read_link(out.join("lib/libx.so"))
+            .unwrap()
+            .to_str(),
+        Some("libx.so.1")
+    );
 }

@@ -230,6 +230,20 @@ impl Publisher {
     /// every role, signed and written.
     pub fn init(dir: &Path, opts: &InitOptions) -> Result<(Self, PublishOutcome)> {
         validate_app_name(&opts.app_name)?;
+        for (role, &t) in &opts.thresholds {
+            if t == 0 || t > 16 {
+                return Err(Error::Project(format!(
+                    "threshold of {role} must be between 1 and 16"
+                )));
+            }
+        }
+        for (role, &d) in &opts.expires_days {
+            if d == 0 || d > 36_500 {
+                return Err(Error::Project(format!(
+                    "expiry of {role} must be between 1 and 36500 days"
+                )));
+            }
+        }
         ensure_dir(dir)?;
         if dir.join(PROJECT_FILE).exists() {
             return Err(Error::Project(format!(
@@ -245,20 +259,6 @@ impl Publisher {
                 "{} already holds metadata; refusing to overwrite a repository",
                 repo.display()
             )));
-        }
-        for (role, &t) in &opts.thresholds {
-            if t == 0 || t > 16 {
-                return Err(Error::Project(format!(
-                    "threshold of {role} must be between 1 and 16"
-                )));
-            }
-        }
-        for (role, &d) in &opts.expires_days {
-            if d == 0 || d > 36_500 {
-                return Err(Error::Project(format!(
-                    "expiry of {role} must be between 1 and 36500 days"
-                )));
-            }
         }
         let keys_dir = dir.join(&keys_rel);
         ensure_dir(&keys_dir)?;
@@ -721,7 +721,6 @@ impl Publisher {
     /// publishes what can be published.
     pub fn sign(&self, role: TopRole, expires_days: Option<u32>) -> Result<PublishOutcome> {
         let session = self.session()?;
-        let staging = self.staging();
         let staged = self.load_staged(&session.meta)?;
         let mut signers = signers_for(&self.project, &self.dir, role)?;
         if matches!(role, TopRole::Root | TopRole::Targets) {
@@ -731,50 +730,25 @@ impl Publisher {
         let mut refresh = BTreeSet::new();
         match role {
             TopRole::Root => {
-                let signed = match staged.root {
-                    Some(mut r) if expires_days.is_none() => {
-                        add_signatures(&mut r, &signers.available)?;
-                        r
-                    }
-                    Some(_) => {
-                        return Err(Error::Project(
-                            "a root change is staged: sign it without --expires, or discard it"
-                                .into(),
-                        ))
-                    }
-                    None => {
-                        let mut root = session.meta.root().signed.clone();
-                        root.version = next(root.version);
-                        root.expires = self.expiry(TopRole::Root, expires_days)?;
-                        sign_fresh(root, &signers.available)?
-                    }
-                };
-                ensure_dir(&staging.join("metadata"))?;
-                commit::write_atomic(&staging.join("metadata/root.json"), &file_bytes(&signed)?)?;
+                let mut fresh = session.meta.root().signed.clone();
+                fresh.version = next(fresh.version);
+                fresh.expires = self.expiry(TopRole::Root, expires_days)?;
+                let signed =
+                    sign_staged(staged.root, fresh, expires_days, &signers.available, role)?;
+                self.write_staged_role(role, &signed)?;
             }
             TopRole::Targets => {
-                let signed =
-                    match staged.targets {
-                        Some(mut t) if expires_days.is_none() => {
-                            add_signatures(&mut t, &signers.available)?;
-                            t
-                        }
-                        Some(_) => return Err(Error::Project(
-                            "a targets change is staged: sign it without --expires, or discard it"
-                                .into(),
-                        )),
-                        None => {
-                            let mut t = session.meta.targets.signed.clone();
-                            t.version = next(t.version);
-                            t.expires = self.expiry(TopRole::Targets, expires_days)?;
-                            sign_fresh(t, &signers.available)?
-                        }
-                    };
-                ensure_dir(&staging.join("metadata"))?;
-                commit::write_atomic(
-                    &staging.join("metadata/targets.json"),
-                    &file_bytes(&signed)?,
+                let mut fresh = session.meta.targets.signed.clone();
+                fresh.version = next(fresh.version);
+                fresh.expires = self.expiry(TopRole::Targets, expires_days)?;
+                let signed = sign_staged(
+                    staged.targets,
+                    fresh,
+                    expires_days,
+                    &signers.available,
+                    role,
                 )?;
+                self.write_staged_role(role, &signed)?;
             }
             TopRole::Snapshot | TopRole::Timestamp => {
                 if let Some(d) = expires_days {
@@ -784,6 +758,12 @@ impl Publisher {
             }
         }
         self.publish_staged(&session, &overrides, &refresh)
+    }
+
+    fn write_staged_role<T: Serialize>(&self, role: TopRole, signed: &Signed<T>) -> Result<()> {
+        let dir = self.staging().join("metadata");
+        ensure_dir(&dir)?;
+        commit::write_atomic(&dir.join(role.file_name()), &file_bytes(signed)?)
     }
 
     /// Publishes staged changes if every changed role has enough signatures.
@@ -1026,6 +1006,27 @@ impl Publisher {
 }
 
 pub mod status;
+
+/// Adds signatures to the staged version of a role, or signs `fresh`
+/// (a new version with new expiry) when nothing is staged.
+fn sign_staged<T: Role + Serialize>(
+    staged: Option<Signed<T>>,
+    fresh: T,
+    expires_days: Option<u32>,
+    signers: &[keys::Signer],
+    role: TopRole,
+) -> Result<Signed<T>> {
+    match staged {
+        Some(_) if expires_days.is_some() => Err(Error::Project(format!(
+            "a {role} change is staged: sign it without --expires, or discard it"
+        ))),
+        Some(mut signed) => {
+            add_signatures(&mut signed, signers)?;
+            Ok(signed)
+        }
+        None => sign_fresh(fresh, signers),
+    }
+}
 
 fn next(v: NonZeroU64) -> NonZeroU64 {
     v.checked_add(1).unwrap_or(v)

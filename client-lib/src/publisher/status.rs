@@ -7,7 +7,7 @@ use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
 use crate::Result;
 use serde::Serialize;
-use tough::schema::{Root, Snapshot, Targets, Timestamp};
+use tough::schema::Root;
 
 /// State of one role.
 #[derive(Debug, Clone, Serialize)]
@@ -64,13 +64,12 @@ fn role_status<T>(
     role: TopRole,
     root: &Root,
     signed: &tough::schema::Signed<T>,
-    version: u64,
-    expires: jiff::Timestamp,
     period_days: u32,
 ) -> RoleStatus
 where
     T: tough::schema::Role + Serialize + Clone,
 {
+    let expires = signed.signed.expires();
     let left = expires.as_second() - jiff::Timestamp::now().as_second();
     // Warn in the last fifth of a role's lifetime, and at least a day ahead.
     let warn_secs = (i64::from(period_days) * 86_400 / 5).max(86_400);
@@ -88,7 +87,7 @@ where
     };
     RoleStatus {
         role,
-        version,
+        version: signed.signed.version().get(),
         expires: expires.to_string(),
         expires_in_secs: left,
         signatures: valid_signers(root, signed).len() as u64,
@@ -115,36 +114,23 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
     let root = &meta.root().signed;
     let days = |r: TopRole| project.role(r).map(|c| c.expires_days).unwrap_or(1);
     let roles = vec![
-        role_status::<Root>(
-            TopRole::Root,
-            root,
-            meta.root(),
-            root.version.get(),
-            root.expires,
-            days(TopRole::Root),
-        ),
-        role_status::<Targets>(
+        role_status(TopRole::Root, root, meta.root(), days(TopRole::Root)),
+        role_status(
             TopRole::Targets,
             root,
             &meta.targets,
-            meta.targets.signed.version.get(),
-            meta.targets.signed.expires,
             days(TopRole::Targets),
         ),
-        role_status::<Snapshot>(
+        role_status(
             TopRole::Snapshot,
             root,
             &meta.snapshot,
-            meta.snapshot.signed.version.get(),
-            meta.snapshot.signed.expires,
             days(TopRole::Snapshot),
         ),
-        role_status::<Timestamp>(
+        role_status(
             TopRole::Timestamp,
             root,
             &meta.timestamp,
-            meta.timestamp.signed.version.get(),
-            meta.timestamp.signed.expires,
             days(TopRole::Timestamp),
         ),
     ];

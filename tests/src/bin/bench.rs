@@ -57,9 +57,36 @@ impl Rng {
     }
     fn text(&mut self, n: usize) -> Vec<u8> {
         const WORDS: &[&str] = &[
-            "update", "framework", "target", "snapshot", "root", "metadata", "signature", "version", "archive",
-            "patch", "bundle", "client", "repository", "key", "verify", "install", "window", "render", "config",
-            "fn", "let", "return", "struct", "impl", "self", "match", "error", "result", "value", "index",
+            "update",
+            "framework",
+            "target",
+            "snapshot",
+            "root",
+            "metadata",
+            "signature",
+            "version",
+            "archive",
+            "patch",
+            "bundle",
+            "client",
+            "repository",
+            "key",
+            "verify",
+            "install",
+            "window",
+            "render",
+            "config",
+            "fn",
+            "let",
+            "return",
+            "struct",
+            "impl",
+            "self",
+            "match",
+            "error",
+            "result",
+            "value",
+            "index",
         ];
         let mut s = String::with_capacity(n + 64);
         while s.len() < n {
@@ -203,8 +230,16 @@ fn file_len(p: &Path) -> u64 {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let size_mb: u64 = arg("--size-mb").map(|s| s.parse()).transpose()?.unwrap_or(100);
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let size_mb: u64 = arg("--size-mb")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(100);
     let skip_tufup = args.iter().any(|a| a == "--skip-tufup");
     let keep = arg("--work").map(PathBuf::from);
     let scratch = tempfile::tempdir()?;
@@ -216,7 +251,10 @@ fn main() -> Result<()> {
         .context("exe dir")?
         .join("tufa");
     if !tufa.exists() {
-        bail!("{} missing: build it with `cargo build --release -p tufa-cli`", tufa.display());
+        bail!(
+            "{} missing: build it with `cargo build --release -p tufa-cli`",
+            tufa.display()
+        );
     }
     eprintln!("generating {size_mb} MB bundles in {}", work.display());
     let (v1, v2) = make_bundles(&work.join("bundles"), size_mb)?;
@@ -225,14 +263,32 @@ fn main() -> Result<()> {
     // Tufa
     let proj = work.join("tufa-proj");
     let _ = std::fs::remove_dir_all(&proj);
-    let ok = Command::new(&tufa).args(["--json", "init", "--app", "bench"]).arg("--project").arg(&proj).output()?;
+    let ok = Command::new(&tufa)
+        .args(["--json", "init", "--app", "bench"])
+        .arg("--project")
+        .arg(&proj)
+        .output()?;
     if !ok.status.success() {
         bail!("tufa init failed: {}", String::from_utf8_lossy(&ok.stdout));
     }
     eprintln!("tufa: first release (archive only)");
-    let t1 = measure(Command::new(&tufa).arg("--project").arg(&proj).args(["--json", "add"]).arg(&v1).args(["--version", "1.0"]))?;
+    let t1 = measure(
+        Command::new(&tufa)
+            .arg("--project")
+            .arg(&proj)
+            .args(["--json", "add"])
+            .arg(&v1)
+            .args(["--version", "1.0"]),
+    )?;
     eprintln!("tufa: second release (archive + patch)");
-    let t2 = measure(Command::new(&tufa).arg("--project").arg(&proj).args(["--json", "add"]).arg(&v2).args(["--version", "2.0"]))?;
+    let t2 = measure(
+        Command::new(&tufa)
+            .arg("--project")
+            .arg(&proj)
+            .args(["--json", "add"])
+            .arg(&v2)
+            .args(["--version", "2.0"]),
+    )?;
     let plan: serde_json::Value = serde_json::from_str(&t2.stdout)?;
     let tar_mb = plan["plan"]["tar_size"].as_f64().unwrap_or(0.0) / 1e6;
     let tufa_archive = plan["plan"]["archive"]["size"].as_u64().unwrap_or(0);
@@ -242,22 +298,50 @@ fn main() -> Result<()> {
         format!("| bundle | {bundle_mb:.1} MB ({tar_mb:.1} MB tar) | |"),
         "| **step** | **Tufa** | **Python tufup 0.10** |".to_string(),
     ];
-    let mut tufup_cells = ["skipped".to_string(), "skipped".into(), "skipped".into(), "skipped".into(), "skipped".into()];
+    let mut tufup_cells = [
+        "skipped".to_string(),
+        "skipped".into(),
+        "skipped".into(),
+        "skipped".into(),
+        "skipped".into(),
+    ];
     if !skip_tufup {
         let py = tufa_tests::workspace().join(".venv/bin/python");
         let script = tufa_tests::workspace().join("tests/bench/tufup_publish.py");
         let pw = work.join("tufup-work");
         let _ = std::fs::remove_dir_all(&pw);
         eprintln!("tufup: first release");
-        let p1 = measure(Command::new(&py).arg(&script).arg("init").arg(&pw).arg("bench").arg(&v1).arg("1.0"))?;
+        let p1 = measure(
+            Command::new(&py)
+                .arg(&script)
+                .arg("init")
+                .arg(&pw)
+                .arg("bench")
+                .arg(&v1)
+                .arg("1.0"),
+        )?;
         eprintln!("tufup: second release (this takes a while: bsdiff4 on the whole tar)");
-        let p2 = measure(Command::new(&py).arg(&script).arg("add").arg(&pw).arg("bench").arg(&v2).arg("2.0"))?;
+        let p2 = measure(
+            Command::new(&py)
+                .arg(&script)
+                .arg("add")
+                .arg(&pw)
+                .arg("bench")
+                .arg(&v2)
+                .arg("2.0"),
+        )?;
         let targets = pw.join("repository/targets");
         tufup_cells = [
             format!("{:.1} s, {:.0} MB peak RSS", p1.secs, p1.peak_rss_mb),
             format!("{:.1} s, {:.0} MB peak RSS", p2.secs, p2.peak_rss_mb),
-            format!("{:.2} MB", file_len(&targets.join("bench-2.0.tar.gz")) as f64 / 1e6),
-            format!("{:.3} MB", file_len(&targets.join("bench-2.0.patch")) as f64 / 1e6),
+            format!(
+                "{:.2} MB",
+                file_len(&targets.join("bench-2.0.tar.gz")) as f64 / 1e6
+            ),
+            format!(
+                "{:.3} MB",
+                file_len(&targets.join("bench-2.0.patch")) as f64 / 1e6
+            ),
             format!("{:.1} MB/s", tar_mb / p2.secs),
         ];
         eprintln!("tufup timings: {} / {}", p1.stdout.trim(), p2.stdout.trim());
@@ -273,8 +357,16 @@ fn main() -> Result<()> {
         "| publish 2nd release (tar + gzip + patch + sign) | {:.1} s, {:.0} MB peak RSS | {} |",
         t2.secs, t2.peak_rss_mb, tufup_cells[1]
     ));
-    rows.push(format!("| archive size (2nd) | {:.2} MB | {} |", tufa_archive as f64 / 1e6, tufup_cells[2]));
-    rows.push(format!("| patch size (1st → 2nd) | {:.3} MB | {} |", tufa_patch as f64 / 1e6, tufup_cells[3]));
+    rows.push(format!(
+        "| archive size (2nd) | {:.2} MB | {} |",
+        tufa_archive as f64 / 1e6,
+        tufup_cells[2]
+    ));
+    rows.push(format!(
+        "| patch size (1st → 2nd) | {:.3} MB | {} |",
+        tufa_patch as f64 / 1e6,
+        tufup_cells[3]
+    ));
     rows.push(format!(
         "| throughput of the 2nd publish (tar MB / s) | {:.1} MB/s | {} |",
         tar_mb / t2.secs,
