@@ -75,6 +75,9 @@ pub enum Error {
 
     #[error("{0}")]
     NotFound(String),
+
+    #[error("install failed: {0}")]
+    Install(String),
 }
 
 /// Result type of the engine.
@@ -112,6 +115,7 @@ impl Error {
             Error::BadKey { .. } => "bad_key",
             Error::Locked(_) => "locked",
             Error::NotFound(_) => "not_found",
+            Error::Install(_) => "install_failed",
         }
     }
 }

@@ -15,10 +15,15 @@
 //! ```
 
 pub mod archive;
+pub mod client;
 mod error;
+mod fsutil;
+pub mod install;
 pub mod metadata;
 pub mod patch;
 pub mod progress;
+pub mod releases;
+mod serde_util;
 pub mod target;
 pub mod version;
 

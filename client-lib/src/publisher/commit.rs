@@ -20,30 +20,8 @@ const PENDING_DIR: &str = ".tufa-pending";
 const MANIFEST: &str = "COMMIT.json";
 const LOCK_FILE: &str = ".tufa-lock";
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
-/// then renamed over.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tufa-tmp")
-        .tempfile_in(dir)
-        .context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(format!("replacing {}", path.display()), e.error))?;
-    sync_dir(dir);
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-    // Makes the rename durable; some filesystems refuse to sync a directory
-    // and that is not an error worth failing a publish for.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
+use crate::fsutil::sync_dir;
+pub use crate::fsutil::write_atomic;
 
 /// An exclusive lock on a repository, held while it is changed. Released on
 /// drop (and by the OS if the process dies).

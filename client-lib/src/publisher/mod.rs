@@ -21,7 +21,6 @@
 pub mod commit;
 pub mod keys;
 pub mod project;
-pub mod releases;
 mod signing;
 
 use crate::archive::{gzip_to, tar_bundle, BundleListing};
@@ -32,11 +31,11 @@ use crate::metadata::{
 };
 use crate::patch::sha256_hex;
 use crate::progress::Progress;
+use crate::releases::{client_downloads, releases, ClientDownload, Release};
 use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
 use crate::{AppVersion, Error, Phase, Result};
 use commit::{recover, Recovery, RepoLock, Transaction};
 use project::{ensure_dir, relative_to, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
-use releases::{client_downloads, releases, ClientDownload, Release};
 use serde::Serialize;
 use signing::{add_signatures, sign_fresh, signers_for};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,23 +45,6 @@ use tough::schema::{
     Hashes, Metafile, Role, RoleKeys, Root, Signed, Snapshot, Target, Targets, Timestamp,
 };
 use tough::TargetName;
-
-pub(crate) fn ser_display<S: serde::Serializer, T: std::fmt::Display>(
-    v: &T,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-pub(crate) fn ser_opt_display<S: serde::Serializer, T: std::fmt::Display>(
-    v: &Option<T>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.collect_str(v),
-        None => s.serialize_none(),
-    }
-}
 
 const STAGING_DIR: &str = ".tufa/staged";
 
@@ -150,10 +132,10 @@ pub struct AddPlan {
     /// App name.
     pub app: String,
     /// New version.
-    #[serde(serialize_with = "ser_display")]
+    #[serde(serialize_with = "crate::serde_util::display")]
     pub version: AppVersion,
     /// The latest release before this one.
-    #[serde(serialize_with = "ser_opt_display")]
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
     pub previous: Option<AppVersion>,
     /// Size of the bundle's files.
     pub bundle_bytes: u64,

@@ -2,9 +2,9 @@
 //! staged changes.
 
 use super::keys::{env_var_for, source_for};
-use super::releases::{releases, Release};
 use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
+use crate::releases::{releases, Release};
 use crate::Result;
 use serde::Serialize;
 use tough::schema::Root;

@@ -27,7 +27,7 @@ pub struct PatchInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct Release {
     /// Version.
-    #[serde(serialize_with = "crate::publisher::ser_display")]
+    #[serde(serialize_with = "crate::serde_util::display")]
     pub version: AppVersion,
     /// Archive target name.
     pub archive: String,
@@ -91,7 +91,7 @@ pub fn releases(targets: &Targets, app: &str) -> Result<Vec<Release>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientDownload {
     /// The client's current version.
-    #[serde(serialize_with = "crate::publisher::ser_display")]
+    #[serde(serialize_with = "crate::serde_util::display")]
     pub from_version: AppVersion,
     /// `patch` (chain) or `full` (archive).
     pub method: &'static str,
@@ -102,7 +102,7 @@ pub struct ClientDownload {
     /// Size of the patch chain, when one exists.
     pub patch_chain_bytes: Option<u64>,
     /// A required release between stops the client there first.
-    #[serde(serialize_with = "crate::publisher::ser_opt_display")]
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
     pub stops_first_at: Option<AppVersion>,
 }
 

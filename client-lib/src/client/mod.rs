@@ -1,0 +1,719 @@
+//! The client that applications embed: check for an update, download the
+//! patch chain or the full archive, verify, rebuild the new tar, install.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), tufa::client::UpdateError> {
+//! use tufa::client::{Updater, InstallOptions};
+//!
+//! let updater = Updater::builder("my-app", "1.0")
+//!     .install_dir("/opt/my-app")
+//!     .metadata_dir("/opt/my-app-data/metadata") // holds the root.json you ship
+//!     .cache_dir("/opt/my-app-data/cache")
+//!     .metadata_url("https://updates.example.com/metadata/")
+//!     .targets_url("https://updates.example.com/targets/")
+//!     .build()?;
+//! if let Some(plan) = updater.check().await? {
+//!     println!("{} → {} ({} bytes)", "1.0", plan.version, plan.total_bytes);
+//!     let downloaded = updater.download(&plan, &mut |p| println!("{}/{}", p.done, p.total)).await?;
+//!     let applied = updater.apply(downloaded).await?;
+//!     updater.install(&applied, &InstallOptions { purge: true, ..Default::default() })?;
+//! }
+//! # Ok(()) }
+//! ```
+
+mod blocking;
+pub mod clock;
+pub mod select;
+pub mod transport;
+
+pub use crate::install::InstallOptions;
+pub use blocking::BlockingUpdater;
+pub use transport::{HttpOptions, HttpTransport};
+
+use crate::error::IoContext;
+use crate::metadata::file_bytes;
+use crate::patch::sha256_hex;
+use crate::releases::{releases, Release};
+use crate::{AppVersion, Channel, Error};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tough::{ExpirationEnforcement, RepositoryLoader, TargetName};
+use url::Url;
+
+/// What went wrong during an update, in terms an app can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateError {
+    /// The update server could not be reached (retry later).
+    #[error("update server unreachable: {0}")]
+    Offline(String),
+    /// Signed metadata has expired: the publisher must re-sign, or an
+    /// attacker is replaying old metadata. Nothing was installed.
+    #[error("update metadata has expired ({role} expired {expired}); nothing was installed")]
+    MetadataExpired { role: String, expired: String },
+    /// Metadata or a file did not verify (signatures, versions, hashes,
+    /// lengths). Nothing was installed.
+    #[error("verification failed: {0}; nothing was installed")]
+    Verification(String),
+    /// A patch failed and so did the full archive it fell back to.
+    #[error("patch failed ({patch}) and the fallback to the full archive failed too: {full}")]
+    PatchFailed { patch: String, full: String },
+    /// Installing failed; the previous version is in place.
+    #[error("install failed, the previous version is still installed: {0}")]
+    InstallFailed(String),
+    /// The updater is set up wrongly (paths, URLs, trusted root).
+    #[error("updater configuration: {0}")]
+    Config(String),
+    /// Anything else from the engine.
+    #[error(transparent)]
+    Engine(#[from] Error),
+}
+
+impl UpdateError {
+    /// Stable code for scripts and front ends.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UpdateError::Offline(_) => "offline",
+            UpdateError::MetadataExpired { .. } => "metadata_expired",
+            UpdateError::Verification(_) => "verification_failed",
+            UpdateError::PatchFailed { .. } => "patch_failed",
+            UpdateError::InstallFailed(_) => "install_failed",
+            UpdateError::Config(_) => "config",
+            UpdateError::Engine(e) => e.code(),
+        }
+    }
+}
+
+fn from_tough(e: tough::error::Error) -> UpdateError {
+    use tough::error::Error as T;
+    match e {
+        T::Transport { url, source, .. } => {
+            if source.kind() == tough::TransportErrorKind::FileNotFound {
+                UpdateError::Verification(format!("{url} is missing on the server"))
+            } else {
+                UpdateError::Offline(format!("{url}: {}", error_chain(&source)))
+            }
+        }
+        T::ExpiredMetadata { role, .. } => UpdateError::MetadataExpired {
+            role: role.to_string(),
+            expired: "already".into(),
+        },
+        other => UpdateError::Verification(error_chain(&other)),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Whether a plan downloads patches or the full archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// A chain of patches applied to the cached current tar.
+    Patch,
+    /// The full archive.
+    Full,
+}
+
+/// A file the plan downloads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedFile {
+    /// Target name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// An available update, computed from verified metadata before anything
+/// is downloaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdatePlan {
+    /// The version to install.
+    #[serde(serialize_with = "crate::serde_util::display")]
+    pub version: AppVersion,
+    /// The release is required (clients stop here before later ones).
+    pub required: bool,
+    /// Publisher's metadata: release notes and such.
+    pub user: Option<serde_json::Value>,
+    /// Patch chain or full archive.
+    pub method: Method,
+    /// Files to fetch, in order.
+    pub files: Vec<PlannedFile>,
+    /// Their total size.
+    pub total_bytes: u64,
+    /// The full archive (the fallback when a patch fails).
+    pub full_archive: PlannedFile,
+    #[serde(skip)]
+    release: Release,
+    #[serde(skip)]
+    chain: Vec<Release>,
+    #[serde(skip)]
+    repo: Arc<tough::Repository>,
+}
+
+/// Download progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadProgress {
+    /// File being downloaded.
+    pub file: String,
+    /// Bytes done over all files of the plan.
+    pub done: u64,
+    /// Bytes to download in total.
+    pub total: u64,
+}
+
+/// Verified downloads of a plan.
+#[derive(Debug)]
+pub struct Downloaded {
+    plan: UpdatePlan,
+    files: Vec<PathBuf>,
+    /// The names and sizes actually fetched.
+    pub fetched: Vec<PlannedFile>,
+    /// Why the patch chain was abandoned, if it was.
+    pub fell_back: Option<String>,
+}
+
+/// A verified tar of the new version, ready to install.
+#[derive(Debug)]
+pub struct Applied {
+    /// Version.
+    pub version: AppVersion,
+    /// The tar in the cache.
+    pub tar_path: PathBuf,
+    /// Files fetched (including any fallback).
+    pub fetched: Vec<PlannedFile>,
+    /// Why the patch chain was abandoned, if it was.
+    pub fell_back: Option<String>,
+}
+
+/// Builds an [`Updater`].
+#[derive(Debug, Clone)]
+pub struct UpdaterBuilder {
+    app: String,
+    current: String,
+    install_dir: Option<PathBuf>,
+    metadata_dir: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
+    metadata_url: Option<String>,
+    targets_url: Option<String>,
+    http: HttpOptions,
+    channel: Channel,
+    ignore_required: bool,
+    patches: bool,
+}
+
+impl UpdaterBuilder {
+    /// Directory the app is installed in (replaced on install).
+    pub fn install_dir(mut self, p: impl Into<PathBuf>) -> Self {
+        self.install_dir = Some(p.into());
+        self
+    }
+    /// Directory holding the trusted `root.json` the app ships; newer
+    /// roots are stored there after each refresh.
+    pub fn metadata_dir(mut self, p: impl Into<PathBuf>) -> Self {
+        self.metadata_dir = Some(p.into());
+        self
+    }
+    /// Directory for downloads, the current tar and TUF state.
+    pub fn cache_dir(mut self, p: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(p.into());
+        self
+    }
+    /// Base URL of the repository's `metadata/`.
+    pub fn metadata_url(mut self, u: &str) -> Self {
+        self.metadata_url = Some(u.into());
+        self
+    }
+    /// Base URL of the repository's `targets/`.
+    pub fn targets_url(mut self, u: &str) -> Self {
+        self.targets_url = Some(u.into());
+        self
+    }
+    /// HTTP settings (timeouts, proxy, headers).
+    pub fn http(mut self, h: HttpOptions) -> Self {
+        self.http = h;
+        self
+    }
+    /// Update channel (default stable).
+    pub fn channel(mut self, c: Channel) -> Self {
+        self.channel = c;
+        self
+    }
+    /// Jump past required releases to the newest.
+    pub fn ignore_required(mut self, yes: bool) -> Self {
+        self.ignore_required = yes;
+        self
+    }
+    /// Allow patch chains (default true).
+    pub fn patches(mut self, yes: bool) -> Self {
+        self.patches = yes;
+        self
+    }
+
+    /// Checks the settings and builds the updater.
+    pub fn build(self) -> Result<Updater, UpdateError> {
+        crate::target::validate_app_name(&self.app)?;
+        let current: AppVersion = self.current.parse()?;
+        let need = |v: Option<PathBuf>, what: &str| {
+            v.ok_or_else(|| UpdateError::Config(format!("{what} is not set")))
+        };
+        let url = |v: Option<String>, what: &str| -> Result<Url, UpdateError> {
+            let mut s = v.ok_or_else(|| UpdateError::Config(format!("{what} is not set")))?;
+            if !s.ends_with('/') {
+                s.push('/');
+            }
+            Url::parse(&s).map_err(|e| UpdateError::Config(format!("{what} '{s}': {e}")))
+        };
+        let transport = HttpTransport::new(self.http).map_err(UpdateError::Config)?;
+        Ok(Updater {
+            app: self.app,
+            current,
+            install_dir: need(self.install_dir, "install dir")?,
+            metadata_dir: need(self.metadata_dir, "metadata dir")?,
+            cache_dir: need(self.cache_dir, "cache dir")?,
+            metadata_url: url(self.metadata_url, "metadata URL")?,
+            targets_url: url(self.targets_url, "targets URL")?,
+            transport,
+            channel: self.channel,
+            ignore_required: self.ignore_required,
+            patches: self.patches,
+        })
+    }
+}
+
+/// Checks for, downloads and installs updates of one app.
+#[derive(Debug, Clone)]
+pub struct Updater {
+    app: String,
+    current: AppVersion,
+    install_dir: PathBuf,
+    metadata_dir: PathBuf,
+    cache_dir: PathBuf,
+    metadata_url: Url,
+    targets_url: Url,
+    transport: HttpTransport,
+    channel: Channel,
+    ignore_required: bool,
+    patches: bool,
+}
+
+const FAILED_PATCHES: &str = "failed-patches.json";
+
+impl Updater {
+    /// Starts building an updater for `app` currently at `current_version`.
+    pub fn builder(app: &str, current_version: &str) -> UpdaterBuilder {
+        UpdaterBuilder {
+            app: app.into(),
+            current: current_version.into(),
+            install_dir: None,
+            metadata_dir: None,
+            cache_dir: None,
+            metadata_url: None,
+            targets_url: None,
+            http: HttpOptions::default(),
+            channel: Channel::Stable,
+            ignore_required: false,
+            patches: true,
+        }
+    }
+
+    /// The version this updater updates from.
+    pub fn current_version(&self) -> &AppVersion {
+        &self.current
+    }
+
+    fn tuf_dir(&self) -> PathBuf {
+        self.cache_dir.join("tuf")
+    }
+
+    fn downloads_dir(&self) -> PathBuf {
+        self.cache_dir.join("downloads")
+    }
+
+    /// Path of the cached tar of `version`.
+    pub fn cached_tar(&self, version: &AppVersion) -> PathBuf {
+        self.cache_dir.join(format!("{}-{version}.tar", self.app))
+    }
+
+    fn failed_patches(&self) -> Vec<String> {
+        std::fs::read(self.cache_dir.join(FAILED_PATCHES))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn mark_failed(&self, names: &[String]) -> Result<(), UpdateError> {
+        let mut all = self.failed_patches();
+        for n in names {
+            if !all.contains(n) {
+                all.push(n.clone());
+            }
+        }
+        let bytes = serde_json::to_vec(&all).map_err(|e| Error::Tuf(e.to_string()))?;
+        crate::fsutil::write_atomic(&self.cache_dir.join(FAILED_PATCHES), &bytes)?;
+        Ok(())
+    }
+
+    /// Refreshes the metadata (root → timestamp → snapshot → targets,
+    /// verified by tough) and returns the update to install, if any.
+    pub async fn check(&self) -> Result<Option<UpdatePlan>, UpdateError> {
+        for d in [&self.cache_dir, &self.tuf_dir(), &self.downloads_dir()] {
+            std::fs::create_dir_all(d).context(|| format!("creating {}", d.display()))?;
+        }
+        let root_path = self.metadata_dir.join("root.json");
+        let root = crate::metadata::read_limited(&root_path, crate::metadata::MAX_METADATA_BYTES)
+            .map_err(|e| {
+            UpdateError::Config(format!(
+                "the trusted root {} cannot be read: {e}",
+                root_path.display()
+            ))
+        })?;
+        let now = clock::now(&self.cache_dir);
+        // The clock policy (see `clock`) replaces tough's, which refuses to
+        // run at all after the system clock stepped back.
+        let _ = std::fs::remove_file(self.tuf_dir().join("latest_known_time.json"));
+        let repo =
+            RepositoryLoader::new(&root, self.metadata_url.clone(), self.targets_url.clone())
+                .transport(self.transport.clone())
+                .datastore(self.tuf_dir())
+                .expiration_enforcement(ExpirationEnforcement::Unsafe)
+                .load()
+                .await
+                .map_err(from_tough)?;
+        let expiries = [
+            ("root", repo.root().signed.expires),
+            ("timestamp", repo.timestamp().signed.expires),
+            ("snapshot", repo.snapshot().signed.expires),
+            ("targets", repo.targets().signed.expires),
+        ];
+        for (role, expires) in expiries {
+            if expires <= now.effective {
+                return Err(UpdateError::MetadataExpired {
+                    role: role.into(),
+                    expired: expires.to_string(),
+                });
+            }
+        }
+        clock::record_success(&self.cache_dir, now)?;
+        self.keep_newest_root(repo.root())?;
+
+        let all = releases(&repo.targets().signed, &self.app)?;
+        let cached = self.cached_tar(&self.current).exists();
+        let failed = self.failed_patches();
+        let Some(sel) = select::select(
+            &all,
+            &self.current,
+            self.channel,
+            self.ignore_required,
+            self.patches && cached,
+            &failed,
+        ) else {
+            return Ok(None);
+        };
+        let release = all[sel.target].clone();
+        let full_archive = PlannedFile {
+            name: release.archive.clone(),
+            size: release.archive_size,
+        };
+        let chain: Vec<Release> = sel.chain.iter().map(|&i| all[i].clone()).collect();
+        let (method, files) = if chain.is_empty() {
+            (Method::Full, vec![full_archive.clone()])
+        } else {
+            let files = chain
+                .iter()
+                .filter_map(|r| r.patch.as_ref())
+                .map(|p| PlannedFile {
+                    name: p.name.clone(),
+                    size: p.size,
+                })
+                .collect();
+            (Method::Patch, files)
+        };
+        let total_bytes = files.iter().map(|f: &PlannedFile| f.size).sum();
+        Ok(Some(UpdatePlan {
+            version: release.version.clone(),
+            required: release.required,
+            user: release.user.clone(),
+            method,
+            files,
+            total_bytes,
+            full_archive,
+            release,
+            chain,
+            repo: Arc::new(repo),
+        }))
+    }
+
+    /// Stores a newer trusted root in the metadata dir, so that the next
+    /// start trusts it (tough only reads the root it is given).
+    fn keep_newest_root(
+        &self,
+        root: &tough::schema::Signed<tough::schema::Root>,
+    ) -> Result<(), UpdateError> {
+        let path = self.metadata_dir.join("root.json");
+        let stored: Option<tough::schema::Signed<tough::schema::Root>> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if stored.is_none_or(|s| s.signed.version < root.signed.version) {
+            crate::fsutil::write_atomic(&path, &file_bytes(root)?)?;
+        }
+        Ok(())
+    }
+
+    /// Downloads the plan's files into the cache, each verified by tough
+    /// (length and sha256) while streaming. If a patch fails to download or
+    /// verify, the full archive is fetched instead.
+    pub async fn download(
+        &self,
+        plan: &UpdatePlan,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+    ) -> Result<Downloaded, UpdateError> {
+        let mut fetched = Vec::new();
+        let mut paths = Vec::new();
+        let mut done = 0;
+        let mut fell_back = None;
+        for f in &plan.files {
+            match self
+                .fetch(plan, f, &mut done, plan.total_bytes, progress)
+                .await
+            {
+                Ok(p) => {
+                    paths.push(p);
+                    fetched.push(f.clone());
+                }
+                Err(e) if plan.method == Method::Patch => {
+                    let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
+                    self.mark_failed(&names)?;
+                    fell_back = Some(format!("{}: {e}", f.name));
+                    paths.clear();
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if fell_back.is_some() {
+            let mut done_full = 0;
+            let p = self
+                .fetch(
+                    plan,
+                    &plan.full_archive,
+                    &mut done_full,
+                    plan.full_archive.size,
+                    progress,
+                )
+                .await
+                .map_err(|e| UpdateError::PatchFailed {
+                    patch: fell_back.clone().unwrap_or_default(),
+                    full: e.to_string(),
+                })?;
+            paths = vec![p];
+            fetched.push(plan.full_archive.clone());
+        }
+        Ok(Downloaded {
+            plan: plan.clone(),
+            files: paths,
+            fetched,
+            fell_back,
+        })
+    }
+
+    async fn fetch(
+        &self,
+        plan: &UpdatePlan,
+        file: &PlannedFile,
+        done: &mut u64,
+        total: u64,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+    ) -> Result<PathBuf, UpdateError> {
+        let name = TargetName::new(file.name.as_str())
+            .map_err(|e| UpdateError::Verification(e.to_string()))?;
+        let mut stream = plan
+            .repo
+            .read_target(&name)
+            .await
+            .map_err(from_tough)?
+            .ok_or_else(|| {
+                UpdateError::Verification(format!("{} is not in targets.json", file.name))
+            })?;
+        let final_path = self.downloads_dir().join(&file.name);
+        let part = self.downloads_dir().join(format!("{}.part", file.name));
+        let mut out =
+            std::fs::File::create(&part).context(|| format!("creating {}", part.display()))?;
+        // Bytes reach the disk only as a .part file; tough checks the
+        // length as they come and the hash at the end, and only then is
+        // the file renamed to its name.
+        let result: Result<(), UpdateError> = async {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(from_tough)?;
+                out.write_all(&chunk)
+                    .context(|| format!("writing {}", part.display()))?;
+                *done += chunk.len() as u64;
+                progress(DownloadProgress {
+                    file: file.name.clone(),
+                    done: *done,
+                    total,
+                });
+            }
+            out.sync_all()
+                .context(|| format!("writing {}", part.display()))?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+        std::fs::rename(&part, &final_path)
+            .context(|| format!("moving {}", final_path.display()))?;
+        Ok(final_path)
+    }
+
+    /// Rebuilds the new version's tar: applies the patches to the cached
+    /// tar (checking each result against its `tar_hash`) or decompresses
+    /// the archive. A failing patch falls back to the full archive.
+    pub async fn apply(&self, downloaded: Downloaded) -> Result<Applied, UpdateError> {
+        let Downloaded {
+            plan,
+            files,
+            mut fetched,
+            mut fell_back,
+        } = downloaded;
+        let mut archive = None;
+        if fell_back.is_none() && plan.method == Method::Patch {
+            match self.apply_chain(&plan, &files) {
+                Ok(tar) => return self.finish(&plan, tar, fetched, fell_back),
+                Err(e) => {
+                    let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
+                    self.mark_failed(&names)?;
+                    fell_back = Some(e.to_string());
+                    let mut done = 0;
+                    let p = self
+                        .fetch(
+                            &plan,
+                            &plan.full_archive,
+                            &mut done,
+                            plan.full_archive.size,
+                            &mut |_| {},
+                        )
+                        .await
+                        .map_err(|full| UpdateError::PatchFailed {
+                            patch: e.to_string(),
+                            full: full.to_string(),
+                        })?;
+                    fetched.push(plan.full_archive.clone());
+                    archive = Some(p);
+                }
+            }
+        }
+        let archive = match archive {
+            Some(a) => a,
+            None => files
+                .into_iter()
+                .next()
+                .ok_or_else(|| UpdateError::Verification("nothing was downloaded".into()))?,
+        };
+        let tar = self.unpack_archive(&plan, &archive)?;
+        self.finish(&plan, tar, fetched, fell_back)
+    }
+
+    fn apply_chain(&self, plan: &UpdatePlan, files: &[PathBuf]) -> Result<Vec<u8>, Error> {
+        let mut tar = std::fs::read(self.cached_tar(&self.current))
+            .context(|| "reading the cached tar of the current version".into())?;
+        for (release, path) in plan.chain.iter().zip(files) {
+            let patch = release
+                .patch
+                .as_ref()
+                .ok_or_else(|| Error::Patch(format!("release {} has no patch", release.version)))?;
+            let bytes = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
+            tar = crate::patch::apply(&tar, &bytes, patch.tar_size, &patch.tar_hash)?;
+        }
+        Ok(tar)
+    }
+
+    fn unpack_archive(&self, plan: &UpdatePlan, archive: &Path) -> Result<Vec<u8>, UpdateError> {
+        // The tar cannot be larger than its declared size, or than gzip's
+        // maximum expansion of the (verified) archive.
+        let limit = plan
+            .release
+            .patch
+            .as_ref()
+            .map(|p| p.tar_size)
+            .unwrap_or_else(|| {
+                plan.full_archive
+                    .size
+                    .saturating_mul(1032)
+                    .saturating_add(1 << 20)
+            });
+        let tar = crate::archive::read_tar_gz(archive, limit)?;
+        if let Some(p) = &plan.release.patch {
+            let actual = sha256_hex(&tar);
+            if actual != p.tar_hash {
+                return Err(UpdateError::Verification(format!(
+                    "the tar in {} does not match tar_hash {}",
+                    plan.full_archive.name, p.tar_hash
+                )));
+            }
+        }
+        Ok(tar)
+    }
+
+    fn finish(
+        &self,
+        plan: &UpdatePlan,
+        tar: Vec<u8>,
+        fetched: Vec<PlannedFile>,
+        fell_back: Option<String>,
+    ) -> Result<Applied, UpdateError> {
+        let tar_path = self.cached_tar(&plan.version);
+        crate::fsutil::write_atomic(&tar_path, &tar)?;
+        let downloads = self.downloads_dir();
+        if let Ok(rd) = std::fs::read_dir(&downloads) {
+            for e in rd.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(Applied {
+            version: plan.version.clone(),
+            tar_path,
+            fetched,
+            fell_back,
+        })
+    }
+
+    /// Installs an applied update into the install dir (atomically where
+    /// the OS allows), then keeps only the newest tar in the cache.
+    pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
+        let tar = std::fs::read(&applied.tar_path)
+            .context(|| format!("reading {}", applied.tar_path.display()))?;
+        crate::install::install_tar(&tar, &self.install_dir, options)
+            .map_err(|e| UpdateError::InstallFailed(e.to_string()))?;
+        let keep = applied.tar_path.file_name().map(|n| n.to_os_string());
+        if let Ok(rd) = std::fs::read_dir(&self.cache_dir) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                let is_tar = name
+                    .to_string_lossy()
+                    .starts_with(&format!("{}-", self.app))
+                    && name.to_string_lossy().ends_with(".tar");
+                if is_tar && Some(&name) != keep.as_ref() {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}

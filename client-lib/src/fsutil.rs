@@ -1,0 +1,31 @@
+//! Small filesystem helpers shared by the client and the publisher.
+
+use crate::error::IoContext;
+use crate::{Error, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
+/// then renamed over.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tufa-tmp")
+        .tempfile_in(dir)
+        .context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("replacing {}", path.display()), e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable. Some filesystems refuse to sync a
+/// directory; that is not worth failing for.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

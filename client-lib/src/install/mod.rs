@@ -1,0 +1,165 @@
+//! Installing a verified release tar into the application's directory.
+//!
+//! The new version is extracted into a staging directory *beside* the
+//! install directory (same filesystem), completed there, and then swapped
+//! with the install directory in one atomic step where the OS has one
+//! (`renameat2(RENAME_EXCHANGE)` on Linux, `renamex_np(RENAME_SWAP)` on
+//! macOS). The old version stays whole until the swap, and is removed
+//! after it. On Windows, files of a running program cannot be replaced:
+//! [`windows::SwapPlan`] describes the steps a helper performs after the
+//! app exits.
+
+mod extract;
+mod swap;
+pub mod windows;
+
+pub use extract::extract_tar;
+pub use swap::{recover_interrupted, swap_dirs};
+
+use crate::error::IoContext;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// A custom installer: receives the staged new version (complete) and the
+/// install directory, and must leave the install directory holding it.
+pub type CustomInstaller = dyn Fn(&Path, &Path) -> std::io::Result<()> + Send + Sync;
+
+/// How to install.
+#[derive(Default)]
+pub struct InstallOptions {
+    /// Remove files of the old version that the new one does not have
+    /// (tufup's `purge_dst_dir`). Without it, old files stay beside the new.
+    pub purge: bool,
+    /// Relative paths kept from the old install even when purging (user
+    /// settings, caches, logs).
+    pub exclude: Vec<PathBuf>,
+    /// Replaces the built-in swap.
+    pub installer: Option<Box<CustomInstaller>>,
+}
+
+impl std::fmt::Debug for InstallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallOptions")
+            .field("purge", &self.purge)
+            .field("exclude", &self.exclude)
+            .field("installer", &self.installer.as_ref().map(|_| "<custom>"))
+            .finish()
+    }
+}
+
+fn sibling(install_dir: &Path, suffix: &str) -> Result<PathBuf> {
+    let name = install_dir.file_name().ok_or_else(|| {
+        Error::Install(format!("{} has no directory name", install_dir.display()))
+    })?;
+    let mut s = name.to_os_string();
+    s.push(suffix);
+    Ok(install_dir.with_file_name(s))
+}
+
+/// Staging directory used for `install_dir`.
+pub fn staging_dir(install_dir: &Path) -> Result<PathBuf> {
+    sibling(install_dir, ".tufa-staging")
+}
+
+/// Installs `tar` into `install_dir`. A crash at any point leaves the old
+/// or the new version in `install_dir`, never a mix: run
+/// [`recover_interrupted`] at start-up to clean leftovers.
+pub fn install_tar(tar: &[u8], install_dir: &Path, options: &InstallOptions) -> Result<()> {
+    recover_interrupted(install_dir)?;
+    let staging = staging_dir(install_dir)?;
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
+    }
+    let max = tar.len() as u64;
+    let result = (|| {
+        extract_tar(tar, &staging, max)?;
+        if install_dir.exists() {
+            carry_over(install_dir, &staging, options)?;
+        }
+        crate::install::swap::fsync_tree(&staging);
+        match &options.installer {
+            Some(custom) => custom(&staging, install_dir)
+                .map_err(|e| Error::Install(format!("custom installer failed: {e}"))),
+            None if install_dir.exists() => {
+                swap_dirs(&staging, install_dir)?;
+                // `staging` now holds the old version.
+                std::fs::remove_dir_all(&staging)
+                    .context(|| format!("removing old version in {}", staging.display()))
+            }
+            None => std::fs::rename(&staging, install_dir)
+                .context(|| format!("moving the new version to {}", install_dir.display())),
+        }
+    })();
+    if result.is_err() && staging.exists() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Copies into the staged new version what must survive from the old one:
+/// everything it lacks (no purge) or only the excluded paths (purge).
+fn carry_over(old: &Path, staged: &Path, options: &InstallOptions) -> Result<()> {
+    if options.purge {
+        for rel in &options.exclude {
+            if rel.is_absolute()
+                || rel
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(Error::Install(format!(
+                    "exclude path {} must be relative and inside",
+                    rel.display()
+                )));
+            }
+            let from = old.join(rel);
+            if std::fs::symlink_metadata(&from).is_ok() {
+                let to = staged.join(rel);
+                if std::fs::symlink_metadata(&to).is_err() {
+                    copy_tree(&from, &to)?;
+                }
+            }
+        }
+        return Ok(());
+    }
+    merge_missing(old, staged)
+}
+
+fn merge_missing(old: &Path, staged: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(old).context(|| format!("reading {}", old.display()))? {
+        let entry = entry.context(|| format!("reading {}", old.display()))?;
+        let to = staged.join(entry.file_name());
+        let from = entry.path();
+        match std::fs::symlink_metadata(&to) {
+            Err(_) => copy_tree(&from, &to)?,
+            Ok(md) if md.is_dir() && entry.file_type().map(|t| t.is_dir()).unwrap_or(false) => {
+                merge_missing(&from, &to)?
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let md = std::fs::symlink_metadata(from).context(|| format!("reading {}", from.display()))?;
+    if md.file_type().is_symlink() {
+        let target = std::fs::read_link(from).context(|| format!("reading {}", from.display()))?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, to).context(|| format!("creating {}", to.display()))?;
+        #[cfg(not(unix))]
+        let _ = target;
+    } else if md.is_dir() {
+        std::fs::create_dir_all(to).context(|| format!("creating {}", to.display()))?;
+        for entry in std::fs::read_dir(from).context(|| format!("reading {}", from.display()))? {
+            let entry = entry.context(|| format!("reading {}", from.display()))?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else {
+        // Hard links are instant and leave the old file untouched (the new
+        // version never writes into these files, it replaces them).
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to).context(|| format!("copying {}", from.display()))?;
+        }
+    }
+    Ok(())
+}
