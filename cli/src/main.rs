@@ -4,6 +4,7 @@
 
 mod output;
 mod progress;
+mod update;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -89,6 +90,8 @@ enum Command {
     Publish,
     /// Throw away staged, unpublished changes.
     Discard,
+    /// Update an installed app from a repository (the client side, for scripts and tests).
+    Update(update::UpdateArgs),
 }
 
 fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), String> {
@@ -189,6 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::outcome(&outcome, json);
             Ok(exit_for(&outcome))
         }
+        Command::Update(args) => update::run(args, json),
         Command::Discard => {
             let discarded = Publisher::open(&dir)?.discard()?;
             output::discarded(discarded, json);

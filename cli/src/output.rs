@@ -26,6 +26,10 @@ pub fn error(err: &anyhow::Error, json: bool) {
     let code = err
         .downcast_ref::<tufa::Error>()
         .map(|e| e.code())
+        .or_else(|| {
+            err.downcast_ref::<tufa::client::UpdateError>()
+                .map(|e| e.code())
+        })
         .unwrap_or("error");
     let message = format!("{err:#}");
     if json {
