@@ -29,3 +29,15 @@ pub fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
+
+/// Crash injection for tests of the recovery paths: `TUFA_FAILPOINT=NAME`
+/// aborts the process at the named point. Compiled into debug builds only.
+pub fn failpoint(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("TUFA_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("tufa: failpoint {name}: aborting");
+        std::process::abort();
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}

@@ -1,6 +1,9 @@
 //! Helpers for Tufa's end-to-end tests: run the real `tufa` binary on real
 //! directories, make bundles, fingerprint repositories.
 
+pub mod resign;
+pub mod server;
+
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

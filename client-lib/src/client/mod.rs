@@ -93,8 +93,12 @@ fn from_tough(e: tough::error::Error) -> UpdateError {
         T::Transport { url, source, .. } => {
             if source.kind() == tough::TransportErrorKind::FileNotFound {
                 UpdateError::Verification(format!("{url} is missing on the server"))
-            } else {
+            } else if is_network_failure(&source) {
                 UpdateError::Offline(format!("{url}: {}", error_chain(&source)))
+            } else {
+                // tough reports too-long or wrong-hash data through the
+                // transport error too: that is an attack, not an outage.
+                UpdateError::Verification(format!("{url}: {}", error_chain(&source)))
             }
         }
         T::ExpiredMetadata { role, .. } => UpdateError::MetadataExpired {
@@ -103,6 +107,22 @@ fn from_tough(e: tough::error::Error) -> UpdateError {
         },
         other => UpdateError::Verification(error_chain(&other)),
     }
+}
+
+/// Whether an error comes from the network (connection refused, reset,
+/// timed out, bad HTTP status) rather than from checking the data.
+fn is_network_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<reqwest::Error>() || err.is::<transport::HttpFailure>() || err.is::<std::io::Error>() {
+            return true;
+        }
+        if err.is::<tough::error::Error>() {
+            return false;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -373,6 +393,12 @@ impl Updater {
     pub async fn check(&self) -> Result<Option<UpdatePlan>, UpdateError> {
         for d in [&self.cache_dir, &self.tuf_dir(), &self.downloads_dir()] {
             std::fs::create_dir_all(d).context(|| format!("creating {}", d.display()))?;
+        }
+        // Leftovers of an install interrupted by a crash.
+        crate::install::recover_interrupted(&self.install_dir)?;
+        let staging = crate::install::staging_dir(&self.install_dir)?;
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
         }
         let root_path = self.metadata_dir.join("root.json");
         let root = crate::metadata::read_limited(&root_path, crate::metadata::MAX_METADATA_BYTES)

@@ -132,7 +132,7 @@ impl HttpTransport {
                 return Err(TransportError::new_with_cause(
                     TransportErrorKind::Other,
                     url.as_str(),
-                    ResumeError(format!(
+                    HttpFailure(format!(
                         "server did not resume at byte {from} (status {status})"
                     )),
                 ));
@@ -141,7 +141,7 @@ impl HttpTransport {
             return Err(TransportError::new_with_cause(
                 TransportErrorKind::Other,
                 url.as_str(),
-                ResumeError(format!("HTTP status {status}")),
+                HttpFailure(format!("HTTP status {status}")),
             ));
         }
         Ok(resp)
@@ -162,16 +162,17 @@ fn content_range_starts_at(resp: &reqwest::Response, from: u64) -> bool {
         == Some(from)
 }
 
+/// An HTTP-level failure (bad status, failed resume).
 #[derive(Debug)]
-struct ResumeError(String);
+pub struct HttpFailure(String);
 
-impl std::fmt::Display for ResumeError {
+impl std::fmt::Display for HttpFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for ResumeError {}
+impl std::error::Error for HttpFailure {}
 
 type BodyStream =
     std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;

@@ -76,12 +76,14 @@ pub fn install_tar(tar: &[u8], install_dir: &Path, options: &InstallOptions) -> 
         if install_dir.exists() {
             carry_over(install_dir, &staging, options)?;
         }
-        crate::install::swap::fsync_tree(&staging);
+        swap::fsync_tree(&staging);
+        crate::fsutil::failpoint("before-swap");
         match &options.installer {
             Some(custom) => custom(&staging, install_dir)
                 .map_err(|e| Error::Install(format!("custom installer failed: {e}"))),
             None if install_dir.exists() => {
                 swap_dirs(&staging, install_dir)?;
+                crate::fsutil::failpoint("after-swap");
                 // `staging` now holds the old version.
                 std::fs::remove_dir_all(&staging)
                     .context(|| format!("removing old version in {}", staging.display()))

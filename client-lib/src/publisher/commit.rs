@@ -20,7 +20,7 @@ const PENDING_DIR: &str = ".tufa-pending";
 const MANIFEST: &str = "COMMIT.json";
 const LOCK_FILE: &str = ".tufa-lock";
 
-use crate::fsutil::sync_dir;
+use crate::fsutil::{failpoint, sync_dir};
 pub use crate::fsutil::write_atomic;
 
 /// An exclusive lock on a repository, held while it is changed. Released on
@@ -247,18 +247,6 @@ pub fn recover(repo: &Path) -> Result<Recovery> {
             Ok(Recovery::RolledBack)
         }
     }
-}
-
-/// Crash injection for tests of the recovery path: `TUFA_FAILPOINT=NAME`
-/// aborts the process at the named point. Compiled into debug builds only.
-fn failpoint(name: &str) {
-    #[cfg(debug_assertions)]
-    if std::env::var("TUFA_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("tufa: failpoint {name}: aborting");
-        std::process::abort();
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = name;
 }
 
 #[cfg(test)]
