@@ -9,6 +9,8 @@ need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v mkfifo >/dev/null || need_apt+=(coreutils)
+# The client's clock-policy tests run it under a shifted clock.
+command -v faketime >/dev/null || need_apt+=(faketime)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update

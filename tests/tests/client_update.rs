@@ -397,3 +397,55 @@ fn root_rotation_reaches_the_client() {
     let root = read_json(&c.meta.join("root.json"));
     assert_eq!(root["signed"]["version"], 2, "the newer root is trusted from now on");
 }
+
+/// Runs `tufa update --check-only` under a shifted clock (libfaketime).
+fn check_at(c: &Client, repo: &Repo, shift: &str) -> Run {
+    let md = format!("{}/metadata", repo.server.url);
+    let tg = format!("{}/targets", repo.server.url);
+    let out = std::process::Command::new("faketime")
+        .args(["-f", shift])
+        .arg(tufa_bin())
+        .args(["--json", "update", "--app", "demo", "--current-version", "1.0", "--check-only"])
+        .arg("--install-dir").arg(&c.install)
+        .arg("--metadata-dir").arg(&c.meta)
+        .arg("--cache-dir").arg(&c.cache)
+        .args(["--metadata-url", &md, "--targets-url", &tg])
+        .output()
+        .expect("faketime is installed by scripts/setup.sh");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn clock_policy_survives_a_clock_set_back_without_weakening_expiry() {
+    let repo = publish(&[("1.0", false), ("1.1", false)]);
+    tufa(&repo.proj, &["--json", "sign", "timestamp", "--expires", "10"]).json();
+    let c = Client::new(&repo, "c", "1.0", true);
+
+    // A successful check five days from now...
+    let v = check_at(&c, &repo, "+5d").json();
+    assert_eq!(v["update"]["version"], "1.1");
+    // ...then the user sets the clock back: tough alone refuses to run
+    // ("system time stepped backward"); Tufa keeps working.
+    let back = check_at(&c, &repo, "+0d").json();
+    assert_eq!(back["update"]["version"], "1.1");
+
+    // A clock set far ahead sees expired metadata, but does not poison the
+    // latest known time: with the clock right again, updates work.
+    let ahead = check_at(&c, &repo, "+30d");
+    assert_eq!(error_code(&ahead), "metadata_expired", "{ahead:#?}");
+    check_at(&c, &repo, "+0d").json();
+
+    // Freeze protection: the server now offers a timestamp that expires in
+    // 3 days. The system clock says "today", but this client has already
+    // seen day 5: the metadata counts as expired.
+    tufa(&repo.proj, &["--json", "sign", "timestamp", "--expires", "3"]).json();
+    let frozen = check_at(&c, &repo, "+0d");
+    assert_eq!(error_code(&frozen), "metadata_expired", "{frozen:#?}");
+    // A fresh client, which never saw day 5, accepts it.
+    let fresh = Client::new(&repo, "fresh", "1.0", true);
+    check_at(&fresh, &repo, "+0d").json();
+}
