@@ -10,7 +10,8 @@ use tufa::publisher::project::{KeyLocation, Project};
 
 fn canonical(v: &Value) -> Vec<u8> {
     let mut buf = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, olpc_cjson::CanonicalFormatter::new());
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut buf, olpc_cjson::CanonicalFormatter::new());
     serde::Serialize::serialize(v, &mut ser).expect("canonical JSON");
     buf
 }
@@ -19,10 +20,23 @@ fn canonical(v: &Value) -> Vec<u8> {
 /// signatures.
 pub fn sign_with_role_key(proj: &Path, role: &str, doc: &mut Value) {
     let project = Project::load(proj).expect("project");
-    let name = project.roles.iter().find(|(r, _)| r.as_str() == role).expect("role").1.keys[0].clone();
+    let name = project
+        .roles
+        .iter()
+        .find(|(r, _)| r.as_str() == role)
+        .expect("role")
+        .1
+        .keys[0]
+        .clone();
     let key = &project.keys[&name];
-    let KeyLocation::File(rel) = &key.location else { panic!("file key expected") };
-    sign_with_pem(&std::fs::read_to_string(proj.join(rel)).expect("key"), &key.keyid, doc);
+    let KeyLocation::File(rel) = &key.location else {
+        panic!("file key expected")
+    };
+    sign_with_pem(
+        &std::fs::read_to_string(proj.join(rel)).expect("key"),
+        &key.keyid,
+        doc,
+    );
 }
 
 /// Signs `doc["signed"]` with a PEM key whose id is `keyid`.
@@ -68,7 +82,8 @@ pub fn edit_targets(proj: &Path, edit: impl FnOnce(&mut Value)) {
     sign_with_role_key(proj, "snapshot", &mut snapshot);
     let snapshot_bytes = write(&md.join("snapshot.json"), &snapshot);
     let mut timestamp = read(&md.join("timestamp.json"));
-    timestamp["signed"]["meta"]["snapshot.json"] = pin(&snapshot_bytes, &snapshot["signed"]["version"]);
+    timestamp["signed"]["meta"]["snapshot.json"] =
+        pin(&snapshot_bytes, &snapshot["signed"]["version"]);
     bump(&mut timestamp);
     sign_with_role_key(proj, "timestamp", &mut timestamp);
     write(&md.join("timestamp.json"), &timestamp);

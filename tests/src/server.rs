@@ -61,7 +61,11 @@ impl Server {
 
     /// Injects a fault for `path` (e.g. `/targets/demo-1.1.patch`).
     pub fn fault(&self, path: &str, fault: Fault) {
-        self.state.lock().expect("lock").faults.insert(path.into(), fault);
+        self.state
+            .lock()
+            .expect("lock")
+            .faults
+            .insert(path.into(), fault);
     }
 
     /// Removes all faults.
@@ -97,12 +101,22 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
         }
         if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
             range_text = v.trim().to_string();
-            range_from = v.trim().trim_end_matches('-').split('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            range_from = v
+                .trim()
+                .trim_end_matches('-')
+                .split('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
         }
     }
     let fault = {
         let mut st = state.lock().expect("lock");
-        let entry = if range_text.is_empty() { format!("GET {path}") } else { format!("GET {path} range={range_text}") };
+        let entry = if range_text.is_empty() {
+            format!("GET {path}")
+        } else {
+            format!("GET {path} range={range_text}")
+        };
         st.log.push(entry);
         let f = st.faults.get(&path).cloned();
         if let Some(Fault::DropOnceAfter(_)) = f {
@@ -112,7 +126,9 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
     };
     let mut out = conn;
     if let Some(Fault::Endless) = fault {
-        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\n")?;
+        out.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\n",
+        )?;
         let chunk = vec![b'A'; 64 * 1024];
         for _ in 0..65_536 {
             out.write_all(&chunk)?;
@@ -121,7 +137,9 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
     }
     let rel = path.trim_start_matches('/');
     if rel.split('/').any(|c| c == "..") {
-        out.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        out.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?;
         return Ok(());
     }
     let body = match fault {
@@ -155,5 +173,4 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
     }
     out.write_all(part)?;
     out.flush()
-
 }

@@ -49,7 +49,15 @@ fn publish(versions: &[(&str, bool)]) -> Repo {
     for (i, (v, required)) in versions.iter().enumerate() {
         let b = bundle(tmp.path(), v, i);
         let meta = format!(r#"{{"notes": "release {v}"}}"#);
-        let mut args = vec!["--json", "add", b.to_str().unwrap(), "--version", v, "--meta", &meta];
+        let mut args = vec![
+            "--json",
+            "add",
+            b.to_str().unwrap(),
+            "--version",
+            v,
+            "--meta",
+            &meta,
+        ];
         if *required {
             args.push("--required");
         }
@@ -74,15 +82,29 @@ impl Client {
         for d in [&install, &meta, &cache] {
             std::fs::create_dir_all(d).unwrap();
         }
-        std::fs::copy(repo.proj.join("repository/metadata/1.root.json"), meta.join("root.json")).unwrap();
-        let archive = repo.proj.join(format!("repository/targets/demo-{version}.tar.gz"));
+        std::fs::copy(
+            repo.proj.join("repository/metadata/1.root.json"),
+            meta.join("root.json"),
+        )
+        .unwrap();
+        let archive = repo
+            .proj
+            .join(format!("repository/targets/demo-{version}.tar.gz"));
         let mut tar = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap()), &mut tar).unwrap();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap()),
+            &mut tar,
+        )
+        .unwrap();
         tar::Archive::new(tar.as_slice()).unpack(&install).unwrap();
         if cache_tar {
             std::fs::write(cache.join(format!("demo-{version}.tar")), &tar).unwrap();
         }
-        Client { install, meta, cache }
+        Client {
+            install,
+            meta,
+            cache,
+        }
     }
 
     fn update(&self, repo: &Repo, version: &str, extra: &[&str]) -> Run {
@@ -93,11 +115,23 @@ impl Client {
         let md = format!("{}/metadata", repo.server.url);
         let tg = format!("{}/targets", repo.server.url);
         let mut args = vec![
-            "--json", "update", "--app", "demo", "--current-version", version,
-            "--install-dir", self.install.to_str().unwrap(),
-            "--metadata-dir", self.meta.to_str().unwrap(),
-            "--cache-dir", self.cache.to_str().unwrap(),
-            "--metadata-url", &md, "--targets-url", &tg, "--purge",
+            "--json",
+            "update",
+            "--app",
+            "demo",
+            "--current-version",
+            version,
+            "--install-dir",
+            self.install.to_str().unwrap(),
+            "--metadata-dir",
+            self.meta.to_str().unwrap(),
+            "--cache-dir",
+            self.cache.to_str().unwrap(),
+            "--metadata-url",
+            &md,
+            "--targets-url",
+            &tg,
+            "--purge",
         ];
         args.extend_from_slice(extra);
         tufa_env(&repo.proj, &args, env)
@@ -109,7 +143,12 @@ impl Client {
 }
 
 fn fetched(v: &Value) -> Vec<String> {
-    v["fetched"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect()
+    v["fetched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn error_code(run: &Run) -> String {
@@ -161,8 +200,14 @@ fn a_required_release_stops_the_client_and_metadata_reaches_the_plan() {
     assert_eq!(plan["update"]["version"], "1.1");
     assert_eq!(plan["update"]["required"], true);
     assert_eq!(plan["update"]["user"]["notes"], "release 1.1");
-    assert_eq!(fingerprint(&c.install), fingerprint(&repo.tmp.path().join("bundle-1.0")), "check-only installs nothing");
-    let skip = c.update(&repo, "1.0", &["--check-only", "--ignore-required"]).json();
+    assert_eq!(
+        fingerprint(&c.install),
+        fingerprint(&repo.tmp.path().join("bundle-1.0")),
+        "check-only installs nothing"
+    );
+    let skip = c
+        .update(&repo, "1.0", &["--check-only", "--ignore-required"])
+        .json();
     assert_eq!(skip["update"]["version"], "2.0");
     c.update(&repo, "1.0", &[]).json();
     assert_eq!(c.installed(), "1.1");
@@ -172,15 +217,25 @@ fn a_required_release_stops_the_client_and_metadata_reaches_the_plan() {
 
 #[test]
 fn pre_release_channels() {
-    let repo = publish(&[("1.0", false), ("1.1a1", false), ("1.1b1", false), ("1.1rc1", false)]);
+    let repo = publish(&[
+        ("1.0", false),
+        ("1.1a1", false),
+        ("1.1b1", false),
+        ("1.1rc1", false),
+    ]);
     let c = Client::new(&repo, "c", "1.0", true);
     let stable = c.update(&repo, "1.0", &["--check-only"]).json();
     assert_eq!(stable["update"], Value::Null);
-    let rc = c.update(&repo, "1.0", &["--check-only", "--pre", "rc"]).json();
+    let rc = c
+        .update(&repo, "1.0", &["--check-only", "--pre", "rc"])
+        .json();
     assert_eq!(rc["update"]["version"], "1.1rc1");
     let a = c.update(&repo, "1.0", &["--pre", "a"]).json();
     assert_eq!(a["update"]["version"], "1.1rc1");
-    assert_eq!(fetched(&a), ["demo-1.1a1.patch", "demo-1.1b1.patch", "demo-1.1rc1.patch"]);
+    assert_eq!(
+        fetched(&a),
+        ["demo-1.1a1.patch", "demo-1.1b1.patch", "demo-1.1rc1.patch"]
+    );
 }
 
 #[test]
@@ -189,10 +244,14 @@ fn tampered_archive_is_refused_and_nothing_installed() {
     let archive = repo.proj.join("repository/targets/demo-1.1.tar.gz");
     let mut bytes = std::fs::read(&archive).unwrap();
     bytes[100] ^= 1;
-    repo.server.fault("/targets/demo-1.1.tar.gz", Fault::Replace(bytes));
+    repo.server
+        .fault("/targets/demo-1.1.tar.gz", Fault::Replace(bytes));
     let c = Client::new(&repo, "c", "1.0", false);
     let before = fingerprint(&c.install);
-    assert_eq!(error_code(&c.update(&repo, "1.0", &[])), "verification_failed");
+    assert_eq!(
+        error_code(&c.update(&repo, "1.0", &[])),
+        "verification_failed"
+    );
     assert_eq!(fingerprint(&c.install), before);
 }
 
@@ -203,10 +262,14 @@ fn tampered_patch_falls_back_to_the_full_archive() {
     let mut bad = patch.clone();
     let n = bad.len() - 1;
     bad[n] ^= 0xff;
-    repo.server.fault("/targets/demo-1.1.patch", Fault::Replace(bad));
+    repo.server
+        .fault("/targets/demo-1.1.patch", Fault::Replace(bad));
     let c = Client::new(&repo, "c", "1.0", true);
     let v = c.update(&repo, "1.0", &[]).json();
-    assert!(v["fell_back"].as_str().unwrap().contains("demo-1.1.patch"), "{v}");
+    assert!(
+        v["fell_back"].as_str().unwrap().contains("demo-1.1.patch"),
+        "{v}"
+    );
     assert_eq!(fetched(&v), ["demo-1.1.tar.gz"]);
     assert_eq!(c.installed(), "1.1");
 }
@@ -215,7 +278,8 @@ fn tampered_patch_falls_back_to_the_full_archive() {
 fn a_wrong_tar_hash_makes_the_patch_fail_over_to_the_archive() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     tufa_tests::resign::edit_targets(&repo.proj, |signed| {
-        signed["targets"]["demo-1.1.patch"]["custom"]["tufup"]["tar_hash"] = Value::from("ab".repeat(32));
+        signed["targets"]["demo-1.1.patch"]["custom"]["tufup"]["tar_hash"] =
+            Value::from("ab".repeat(32));
     });
     let c = Client::new(&repo, "c", "1.0", true);
     let before = fingerprint(&c.install);
@@ -224,7 +288,9 @@ fn a_wrong_tar_hash_makes_the_patch_fail_over_to_the_archive() {
     let run = c.update(&repo, "1.0", &[]);
     assert_eq!(error_code(&run), "verification_failed", "{run:#?}");
     assert_eq!(fingerprint(&c.install), before);
-    assert!(std::fs::read_to_string(c.cache.join("failed-patches.json")).unwrap().contains("demo-1.1.patch"));
+    assert!(std::fs::read_to_string(c.cache.join("failed-patches.json"))
+        .unwrap()
+        .contains("demo-1.1.patch"));
 }
 
 #[test]
@@ -239,14 +305,22 @@ fn a_hostile_archive_signed_with_stolen_keys_installs_nothing() {
         let mut b = tar::Builder::new(Vec::new());
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
-        h.set_size(if kind == tar::EntryType::Regular { 4 } else { 0 });
+        h.set_size(if kind == tar::EntryType::Regular {
+            4
+        } else {
+            0
+        });
         h.set_mode(0o644);
         h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
         if let Some(l) = link {
             h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
         }
         h.set_cksum();
-        let data: &[u8] = if kind == tar::EntryType::Regular { b"evil" } else { b"" };
+        let data: &[u8] = if kind == tar::EntryType::Regular {
+            b"evil"
+        } else {
+            b""
+        };
         b.append(&h, data).unwrap();
         let tar_bytes = b.into_inner().unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -264,7 +338,10 @@ fn a_hostile_archive_signed_with_stolen_keys_installs_nothing() {
         let before = fingerprint(&c.install);
         let run = c.update(&repo, "1.0", &[]);
         assert_eq!(error_code(&run), "install_failed", "{name}: {run:#?}");
-        assert!(run.stdout.contains("refusing archive entry"), "{name}: {run:#?}");
+        assert!(
+            run.stdout.contains("refusing archive entry"),
+            "{name}: {run:#?}"
+        );
         assert_eq!(fingerprint(&c.install), before, "{name}");
         assert!(!repo.tmp.path().join("c-escape.txt").exists());
         assert!(!Path::new("/tmp/absolute.txt").exists());
@@ -272,7 +349,13 @@ fn a_hostile_archive_signed_with_stolen_keys_installs_nothing() {
 }
 
 fn snapshot_metadata(repo: &Repo) -> PathBuf {
-    let copy = repo.tmp.path().join(format!("md-copy-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+    let copy = repo.tmp.path().join(format!(
+        "md-copy-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
     std::fs::create_dir_all(&copy).unwrap();
     for e in std::fs::read_dir(repo.proj.join("repository/metadata")).unwrap() {
         let e = e.unwrap();
@@ -286,7 +369,11 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let old = snapshot_metadata(&repo);
     let b = bundle(repo.tmp.path(), "1.2", 2);
-    tufa(&repo.proj, &["--json", "add", b.to_str().unwrap(), "--version", "1.2"]).json();
+    tufa(
+        &repo.proj,
+        &["--json", "add", b.to_str().unwrap(), "--version", "1.2"],
+    )
+    .json();
     let c = Client::new(&repo, "c", "1.0", true);
     c.update(&repo, "1.0", &["--check-only"]).json();
     let new = snapshot_metadata(&repo);
@@ -296,9 +383,13 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
         if file != "timestamp.json" {
             // Keep the chain consistent up to the rolled-back file.
             let ts = std::fs::read(new.join("timestamp.json")).unwrap();
-            repo.server.fault("/metadata/timestamp.json", Fault::Replace(ts));
+            repo.server
+                .fault("/metadata/timestamp.json", Fault::Replace(ts));
         }
-        repo.server.fault(&format!("/metadata/{file}"), Fault::Replace(std::fs::read(old.join(file)).unwrap()));
+        repo.server.fault(
+            &format!("/metadata/{file}"),
+            Fault::Replace(std::fs::read(old.join(file)).unwrap()),
+        );
         let run = c.update(&repo, "1.0", &["--check-only"]);
         assert_eq!(error_code(&run), "verification_failed", "{file}: {run:#?}");
     }
@@ -306,9 +397,15 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
     // A client that never saw the new state takes the old one...
     // ...but ours did: serving everything old is a rollback too.
     for file in ["timestamp.json", "snapshot.json", "targets.json"] {
-        repo.server.fault(&format!("/metadata/{file}"), Fault::Replace(std::fs::read(old.join(file)).unwrap()));
+        repo.server.fault(
+            &format!("/metadata/{file}"),
+            Fault::Replace(std::fs::read(old.join(file)).unwrap()),
+        );
     }
-    assert_eq!(error_code(&c.update(&repo, "1.0", &["--check-only"])), "verification_failed");
+    assert_eq!(
+        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        "verification_failed"
+    );
 }
 
 #[test]
@@ -316,19 +413,38 @@ fn mix_and_match_and_unknown_keys_are_refused() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let old = snapshot_metadata(&repo);
     let b = bundle(repo.tmp.path(), "1.2", 2);
-    tufa(&repo.proj, &["--json", "add", b.to_str().unwrap(), "--version", "1.2"]).json();
+    tufa(
+        &repo.proj,
+        &["--json", "add", b.to_str().unwrap(), "--version", "1.2"],
+    )
+    .json();
     let c = Client::new(&repo, "c", "1.0", true);
     // New timestamp and snapshot, old targets: the snapshot pins another version.
-    repo.server.fault("/metadata/targets.json", Fault::Replace(std::fs::read(old.join("targets.json")).unwrap()));
-    assert_eq!(error_code(&c.update(&repo, "1.0", &["--check-only"])), "verification_failed");
+    repo.server.fault(
+        "/metadata/targets.json",
+        Fault::Replace(std::fs::read(old.join("targets.json")).unwrap()),
+    );
+    assert_eq!(
+        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        "verification_failed"
+    );
     repo.server.clear_faults();
     // A timestamp signed by a key root does not know.
-    let mut ts: Value = serde_json::from_slice(&std::fs::read(repo.proj.join("repository/metadata/timestamp.json")).unwrap()).unwrap();
+    let mut ts: Value = serde_json::from_slice(
+        &std::fs::read(repo.proj.join("repository/metadata/timestamp.json")).unwrap(),
+    )
+    .unwrap();
     let stranger = tufa::publisher::keys::generate_ed25519_pem().unwrap();
     ts["signed"]["version"] = Value::from(ts["signed"]["version"].as_u64().unwrap() + 1);
     tufa_tests::resign::sign_with_pem(&stranger, &"cd".repeat(32), &mut ts);
-    repo.server.fault("/metadata/timestamp.json", Fault::Replace(serde_json::to_vec(&ts).unwrap()));
-    assert_eq!(error_code(&c.update(&repo, "1.0", &["--check-only"])), "verification_failed");
+    repo.server.fault(
+        "/metadata/timestamp.json",
+        Fault::Replace(serde_json::to_vec(&ts).unwrap()),
+    );
+    assert_eq!(
+        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        "verification_failed"
+    );
 }
 
 #[test]
@@ -336,12 +452,14 @@ fn endless_data_is_cut_off() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let c = Client::new(&repo, "c", "1.0", false);
     let before = fingerprint(&c.install);
-    repo.server.fault("/targets/demo-1.1.tar.gz", Fault::Endless);
+    repo.server
+        .fault("/targets/demo-1.1.tar.gz", Fault::Endless);
     let run = c.update(&repo, "1.0", &[]);
     assert_eq!(error_code(&run), "verification_failed", "{run:#?}");
     assert_eq!(fingerprint(&c.install), before);
     repo.server.clear_faults();
-    repo.server.fault("/metadata/timestamp.json", Fault::Endless);
+    repo.server
+        .fault("/metadata/timestamp.json", Fault::Endless);
     let code = error_code(&c.update(&repo, "1.0", &[]));
     assert!(code == "verification_failed" || code == "offline", "{code}");
 }
@@ -350,13 +468,15 @@ fn endless_data_is_cut_off() {
 fn a_dropped_connection_resumes_where_it_stopped() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let c = Client::new(&repo, "c", "1.0", false);
-    repo.server.fault("/targets/demo-1.1.tar.gz", Fault::DropOnceAfter(50_000));
+    repo.server
+        .fault("/targets/demo-1.1.tar.gz", Fault::DropOnceAfter(50_000));
     let v = c.update(&repo, "1.0", &[]).json();
     assert_eq!(fetched(&v), ["demo-1.1.tar.gz"]);
     assert_eq!(c.installed(), "1.1");
     let log = repo.server.log();
     assert!(
-        log.iter().any(|l| l.starts_with("GET /targets/demo-1.1.tar.gz range=50000-")),
+        log.iter()
+            .any(|l| l.starts_with("GET /targets/demo-1.1.tar.gz range=50000-")),
         "no resume request in {log:?}"
     );
 }
@@ -371,7 +491,11 @@ fn a_crash_between_staging_and_swap_leaves_old_or_new() {
         let expect = if point == "before-swap" { "1.0" } else { "1.1" };
         assert_eq!(c.installed(), expect, "{point}");
         let bundle_dir = repo.tmp.path().join(format!("bundle-{expect}"));
-        assert_eq!(fingerprint(&c.install), fingerprint(&bundle_dir), "{point}: a mix of versions");
+        assert_eq!(
+            fingerprint(&c.install),
+            fingerprint(&bundle_dir),
+            "{point}: a mix of versions"
+        );
         // The next run cleans up and completes.
         let v = c.update(&repo, expect, &[]).json();
         if expect == "1.0" {
@@ -395,7 +519,10 @@ fn root_rotation_reaches_the_client() {
     let c = Client::new(&repo, "c", "1.0", true);
     c.update(&repo, "1.0", &[]).json();
     let root = read_json(&c.meta.join("root.json"));
-    assert_eq!(root["signed"]["version"], 2, "the newer root is trusted from now on");
+    assert_eq!(
+        root["signed"]["version"], 2,
+        "the newer root is trusted from now on"
+    );
 }
 
 /// Runs `tufa update --check-only` under a shifted clock (libfaketime).
@@ -405,10 +532,21 @@ fn check_at(c: &Client, repo: &Repo, shift: &str) -> Run {
     let out = std::process::Command::new("faketime")
         .args(["-f", shift])
         .arg(tufa_bin())
-        .args(["--json", "update", "--app", "demo", "--current-version", "1.0", "--check-only"])
-        .arg("--install-dir").arg(&c.install)
-        .arg("--metadata-dir").arg(&c.meta)
-        .arg("--cache-dir").arg(&c.cache)
+        .args([
+            "--json",
+            "update",
+            "--app",
+            "demo",
+            "--current-version",
+            "1.0",
+            "--check-only",
+        ])
+        .arg("--install-dir")
+        .arg(&c.install)
+        .arg("--metadata-dir")
+        .arg(&c.meta)
+        .arg("--cache-dir")
+        .arg(&c.cache)
         .args(["--metadata-url", &md, "--targets-url", &tg])
         .output()
         .expect("faketime is installed by scripts/setup.sh");
@@ -422,7 +560,11 @@ fn check_at(c: &Client, repo: &Repo, shift: &str) -> Run {
 #[test]
 fn clock_policy_survives_a_clock_set_back_without_weakening_expiry() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
-    tufa(&repo.proj, &["--json", "sign", "timestamp", "--expires", "10"]).json();
+    tufa(
+        &repo.proj,
+        &["--json", "sign", "timestamp", "--expires", "10"],
+    )
+    .json();
     let c = Client::new(&repo, "c", "1.0", true);
 
     // A successful check five days from now...
@@ -442,7 +584,11 @@ fn clock_policy_survives_a_clock_set_back_without_weakening_expiry() {
     // Freeze protection: the server now offers a timestamp that expires in
     // 3 days. The system clock says "today", but this client has already
     // seen day 5: the metadata counts as expired.
-    tufa(&repo.proj, &["--json", "sign", "timestamp", "--expires", "3"]).json();
+    tufa(
+        &repo.proj,
+        &["--json", "sign", "timestamp", "--expires", "3"],
+    )
+    .json();
     let frozen = check_at(&c, &repo, "+0d");
     assert_eq!(error_code(&frozen), "metadata_expired", "{frozen:#?}");
     // A fresh client, which never saw day 5, accepts it.

@@ -114,7 +114,10 @@ fn from_tough(e: tough::error::Error) -> UpdateError {
 fn is_network_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if err.is::<reqwest::Error>() || err.is::<transport::HttpFailure>() || err.is::<std::io::Error>() {
+        if err.is::<reqwest::Error>()
+            || err.is::<transport::HttpFailure>()
+            || err.is::<std::io::Error>()
+        {
             return true;
         }
         if err.is::<tough::error::Error>() {
@@ -398,7 +401,8 @@ impl Updater {
         crate::install::recover_interrupted(&self.install_dir)?;
         let staging = crate::install::staging_dir(&self.install_dir)?;
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
+            std::fs::remove_dir_all(&staging)
+                .context(|| format!("removing {}", staging.display()))?;
         }
         let root_path = self.metadata_dir.join("root.json");
         let root = crate::metadata::read_limited(&root_path, crate::metadata::MAX_METADATA_BYTES)

@@ -245,3 +245,52 @@ impl Transport for HttpTransport {
         Ok(Box::pin(stream))
     }
 }
+
+/// Keeps the bytes of every response, as the server sent them (up to a
+/// cap per URL), while passing them on unchanged. TUF conformance tests
+/// compare a client's trusted metadata byte for byte with what the
+/// repository served; tough only keeps its re-serialised copies.
+#[derive(Debug, Clone)]
+pub struct RecordingTransport {
+    inner: HttpTransport,
+    records: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    cap: usize,
+}
+
+impl RecordingTransport {
+    /// Wraps `inner`, keeping at most `cap` bytes per URL.
+    pub fn new(inner: HttpTransport, cap: usize) -> Self {
+        RecordingTransport {
+            inner,
+            records: Arc::default(),
+            cap,
+        }
+    }
+
+    /// The bytes received from `url`, if it was fetched.
+    pub fn bytes_of(&self, url: &Url) -> Option<Vec<u8>> {
+        self.records.lock().ok()?.get(url.as_str()).cloned()
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for RecordingTransport {
+    async fn fetch(&self, url: Url) -> Result<TransportStream, TransportError> {
+        let stream = self.inner.fetch(url.clone()).await?;
+        let records = self.records.clone();
+        let cap = self.cap;
+        let key = url.to_string();
+        if let Ok(mut r) = records.lock() {
+            r.insert(key.clone(), Vec::new());
+        }
+        Ok(Box::pin(stream.inspect(move |chunk| {
+            if let (Ok(bytes), Ok(mut r)) = (chunk, records.lock()) {
+                if let Some(buf) = r.get_mut(&key) {
+                    if buf.len() + bytes.len() <= cap {
+                        buf.extend_from_slice(bytes);
+                    }
+                }
+            }
+        })))
+    }
+}

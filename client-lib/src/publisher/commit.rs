@@ -20,8 +20,8 @@ const PENDING_DIR: &str = ".tufa-pending";
 const MANIFEST: &str = "COMMIT.json";
 const LOCK_FILE: &str = ".tufa-lock";
 
-use crate::fsutil::{failpoint, sync_dir};
 pub use crate::fsutil::write_atomic;
+use crate::fsutil::{failpoint, sync_dir};
 
 /// An exclusive lock on a repository, held while it is changed. Released on
 /// drop (and by the OS if the process dies).

@@ -1,0 +1,196 @@
+//! `tufa-conformance`: the client-under-test protocol of the TUF
+//! conformance suite (theupdateframework/tuf-conformance, CLIENT-CLI.md),
+//! on Tufa's refresh and download code.
+//!
+//! ```text
+//! tufa-conformance --metadata-dir D init ROOT_FILE
+//! tufa-conformance --metadata-url U --metadata-dir D refresh
+//! tufa-conformance --metadata-url U --metadata-dir D --target-name N [--target-name N2]... \
+//!                  --target-dir T --target-base-url B download
+//! ```
+//!
+//! Exit status 0 on success, 1 on any failure (panics included). `D` holds
+//! only the trusted metadata, byte for byte as served (`root.json`,
+//! `timestamp.json`, `snapshot.json`, `targets.json`); tough's datastore
+//! lives beside it in `D.tough/`.
+
+use anyhow::{bail, Context, Result};
+use futures_util::StreamExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tough::{ExpirationEnforcement, RepositoryLoader, TargetName};
+use tufa::client::transport::{HttpOptions, HttpTransport, RecordingTransport};
+use url::Url;
+
+#[derive(Default)]
+struct Args {
+    metadata_dir: Option<PathBuf>,
+    metadata_url: Option<String>,
+    target_names: Vec<String>,
+    target_dir: Option<PathBuf>,
+    target_base_url: Option<String>,
+    days_in_future: i64,
+    command: Option<String>,
+    positional: Vec<String>,
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
+    let mut a = Args::default();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--metadata-dir" => a.metadata_dir = Some(value("--metadata-dir")?.into()),
+            "--metadata-url" => a.metadata_url = Some(value("--metadata-url")?),
+            "--target-name" => a.target_names.push(value("--target-name")?),
+            "--target-dir" => a.target_dir = Some(value("--target-dir")?.into()),
+            "--target-base-url" => a.target_base_url = Some(value("--target-base-url")?),
+            "--trusted-root" => a.positional.push(value("--trusted-root")?),
+            "--days-in-future" => a.days_in_future = value("--days-in-future")?.parse()?,
+            s if s.starts_with("--") => bail!("unknown option {s}"),
+            s if a.command.is_none() => a.command = Some(s.to_string()),
+            s => a.positional.push(s.to_string()),
+        }
+    }
+    Ok(a)
+}
+
+fn dir_url(s: &str) -> Result<Url> {
+    let s = if s.ends_with('/') {
+        s.to_string()
+    } else {
+        format!("{s}/")
+    };
+    Url::parse(&s).with_context(|| format!("bad URL {s}"))
+}
+
+fn datastore_for(md: &Path) -> PathBuf {
+    let mut name = md.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".tough");
+    md.with_file_name(name)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+async fn refresh(a: &Args, md: &Path) -> Result<(tough::Repository, RecordingTransport, Url)> {
+    let url = dir_url(
+        a.metadata_url
+            .as_deref()
+            .context("--metadata-url is required")?,
+    )?;
+    let targets_url = dir_url(a.target_base_url.as_deref().unwrap_or(url.as_str()))?;
+    let root =
+        std::fs::read(md.join("root.json")).context("no trusted root.json: run init first")?;
+    let store = datastore_for(md);
+    std::fs::create_dir_all(&store)?;
+    // Expiry is judged below, against the (possibly shifted) clock.
+    let _ = std::fs::remove_file(store.join("latest_known_time.json"));
+    let transport = RecordingTransport::new(
+        HttpTransport::new(HttpOptions::default()).map_err(anyhow::Error::msg)?,
+        64 << 20,
+    );
+    let repo = RepositoryLoader::new(&root, url.clone(), targets_url)
+        .transport(transport.clone())
+        .datastore(&store)
+        .expiration_enforcement(ExpirationEnforcement::Unsafe)
+        .load()
+        .await;
+    let repo = repo?;
+    let now = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * a.days_in_future);
+    for (role, exp) in [
+        ("root", repo.root().signed.expires),
+        ("timestamp", repo.timestamp().signed.expires),
+        ("snapshot", repo.snapshot().signed.expires),
+        ("targets", repo.targets().signed.expires),
+    ] {
+        if exp <= now {
+            bail!("{role} metadata expired at {exp}");
+        }
+    }
+    // Persist exactly what the server sent for the now-trusted versions.
+    let root_version = repo.root().signed.version;
+    let root_url = url.join(&format!("{root_version}.root.json"))?;
+    if let Some(bytes) = transport.bytes_of(&root_url) {
+        write_atomic(&md.join("root.json"), &bytes)?;
+    }
+    for name in ["timestamp.json", "snapshot.json", "targets.json"] {
+        let bytes = transport
+            .bytes_of(&url.join(name)?)
+            .with_context(|| format!("{name} was not fetched"))?;
+        write_atomic(&md.join(name), &bytes)?;
+    }
+    Ok((repo, transport, url))
+}
+
+async fn run(a: Args) -> Result<()> {
+    let md = a
+        .metadata_dir
+        .clone()
+        .context("--metadata-dir is required")?;
+    match a.command.as_deref() {
+        Some("init") => {
+            let root = a
+                .positional
+                .first()
+                .context("init needs the trusted root file")?;
+            std::fs::create_dir_all(&md)?;
+            let bytes = std::fs::read(root).with_context(|| format!("reading {root}"))?;
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .context("the trusted root is not JSON")?;
+            write_atomic(&md.join("root.json"), &bytes)
+        }
+        Some("refresh") => refresh(&a, &md).await.map(|_| ()),
+        Some("download") => {
+            let (repo, _, _) = refresh(&a, &md).await?;
+            let dir = a.target_dir.clone().context("--target-dir is required")?;
+            std::fs::create_dir_all(&dir)?;
+            for name in &a.target_names {
+                let target = TargetName::new(name.as_str())?;
+                let mut stream = repo
+                    .read_target(&target)
+                    .await?
+                    .with_context(|| format!("{name} is not a target"))?;
+                let mut bytes = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    bytes.extend_from_slice(&chunk?);
+                }
+                // Target names may contain '/': keep only safe relative paths.
+                let rel = target.resolved();
+                if rel.split('/').any(|c| c.is_empty() || c == "..") {
+                    bail!("unsafe target name {name}");
+                }
+                let path = dir.join(rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let tmp = path.with_extension("part");
+                std::fs::write(&tmp, &bytes)?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}: use init, refresh or download"),
+    }
+}
+
+fn main() -> ExitCode {
+    let outcome = std::panic::catch_unwind(|| -> Result<()> {
+        let args = parse(std::env::args().skip(1))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(run(args))
+    });
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("tufa-conformance: {e:#}");
+            ExitCode::from(1)
+        }
+        Err(_) => ExitCode::from(1),
+    }
+}
