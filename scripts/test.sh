@@ -9,6 +9,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The client library alone (what applications embed) must build without
 # the publisher feature.
 cargo check -p tufa --lib
-# The end-to-end tests drive the real `tufa` binary.
-cargo build --workspace --bins
+# The end-to-end tests drive the real binaries and the demo app.
+cargo build --workspace --bins --examples
 cargo test --workspace

@@ -29,7 +29,7 @@ pub fn tufa_bin() -> PathBuf {
     let bin = dir.join("tufa");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build --workspace --bins` before the tests (scripts/test.sh does)",
+        "{} is missing: run `cargo build --workspace --bins --examples` before the tests (scripts/test.sh does)",
         bin.display()
     );
     bin
