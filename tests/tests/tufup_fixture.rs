@@ -1,0 +1,58 @@
+//! Tufa's client updates from a repository written by Python tufup 0.10
+//! itself (the shared fixture, its root files re-signed with
+//! keyid_hash_algorithms so that tough accepts tufup's legacy key ids),
+//! applying tufup's own bsdiff4 patches.
+
+use std::process::Command;
+use tufa_tests::server::Server;
+use tufa_tests::*;
+
+#[test]
+fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let made = Command::new(python())
+        .arg(workspace().join("tests/python/make_kha_variant.py"))
+        .arg(fixture())
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let server = Server::start(repo.clone());
+    let (install, meta, cache) = (tmp.path().join("install"), tmp.path().join("meta"), tmp.path().join("cache"));
+    for d in [&install, &meta, &cache] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::copy(repo.join("metadata/1.root.json"), meta.join("root.json")).unwrap();
+    let mut tar = Vec::new();
+    let gz = std::fs::File::open(repo.join("targets/demo-1.0.tar.gz")).unwrap();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut tar).unwrap();
+    tar::Archive::new(tar.as_slice()).unpack(&install).unwrap();
+    std::fs::write(cache.join("demo-1.0.tar"), &tar).unwrap();
+
+    let md = format!("{}/metadata", server.url);
+    let tg = format!("{}/targets", server.url);
+    let v = tufa(
+        tmp.path(),
+        &[
+            "--json", "update", "--app", "demo", "--current-version", "1.0",
+            "--install-dir", install.to_str().unwrap(), "--metadata-dir", meta.to_str().unwrap(),
+            "--cache-dir", cache.to_str().unwrap(), "--metadata-url", &md, "--targets-url", &tg, "--purge",
+        ],
+    )
+    .json();
+    let fetched: Vec<&str> = v["fetched"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(fetched, ["demo-1.1.patch", "demo-2.0.patch"]);
+    assert_eq!(v["update"]["user"]["changes"][0], "new feature x");
+    let expected = read_json(&fixture().join("expected_state.json"));
+    let manifest: serde_json::Map<String, serde_json::Value> = fingerprint(&install)
+        .into_iter()
+        .map(|(path, sha)| {
+            let size = std::fs::metadata(install.join(&path)).unwrap().len();
+            (path, serde_json::json!({ "sha256": sha, "size": size }))
+        })
+        .collect();
+    assert_eq!(serde_json::Value::Object(manifest), expected["bundles"]["2.0"]);
+    let root = read_json(&meta.join("root.json"));
+    assert_eq!(root["signed"]["version"], 2, "tufup's root rotation was followed");
+}
