@@ -78,7 +78,16 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         .http(http)
         .build()?;
     let updater = BlockingUpdater::new(updater)?;
-    let Some(plan) = updater.check()? else {
+    let started = std::time::Instant::now();
+    let mut timings = serde_json::Map::new();
+    let mut lap = |name: &str, since: &mut std::time::Instant| {
+        timings.insert(format!("{name}_secs"), serde_json::json!(since.elapsed().as_secs_f64()));
+        *since = std::time::Instant::now();
+    };
+    let mut since = started;
+    let checked = updater.check()?;
+    lap("refresh", &mut since);
+    let Some(plan) = checked else {
         if json {
             println!(
                 "{}",
@@ -126,13 +135,16 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         bar.set_position(p.done);
     })?;
     bar.finish_and_clear();
+    lap("download", &mut since);
     let applied = updater.apply(downloaded)?;
+    lap("patch_and_verify", &mut since);
     let options = InstallOptions {
         purge: args.purge,
         exclude: args.exclude.clone(),
         installer: None,
     };
     updater.install(&applied, &options)?;
+    lap("extract_and_install", &mut since);
     if json {
         println!(
             "{}",
@@ -141,6 +153,7 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
                 "fetched": applied.fetched,
                 "fell_back": applied.fell_back,
                 "installed_version": applied.version.to_string(),
+                "timings": timings,
             }))?
         );
     } else {

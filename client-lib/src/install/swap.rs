@@ -90,15 +90,31 @@ pub fn recover_interrupted(install_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Flushes a freshly written tree to disk before it goes live.
+/// Flushes a freshly written tree to disk before it goes live. On Linux
+/// one `syncfs` flushes the whole filesystem, far cheaper than an fsync
+/// per file for bundles of thousands of files.
 pub fn fsync_tree(dir: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(d) = std::fs::File::open(dir) {
+            // SAFETY: a valid, open file descriptor.
+            if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+                return;
+            }
+        }
+    }
+    fsync_each(dir);
+}
+
+fn fsync_each(dir: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in rd.flatten() {
         let p = entry.path();
         match entry.file_type() {
-            Ok(t) if t.is_dir() => fsync_tree(&p),
+            Ok(t) if t.is_dir() => fsync_each(&p),
             Ok(t) if t.is_file() => {
                 if let Ok(f) = std::fs::File::open(&p) {
                     let _ = f.sync_all();

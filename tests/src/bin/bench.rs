@@ -381,5 +381,103 @@ fn main() -> Result<()> {
     for r in rows {
         println!("{r}");
     }
+    if !args.iter().any(|a| a == "--skip-client") {
+        client_bench(&tufa, &work, &proj, skip_tufup)?;
+    }
+    Ok(())
+}
+
+/// Serves the Tufa-published repository on loopback (another process) and
+/// updates an install of 1.0 to 2.0 with each client, by patch and full.
+fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Result<()> {
+    let repo = proj.join("repository");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let mut server = Command::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(&repo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let url = format!("http://127.0.0.1:{port}");
+    let archive = repo.join("targets/bench-1.0.tar.gz");
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(&archive)?), &mut tar)?;
+    let mut rows = Vec::new();
+    for (label, patch) in [("patch", true), ("full archive", false)] {
+        let base = work.join(format!("client-{}", if patch { "patch" } else { "full" }));
+        let _ = std::fs::remove_dir_all(&base);
+        let (install, meta, cache) = (base.join("install"), base.join("meta"), base.join("cache"));
+        for d in [&install, &meta, &cache] {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::copy(repo.join("metadata/1.root.json"), meta.join("root.json"))?;
+        tar::Archive::new(tar.as_slice()).unpack(&install)?;
+        if patch {
+            std::fs::write(cache.join("bench-1.0.tar"), &tar)?;
+        }
+        // Start each run with no dirty pages from the set-up, so that the
+        // install's flush to disk measures the install only.
+        let _ = Command::new("sync").status();
+        eprintln!("tufa client: update by {label}");
+        let m = measure(
+            Command::new(tufa)
+                .args(["--json", "update", "--app", "bench", "--current-version", "1.0", "--purge"])
+                .arg("--install-dir").arg(&install)
+                .arg("--metadata-dir").arg(&meta)
+                .arg("--cache-dir").arg(&cache)
+                .args(["--metadata-url", &format!("{url}/metadata"), "--targets-url", &format!("{url}/targets")]),
+        )?;
+        let v: serde_json::Value = serde_json::from_str(&m.stdout)?;
+        let t = &v["timings"];
+        let phases = format!(
+            "refresh {:.2} s, download {:.2} s, patch+verify {:.2} s, extract+install {:.2} s",
+            t["refresh_secs"].as_f64().unwrap_or(0.0),
+            t["download_secs"].as_f64().unwrap_or(0.0),
+            t["patch_and_verify_secs"].as_f64().unwrap_or(0.0),
+            t["extract_and_install_secs"].as_f64().unwrap_or(0.0)
+        );
+        let fetched: u64 = v["fetched"].as_array().map(|a| a.iter().filter_map(|f| f["size"].as_u64()).sum()).unwrap_or(0);
+        let mut py_cell = "skipped".to_string();
+        if !skip_tufup {
+            let pbase = work.join(format!("pyclient-{}", if patch { "patch" } else { "full" }));
+            let _ = std::fs::remove_dir_all(&pbase);
+            let pinstall = pbase.join("install");
+            std::fs::create_dir_all(pbase.join("state/targets"))?;
+            std::fs::create_dir_all(&pinstall)?;
+            tar::Archive::new(tar.as_slice()).unpack(&pinstall)?;
+            if patch {
+                std::fs::copy(&archive, pbase.join("state/targets/bench-1.0.tar.gz"))?;
+            }
+            let _ = Command::new("sync").status();
+            eprintln!("tufup client: update by {label}");
+            let mut cmd = Command::new(tufa_tests::workspace().join(".venv/bin/python"));
+            cmd.arg(tufa_tests::workspace().join("scripts/tufup-client.py"))
+                .args(["--url", &url, "--app", "bench", "--version", "1.0"])
+                .arg("--install-dir").arg(&pinstall)
+                .arg("--state-dir").arg(pbase.join("state"))
+                .arg("--root").arg(repo.join("metadata/1.root.json"));
+            if !patch {
+                cmd.arg("--no-patch");
+            }
+            let p = measure(&mut cmd)?;
+            py_cell = format!("{:.1} s, {:.0} MB peak RSS", p.secs, p.peak_rss_mb);
+        }
+        rows.push(format!(
+            "| update 1.0 → 2.0 by {label} ({:.2} MB fetched) | {:.1} s, {:.0} MB peak RSS ({phases}) | {py_cell} |",
+            fetched as f64 / 1e6,
+            m.secs,
+            m.peak_rss_mb
+        ));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    println!("\n| client (loopback HTTP) | **Tufa** | **Python tufup 0.10** |\n|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
     Ok(())
 }
