@@ -81,7 +81,10 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut timings = serde_json::Map::new();
     let mut lap = |name: &str, since: &mut std::time::Instant| {
-        timings.insert(format!("{name}_secs"), serde_json::json!(since.elapsed().as_secs_f64()));
+        timings.insert(
+            format!("{name}_secs"),
+            serde_json::json!(since.elapsed().as_secs_f64()),
+        );
         *since = std::time::Instant::now();
     };
     let mut since = started;

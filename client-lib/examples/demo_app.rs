@@ -32,9 +32,15 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let exe = std::env::current_exe()?;
     let install_dir = exe.parent().ok_or("no install dir")?.to_path_buf();
-    let version = std::fs::read_to_string(install_dir.join("VERSION"))?.trim().to_string();
+    let version = std::fs::read_to_string(install_dir.join("VERSION"))?
+        .trim()
+        .to_string();
     let args: Vec<String> = std::env::args().collect();
-    let Some(url) = args.iter().position(|a| a == "--update").and_then(|i| args.get(i + 1)) else {
+    let Some(url) = args
+        .iter()
+        .position(|a| a == "--update")
+        .and_then(|i| args.get(i + 1))
+    else {
         println!("demo {version}");
         return Ok(());
     };
@@ -44,7 +50,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let metadata_dir = data.join("metadata");
     std::fs::create_dir_all(&metadata_dir)?;
     if !metadata_dir.join("root.json").exists() {
-        std::fs::copy(install_dir.join("root.json"), metadata_dir.join("root.json"))?;
+        std::fs::copy(
+            install_dir.join("root.json"),
+            metadata_dir.join("root.json"),
+        )?;
     }
     let updater = Updater::builder("demo", &version)
         .install_dir(&install_dir)
@@ -62,11 +71,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Method::Patch => "patches",
         Method::Full => "full archive",
     };
-    println!("update {version} -> {} ({} bytes by {how})", plan.version, plan.total_bytes);
+    println!(
+        "update {version} -> {} ({} bytes by {how})",
+        plan.version, plan.total_bytes
+    );
     if let Some(notes) = plan.user.as_ref().and_then(|u| u.get("notes")) {
         println!("release notes: {notes}");
     }
-    let downloaded = updater.download(&plan, &mut |p| eprint!("\r{} / {} bytes", p.done, p.total))?;
+    let downloaded =
+        updater.download(&plan, &mut |p| eprint!("\r{} / {} bytes", p.done, p.total))?;
     eprintln!();
     let applied = updater.apply(downloaded)?;
     let options = InstallOptions {

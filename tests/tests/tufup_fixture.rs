@@ -17,9 +17,17 @@ fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
         .arg(&repo)
         .output()
         .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let server = Server::start(repo.clone());
-    let (install, meta, cache) = (tmp.path().join("install"), tmp.path().join("meta"), tmp.path().join("cache"));
+    let (install, meta, cache) = (
+        tmp.path().join("install"),
+        tmp.path().join("meta"),
+        tmp.path().join("cache"),
+    );
     for d in [&install, &meta, &cache] {
         std::fs::create_dir_all(d).unwrap();
     }
@@ -35,13 +43,32 @@ fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
     let v = tufa(
         tmp.path(),
         &[
-            "--json", "update", "--app", "demo", "--current-version", "1.0",
-            "--install-dir", install.to_str().unwrap(), "--metadata-dir", meta.to_str().unwrap(),
-            "--cache-dir", cache.to_str().unwrap(), "--metadata-url", &md, "--targets-url", &tg, "--purge",
+            "--json",
+            "update",
+            "--app",
+            "demo",
+            "--current-version",
+            "1.0",
+            "--install-dir",
+            install.to_str().unwrap(),
+            "--metadata-dir",
+            meta.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--metadata-url",
+            &md,
+            "--targets-url",
+            &tg,
+            "--purge",
         ],
     )
     .json();
-    let fetched: Vec<&str> = v["fetched"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let fetched: Vec<&str> = v["fetched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert_eq!(fetched, ["demo-1.1.patch", "demo-2.0.patch"]);
     assert_eq!(v["update"]["user"]["changes"][0], "new feature x");
     let expected = read_json(&fixture().join("expected_state.json"));
@@ -52,7 +79,13 @@ fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
             (path, serde_json::json!({ "sha256": sha, "size": size }))
         })
         .collect();
-    assert_eq!(serde_json::Value::Object(manifest), expected["bundles"]["2.0"]);
+    assert_eq!(
+        serde_json::Value::Object(manifest),
+        expected["bundles"]["2.0"]
+    );
     let root = read_json(&meta.join("root.json"));
-    assert_eq!(root["signed"]["version"], 2, "tufup's root rotation was followed");
+    assert_eq!(
+        root["signed"]["version"], 2,
+        "tufup's root rotation was followed"
+    );
 }

@@ -69,6 +69,24 @@ fn datastore_for(md: &Path) -> PathBuf {
     md.with_file_name(name)
 }
 
+/// A flat, safe file name for a target path: every byte outside
+/// `[A-Za-z0-9._-]` percent-encoded, so `a/b` becomes `a%2Fb` and no name
+/// can climb out of the target dir.
+fn file_name_for(target: &str) -> String {
+    let mut out = String::new();
+    for b in target.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.starts_with('.') {
+        out.replace_range(0..1, "%2E");
+    }
+    out
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, bytes)?;
@@ -150,6 +168,21 @@ async fn run(a: Args) -> Result<()> {
             std::fs::create_dir_all(&dir)?;
             for name in &a.target_names {
                 let target = TargetName::new(name.as_str())?;
+                let info = repo
+                    .targets()
+                    .signed
+                    .targets
+                    .get(&target)
+                    .with_context(|| format!("{name} is not a target"))?;
+                let path = dir.join(file_name_for(name));
+                // Already here with the right length and hash: nothing to fetch.
+                if let Ok(existing) = std::fs::read(&path) {
+                    if existing.len() as u64 == info.length
+                        && tufa::patch::sha256_hex(&existing) == hex::encode(&info.hashes.sha256)
+                    {
+                        continue;
+                    }
+                }
                 let mut stream = repo
                     .read_target(&target)
                     .await?
@@ -158,16 +191,7 @@ async fn run(a: Args) -> Result<()> {
                 while let Some(chunk) = stream.next().await {
                     bytes.extend_from_slice(&chunk?);
                 }
-                // Target names may contain '/': keep only safe relative paths.
-                let rel = target.resolved();
-                if rel.split('/').any(|c| c.is_empty() || c == "..") {
-                    bail!("unsafe target name {name}");
-                }
-                let path = dir.join(rel);
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                let tmp = path.with_extension("part");
+                let tmp = dir.join(format!(".{}.part", file_name_for(name)));
                 std::fs::write(&tmp, &bytes)?;
                 std::fs::rename(&tmp, &path)?;
             }

@@ -396,7 +396,14 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
         l.local_addr()?.port()
     };
     let mut server = Command::new("python3")
-        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
         .arg(&repo)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -405,7 +412,10 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
     let url = format!("http://127.0.0.1:{port}");
     let archive = repo.join("targets/bench-1.0.tar.gz");
     let mut tar = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(&archive)?), &mut tar)?;
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&archive)?),
+        &mut tar,
+    )?;
     let mut rows = Vec::new();
     for (label, patch) in [("patch", true), ("full archive", false)] {
         let base = work.join(format!("client-{}", if patch { "patch" } else { "full" }));
@@ -425,11 +435,27 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
         eprintln!("tufa client: update by {label}");
         let m = measure(
             Command::new(tufa)
-                .args(["--json", "update", "--app", "bench", "--current-version", "1.0", "--purge"])
-                .arg("--install-dir").arg(&install)
-                .arg("--metadata-dir").arg(&meta)
-                .arg("--cache-dir").arg(&cache)
-                .args(["--metadata-url", &format!("{url}/metadata"), "--targets-url", &format!("{url}/targets")]),
+                .args([
+                    "--json",
+                    "update",
+                    "--app",
+                    "bench",
+                    "--current-version",
+                    "1.0",
+                    "--purge",
+                ])
+                .arg("--install-dir")
+                .arg(&install)
+                .arg("--metadata-dir")
+                .arg(&meta)
+                .arg("--cache-dir")
+                .arg(&cache)
+                .args([
+                    "--metadata-url",
+                    &format!("{url}/metadata"),
+                    "--targets-url",
+                    &format!("{url}/targets"),
+                ]),
         )?;
         let v: serde_json::Value = serde_json::from_str(&m.stdout)?;
         let t = &v["timings"];
@@ -440,7 +466,10 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             t["patch_and_verify_secs"].as_f64().unwrap_or(0.0),
             t["extract_and_install_secs"].as_f64().unwrap_or(0.0)
         );
-        let fetched: u64 = v["fetched"].as_array().map(|a| a.iter().filter_map(|f| f["size"].as_u64()).sum()).unwrap_or(0);
+        let fetched: u64 = v["fetched"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["size"].as_u64()).sum())
+            .unwrap_or(0);
         let mut py_cell = "skipped".to_string();
         if !skip_tufup {
             let pbase = work.join(format!("pyclient-{}", if patch { "patch" } else { "full" }));
@@ -457,9 +486,12 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             let mut cmd = Command::new(tufa_tests::workspace().join(".venv/bin/python"));
             cmd.arg(tufa_tests::workspace().join("scripts/tufup-client.py"))
                 .args(["--url", &url, "--app", "bench", "--version", "1.0"])
-                .arg("--install-dir").arg(&pinstall)
-                .arg("--state-dir").arg(pbase.join("state"))
-                .arg("--root").arg(repo.join("metadata/1.root.json"));
+                .arg("--install-dir")
+                .arg(&pinstall)
+                .arg("--state-dir")
+                .arg(pbase.join("state"))
+                .arg("--root")
+                .arg(repo.join("metadata/1.root.json"));
             if !patch {
                 cmd.arg("--no-patch");
             }
