@@ -146,25 +146,31 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
     out
 }
 
+/// A release for unit tests: archive `a-<v>.tar.gz`, patch `a-<v>.patch`.
+#[cfg(test)]
+pub(crate) fn test_release(v: &str, archive: u64, patch: Option<u64>, required: bool) -> Release {
+    Release {
+        version: v.parse().expect("test version"),
+        archive: format!("a-{v}.tar.gz"),
+        archive_size: archive,
+        archive_sha256: String::new(),
+        required,
+        user: None,
+        patch: patch.map(|size| PatchInfo {
+            name: format!("a-{v}.patch"),
+            size,
+            tar_size: 0,
+            tar_hash: String::new(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rel(v: &str, archive: u64, patch: Option<u64>, required: bool) -> Release {
-        Release {
-            version: v.parse().unwrap(),
-            archive: format!("a-{v}.tar.gz"),
-            archive_size: archive,
-            archive_sha256: String::new(),
-            required,
-            user: None,
-            patch: patch.map(|size| PatchInfo {
-                name: format!("a-{v}.patch"),
-                size,
-                tar_size: 0,
-                tar_hash: String::new(),
-            }),
-        }
+        test_release(v, archive, patch, required)
     }
 
     #[test]

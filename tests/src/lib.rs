@@ -176,3 +176,17 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Installs a release the way a user's first install does: unpacks
+/// `archive` (.tar.gz) into `dest`; returns the uncompressed tar (what a
+/// client caches to patch from).
+pub fn unpack_release(archive: &Path, dest: &Path) -> Vec<u8> {
+    let mut tar = Vec::new();
+    let gz = std::fs::File::open(archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut tar).expect("gunzip");
+    std::fs::create_dir_all(dest).expect("mkdir");
+    tar::Archive::new(tar.as_slice())
+        .unpack(dest)
+        .expect("unpack");
+    tar
+}

@@ -52,43 +52,21 @@ fn versions_must_be_pep440_and_increase() {
     let proj = project_with_one_release(tmp.path());
     let b2 = tmp.path().join("b2");
     let b2 = b2.to_str().unwrap();
-    rejects(
-        &proj,
-        &["add", b2, "--version", "1.0.x"],
-        "invalid_version",
-        "PEP 440",
-    );
-    rejects(
-        &proj,
-        &["add", b2, "--version", "banana"],
-        "invalid_version",
-        "banana",
-    );
-    rejects(
-        &proj,
-        &["add", b2, "--version", "1.0"],
-        "version_not_newer",
-        "not above the latest release 1.0",
-    );
-    rejects(
-        &proj,
-        &["add", b2, "--version", "0.9"],
-        "version_not_newer",
-        "1.0",
-    );
-    rejects(
-        &proj,
-        &["add", b2, "--version", "1.0rc1"],
-        "version_not_newer",
-        "1.0",
-    );
     // 1.0.0 is 1.0 under PEP 440: not a new version.
-    rejects(
-        &proj,
-        &["add", b2, "--version", "1.0.0"],
-        "version_not_newer",
-        "1.0",
-    );
+    for (version, code, words) in [
+        ("1.0.x", "invalid_version", "PEP 440"),
+        ("banana", "invalid_version", "banana"),
+        (
+            "1.0",
+            "version_not_newer",
+            "not above the latest release 1.0",
+        ),
+        ("0.9", "version_not_newer", "1.0"),
+        ("1.0rc1", "version_not_newer", "1.0"),
+        ("1.0.0", "version_not_newer", "1.0"),
+    ] {
+        rejects(&proj, &["add", b2, "--version", version], code, words);
+    }
     // --plan reports the same errors.
     rejects(
         &proj,

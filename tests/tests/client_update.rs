@@ -90,13 +90,7 @@ impl Client {
         let archive = repo
             .proj
             .join(format!("repository/targets/demo-{version}.tar.gz"));
-        let mut tar = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap()),
-            &mut tar,
-        )
-        .unwrap();
-        tar::Archive::new(tar.as_slice()).unpack(&install).unwrap();
+        let tar = unpack_release(&archive, &install);
         if cache_tar {
             std::fs::write(cache.join(format!("demo-{version}.tar")), &tar).unwrap();
         }

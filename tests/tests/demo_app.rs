@@ -50,11 +50,7 @@ fn demo_app_updates_itself_from_1_0_to_2_0() {
     let server = Server::start(proj.join("repository"));
     // "Install" 1.0 as a user would: unpack its archive.
     let install = tmp.path().join("apps/demo");
-    std::fs::create_dir_all(&install).unwrap();
-    let gz = std::fs::File::open(proj.join("repository/targets/demo-1.0.tar.gz")).unwrap();
-    tar::Archive::new(flate2::read::GzDecoder::new(gz))
-        .unpack(&install)
-        .unwrap();
+    unpack_release(&proj.join("repository/targets/demo-1.0.tar.gz"), &install);
     let run = |args: &[&str]| {
         let out = Command::new(install.join("demo_app"))
             .args(args)

@@ -32,10 +32,7 @@ fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
         std::fs::create_dir_all(d).unwrap();
     }
     std::fs::copy(repo.join("metadata/1.root.json"), meta.join("root.json")).unwrap();
-    let mut tar = Vec::new();
-    let gz = std::fs::File::open(repo.join("targets/demo-1.0.tar.gz")).unwrap();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut tar).unwrap();
-    tar::Archive::new(tar.as_slice()).unpack(&install).unwrap();
+    let tar = unpack_release(&repo.join("targets/demo-1.0.tar.gz"), &install);
     std::fs::write(cache.join("demo-1.0.tar"), &tar).unwrap();
 
     let md = format!("{}/metadata", server.url);

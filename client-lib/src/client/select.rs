@@ -70,23 +70,9 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::releases::PatchInfo;
 
-    fn rel(v: &str, required: bool, patch: Option<u64>) -> Release {
-        Release {
-            version: v.parse().unwrap(),
-            archive: format!("a-{v}.tar.gz"),
-            archive_size: 100,
-            archive_sha256: String::new(),
-            required,
-            user: None,
-            patch: patch.map(|size| PatchInfo {
-                name: format!("a-{v}.patch"),
-                size,
-                tar_size: 0,
-                tar_hash: String::new(),
-            }),
-        }
+    fn rel(v: &str, required: bool, patch: Option<u64>) -> crate::releases::Release {
+        crate::releases::test_release(v, 100, patch, required)
     }
 
     fn v(s: &str) -> AppVersion {
