@@ -1,27 +1,34 @@
 //! Tufa's client updates from a repository written by Python tufup 0.10
-//! itself (the shared fixture, its root files re-signed with
-//! keyid_hash_algorithms so that tough accepts tufup's legacy key ids),
+//! itself (the shared fixture with the root files of its
+//! `root-with-keyid_hash_algorithms` variant, which tough accepts),
 //! applying tufup's own bsdiff4 patches.
 
-use std::process::Command;
 use tufa_tests::server::Server;
 use tufa_tests::*;
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
 
 #[test]
 fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    let made = Command::new(python())
-        .arg(workspace().join("tests/python/make_kha_variant.py"))
-        .arg(fixture())
-        .arg(&repo)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    copy_dir(&fixture().join("repository"), &repo);
+    // The fixture's variant whose root files tough accepts (the same keys,
+    // re-signed with keyid_hash_algorithms so tufup's legacy ids verify).
+    let variant = fixture().join("variants/root-with-keyid_hash_algorithms/metadata");
+    for f in ["1.root.json", "2.root.json", "root.json"] {
+        std::fs::copy(variant.join(f), repo.join("metadata").join(f)).unwrap();
+    }
     let server = Server::start(repo.clone());
     let (install, meta, cache) = (
         tmp.path().join("install"),
