@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tufa::metadata::TopRole;
-use tufa::publisher::{AddRequest, InitOptions, Publisher};
+use tufa::publisher::{AddRequest, InitOptions, KeyStore, Publisher};
 
 /// Exit status when a change was staged but still lacks signatures.
 const EXIT_STAGED: u8 = 3;
@@ -53,6 +53,9 @@ enum Command {
         /// Signatures a role needs, e.g. --threshold root=2 (that many keys are generated).
         #[arg(long, value_name = "ROLE=N", value_parser = parse_role_value::<u64>)]
         threshold: Vec<(TopRole, u64)>,
+        /// Where new keys go: the OS keyring, PEM files in --keys-dir, or auto (the keyring when one answers, else files).
+        #[arg(long, default_value = "auto", value_parser = ["auto", "keyring", "file"])]
+        key_store: String,
     },
     /// Add a bundle directory as a new release and publish it.
     Add {
@@ -125,13 +128,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keys_dir,
             expires,
             threshold,
+            key_store,
         } => {
+            let key_store = match key_store.as_str() {
+                "keyring" => KeyStore::Keyring,
+                "file" => KeyStore::File,
+                _ => match tufa::publisher::keys::keyring_available() {
+                    Ok(()) => KeyStore::Keyring,
+                    Err(why) => {
+                        if !json {
+                            eprintln!(
+                                "note: keeping keys in files under {} ({why})",
+                                keys_dir.display()
+                            );
+                        }
+                        KeyStore::File
+                    }
+                },
+            };
             let opts = InitOptions {
                 app_name: app,
                 repo_dir: Some(repo),
                 keys_dir: Some(keys_dir),
                 expires_days: expires.into_iter().collect::<BTreeMap<_, _>>(),
                 thresholds: threshold.into_iter().collect::<BTreeMap<_, _>>(),
+                key_store,
             };
             let (publisher, outcome) = Publisher::init(&dir, &opts)?;
             output::init(&publisher, &outcome, json);

@@ -164,7 +164,7 @@ pub fn fingerprint(dir: &Path) -> BTreeMap<String, String> {
 /// Initialises a project `demo` in `dir/proj` and returns its path.
 pub fn init_project(dir: &Path, extra: &[&str]) -> PathBuf {
     let proj = dir.join("proj");
-    let mut args = vec!["init", "--app", "demo"];
+    let mut args = vec!["init", "--app", "demo", "--key-store", "file"];
     args.extend_from_slice(extra);
     let run = tufa(&proj, &args);
     assert_eq!(run.code, Some(0), "init failed: {run:#?}");

@@ -35,7 +35,7 @@ use crate::releases::{client_downloads, releases, ClientDownload, Release};
 use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
 use crate::{AppVersion, Error, Phase, Result};
 use commit::{recover, Recovery, RepoLock, Transaction};
-use project::{ensure_dir, relative_to, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
+use project::{ensure_dir, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
 use serde::Serialize;
 use signing::{add_signatures, sign_fresh, signers_for};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -47,6 +47,41 @@ use tough::schema::{
 use tough::TargetName;
 
 const STAGING_DIR: &str = ".tufa/staged";
+
+/// Where new keys are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyStore {
+    /// PKCS#8 PEM files in the keys directory.
+    #[default]
+    File,
+    /// The OS keyring.
+    Keyring,
+}
+
+/// Generates a key named `name` for app `app` in `store`; returns its
+/// configuration (key id and location).
+pub fn new_key(
+    app: &str,
+    name: &str,
+    store: KeyStore,
+    keys_rel: &Path,
+    project_dir: &Path,
+) -> Result<KeyConfig> {
+    let der = keys::generate_ed25519()?;
+    let keyid = keys::signer_from_der(name, &der)?.keyid;
+    let location = match store {
+        KeyStore::File => KeyLocation::File(keys_rel.join(format!("{name}.pem"))),
+        KeyStore::Keyring => KeyLocation::Keyring {
+            service: keys::KEYRING_SERVICE.into(),
+            user: keys::keyring_entry_name(app, name, &keyid),
+        },
+    };
+    keys::store_der(&location, project_dir, der.as_bytes(), None).map_err(|e| Error::BadKey {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(KeyConfig { keyid, location })
+}
 
 /// Settings for a new repository.
 #[derive(Debug, Clone)]
@@ -61,6 +96,8 @@ pub struct InitOptions {
     pub expires_days: BTreeMap<TopRole, u32>,
     /// Threshold per role (that many keys are generated); default 1.
     pub thresholds: BTreeMap<TopRole, u64>,
+    /// Where the generated keys go.
+    pub key_store: KeyStore,
 }
 
 impl InitOptions {
@@ -72,6 +109,7 @@ impl InitOptions {
             keys_dir: None,
             expires_days: BTreeMap::new(),
             thresholds: BTreeMap::new(),
+            key_store: KeyStore::File,
         }
     }
 }
@@ -260,23 +298,8 @@ impl Publisher {
                 } else {
                     format!("{role}-{i}")
                 };
-                let pem = keys::generate_ed25519_pem()?;
-                let path = keys_dir.join(format!("{name}.pem"));
-                keys::write_private_file(&path, pem.as_bytes())?;
-                let sign = futures::executor::block_on(tough::key_source::KeySource::as_sign(
-                    &keys::PemFileKeySource { path: path.clone() },
-                ))
-                .map_err(|e| Error::BadKey {
-                    name: name.clone(),
-                    reason: e.to_string(),
-                })?;
-                project.keys.insert(
-                    name.clone(),
-                    KeyConfig {
-                        keyid: keys::key_id_of(sign.as_ref())?,
-                        location: KeyLocation::File(relative_to(&path, dir)),
-                    },
-                );
+                let location = new_key(&opts.app_name, &name, opts.key_store, &keys_rel, dir)?;
+                project.keys.insert(name.clone(), location);
                 names.push(name);
             }
             project.roles.insert(

@@ -31,6 +31,15 @@ pub enum KeyLocation {
     File(PathBuf),
     /// An environment variable holding the PEM text (for CI).
     Env(String),
+    /// An entry of the OS keyring.
+    Keyring {
+        /// Keyring service (`tufa`).
+        service: String,
+        /// Entry name, `<app>:<key name>:<key id>`.
+        user: String,
+    },
+    /// A tufup (securesystemslib) key file, read only.
+    Tufup(PathBuf),
 }
 
 impl std::fmt::Display for KeyLocation {
@@ -38,6 +47,8 @@ impl std::fmt::Display for KeyLocation {
         match self {
             KeyLocation::File(p) => write!(f, "file {}", p.display()),
             KeyLocation::Env(v) => write!(f, "environment variable {v}"),
+            KeyLocation::Keyring { user, .. } => write!(f, "OS keyring entry {user}"),
+            KeyLocation::Tufup(p) => write!(f, "tufup key file {}", p.display()),
         }
     }
 }

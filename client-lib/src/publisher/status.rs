@@ -1,7 +1,7 @@
 //! A project's state at a glance: roles and their expiry, releases, keys,
 //! staged changes.
 
-use super::keys::{env_var_for, source_for};
+use super::keys::{env_var_for, load_der};
 use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
 use crate::releases::{releases, Release};
@@ -138,8 +138,7 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
         .keys
         .iter()
         .map(|(name, cfg)| {
-            let source = source_for(name, cfg, p.dir());
-            let available = futures::executor::block_on(source.as_sign()).is_ok();
+            let available = load_der(name, &cfg.location, p.dir()).is_ok();
             let overridden = std::env::var_os(env_var_for(name)).is_some();
             KeyStatus {
                 name: name.clone(),
