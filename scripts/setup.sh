@@ -6,11 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v cc >/dev/null || need_apt+=(build-essential)
 command -v mkfifo >/dev/null || need_apt+=(coreutils)
 # The client's clock-policy tests run it under a shifted clock.
 command -v faketime >/dev/null || need_apt+=(faketime)
+# The OS keyring: the Secret Service (GNOME Keyring) in a private D-Bus
+# session for the tests, libdbus to build the keyring client.
+command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need_apt+=(dbus)
+command -v secret-tool >/dev/null || need_apt+=(libsecret-tools)
+pkg-config --exists dbus-1 2>/dev/null || need_apt+=(libdbus-1-dev)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update

@@ -11,4 +11,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo check -p tufa --lib
 # The end-to-end tests drive the real binaries and the demo app.
 cargo build --workspace --bins --examples
-cargo test --workspace
+# Inside a private D-Bus session with an unlocked GNOME Keyring: the key
+# tests use the real OS keyring.
+bash scripts/with-keyring.sh cargo test --workspace

@@ -2,6 +2,7 @@
 //! a CI pipeline. Every command is non-interactive; `--json` prints
 //! machine-readable results on stdout.
 
+mod keycmd;
 mod output;
 mod progress;
 mod update;
@@ -95,6 +96,14 @@ enum Command {
     Discard,
     /// Update an installed app from a repository (the client side, for scripts and tests).
     Update(update::UpdateArgs),
+    /// Keys: list, add, replace, revoke, move between the keyring and files, export.
+    #[command(subcommand)]
+    Key(keycmd::KeyCmd),
+    /// Change the number of signatures ROLE needs (root signing request).
+    Threshold { role: TopRole, threshold: u64 },
+    /// The offline root ceremony: request, sign, status, publish.
+    #[command(subcommand)]
+    Root(keycmd::RootCmd),
 }
 
 fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), String> {
@@ -214,6 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&outcome))
         }
         Command::Update(args) => update::run(args, json),
+        Command::Key(cmd) => keycmd::run_key(&dir, cmd, json),
+        Command::Threshold { role, threshold } => {
+            keycmd::run_threshold(&dir, role, threshold, json)
+        }
+        Command::Root(cmd) => keycmd::run_root(&dir, cmd, json),
         Command::Discard => {
             let discarded = Publisher::open(&dir)?.discard()?;
             output::discarded(discarded, json);

@@ -5,6 +5,11 @@ use tufa::publisher::status::{human_duration, Status};
 use tufa::publisher::{AddPlan, PublishOutcome, Publisher};
 use tufa::AppVersion;
 
+/// Prints a value as pretty JSON on stdout.
+pub fn json(value: &impl Serialize) {
+    print_json(value)
+}
+
 fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(s) => println!("{s}"),

@@ -18,7 +18,9 @@
 //! # Ok::<(), tufa::Error>(())
 //! ```
 
+pub mod ceremony;
 pub mod commit;
+mod keyops;
 pub mod keys;
 pub mod project;
 mod signing;
@@ -35,6 +37,7 @@ use crate::releases::{client_downloads, releases, ClientDownload, Release};
 use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
 use crate::{AppVersion, Error, Phase, Result};
 use commit::{recover, Recovery, RepoLock, Transaction};
+pub use keyops::RootChange;
 use project::{ensure_dir, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
 use serde::Serialize;
 use signing::{add_signatures, sign_fresh, signers_for};
@@ -70,7 +73,9 @@ pub fn new_key(
     let der = keys::generate_ed25519()?;
     let keyid = keys::signer_from_der(name, &der)?.keyid;
     let location = match store {
-        KeyStore::File => KeyLocation::File(keys_rel.join(format!("{name}.pem"))),
+        KeyStore::File => {
+            KeyLocation::File(keyops::free_key_path(keys_rel, project_dir, name, &keyid))
+        }
         KeyStore::Keyring => KeyLocation::Keyring {
             service: keys::KEYRING_SERVICE.into(),
             user: keys::keyring_entry_name(app, name, &keyid),
@@ -281,7 +286,9 @@ impl Publisher {
             )));
         }
         let keys_dir = dir.join(&keys_rel);
-        ensure_dir(&keys_dir)?;
+        if opts.key_store == KeyStore::File {
+            ensure_dir(&keys_dir)?;
+        }
         let mut project = Project {
             app_name: opts.app_name.clone(),
             repo_dir: repo_rel,

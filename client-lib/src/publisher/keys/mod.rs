@@ -118,6 +118,20 @@ pub fn load_der(
     location: &KeyLocation,
     project_dir: &Path,
 ) -> Result<Secret, KeyError> {
+    load_der_with(name, location, project_dir, None)
+}
+
+/// [`load_der`] with a known passphrase (instead of asking for one).
+pub fn load_der_with(
+    name: &str,
+    location: &KeyLocation,
+    project_dir: &Path,
+    known: Option<&Secret>,
+) -> Result<Secret, KeyError> {
+    let passphrase_for = |name: &str, origin: &str| match known {
+        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
+        None => passphrase_for(name, origin),
+    };
     let var = env_var_for(name);
     if let Ok(text) = std::env::var(&var) {
         let origin = format!("environment variable {var}");
@@ -339,6 +353,10 @@ pub fn generate_ed25519_pem() -> Result<String> {
 /// Writes a private key file readable by its owner only; never overwrites.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

@@ -1,0 +1,339 @@
+//! `tufa key …`, `tufa threshold` and `tufa root …`: key custody and the
+//! offline root ceremony.
+
+use crate::output;
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tufa::metadata::TopRole;
+use tufa::publisher::ceremony::SigningRequest;
+use tufa::publisher::keys::{self, Secret};
+use tufa::publisher::{KeyStore, Publisher, RootChange};
+
+#[derive(Subcommand)]
+pub enum KeyCmd {
+    /// List keys: name, roles, key id, where each lives, whether it is at hand.
+    List,
+    /// Generate a new key for ROLE (produces a root signing request).
+    Add {
+        role: TopRole,
+        /// Key name (default ROLE-N).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the key goes.
+        #[arg(long, default_value = "keyring", value_parser = ["keyring", "file"])]
+        key_store: String,
+    },
+    /// Replace key NAME by a new one in every role it signs (root signing request).
+    Replace {
+        name: String,
+        #[arg(long, default_value = "keyring", value_parser = ["keyring", "file"])]
+        key_store: String,
+    },
+    /// Remove key NAME from every role, e.g. when it leaked (root signing request).
+    Revoke { name: String },
+    /// Move key NAME to the OS keyring or to a key file (no metadata changes).
+    Move {
+        name: String,
+        #[arg(long, value_parser = ["keyring", "file"])]
+        to: String,
+        /// Encrypt the key file with a passphrase (TUFA_NEW_PASSPHRASE or a prompt).
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Write key NAME to FILE as PEM, encrypted (TUFA_NEW_PASSPHRASE or a prompt), for backup or a custodian.
+    Export {
+        name: String,
+        file: PathBuf,
+        /// Write it unencrypted (only for a medium that is itself protected).
+        #[arg(long)]
+        no_encrypt: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RootCmd {
+    /// Start a root change that only refreshes the expiry (new version).
+    Request {
+        /// Expiry of the new root in days (default: the project's).
+        #[arg(long)]
+        expires: Option<u32>,
+        /// Do not sign with the root keys at hand here (all signatures come from custodians).
+        #[arg(long)]
+        no_sign: bool,
+    },
+    /// Sign a request with a key file, a keyring entry or the project's root keys; works offline, without the repository.
+    Sign {
+        request: PathBuf,
+        /// A key file: PKCS#8 PEM (plain or encrypted) or a tufup key file (repeatable).
+        #[arg(long)]
+        key: Vec<PathBuf>,
+        /// An OS keyring entry name holding a Tufa key (repeatable).
+        #[arg(long)]
+        keyring_entry: Vec<String>,
+    },
+    /// Show what a request changes and its signatures; copies signed in parallel are merged.
+    Status {
+        request: PathBuf,
+        copies: Vec<PathBuf>,
+    },
+    /// Publish a request (merging copies) once both the old and the new root thresholds are met.
+    Publish {
+        request: PathBuf,
+        copies: Vec<PathBuf>,
+    },
+}
+
+fn store(s: &str) -> KeyStore {
+    if s == "file" {
+        KeyStore::File
+    } else {
+        KeyStore::Keyring
+    }
+}
+
+/// A new passphrase: TUFA_NEW_PASSPHRASE, or typed twice at the terminal.
+fn new_passphrase() -> anyhow::Result<Secret> {
+    if let Ok(p) = std::env::var("TUFA_NEW_PASSPHRASE") {
+        return Ok(Secret::new(p.into_bytes()));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("set TUFA_NEW_PASSPHRASE, or run in a terminal to type the passphrase");
+    }
+    let a = rpassword::prompt_password("New passphrase: ")?;
+    let b = rpassword::prompt_password("Same passphrase again: ")?;
+    if a != b {
+        bail!("the passphrases differ");
+    }
+    if a.len() < 8 {
+        bail!("use a passphrase of at least 8 characters");
+    }
+    Ok(Secret::new(a.into_bytes()))
+}
+
+fn report_request(path: &Path, req: &SigningRequest, json: bool) {
+    let status = req.status();
+    if json {
+        output::json(&serde_json::json!({ "request": path, "status": status }));
+        return;
+    }
+    println!("Root signing request written to {}", path.display());
+    print_status(&status);
+    if status.complete {
+        println!(
+            "Complete: publish it with `tufa root publish {}`.",
+            path.display()
+        );
+    } else {
+        println!(
+            "Send it to the custodians: `tufa root sign {} --key KEYFILE`.",
+            path.display()
+        );
+    }
+}
+
+fn print_status(status: &tufa::publisher::ceremony::RequestStatus) {
+    for line in &status.summary {
+        println!("  {line}");
+    }
+    println!("  {status}");
+    if !status.invalid_signatures.is_empty() {
+        println!(
+            "  WARNING: signatures that do not verify (altered request?): {}",
+            status.invalid_signatures.join(", ")
+        );
+    }
+}
+
+pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> {
+    let mut publisher = Publisher::open(dir)?;
+    let change = match cmd {
+        KeyCmd::List => {
+            let status = publisher.status()?;
+            if json {
+                output::json(&status.keys);
+            } else {
+                for k in &status.keys {
+                    let roles: Vec<String> = k.roles.iter().map(ToString::to_string).collect();
+                    println!(
+                        "{:<14} {:<20} {}…  {}{}",
+                        k.name,
+                        roles.join(","),
+                        &k.keyid[..12],
+                        k.location,
+                        if k.available { "" } else { "  (not at hand)" }
+                    );
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        KeyCmd::Move { name, to, encrypt } => {
+            let pass = if encrypt {
+                Some(new_passphrase()?)
+            } else {
+                None
+            };
+            let location = publisher.move_key(&name, store(&to), pass.as_ref())?;
+            if json {
+                output::json(&serde_json::json!({ "key": name, "location": location.to_string() }));
+            } else {
+                println!("Key '{name}' now lives in {location}.");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        KeyCmd::Export {
+            name,
+            file,
+            no_encrypt,
+        } => {
+            let pass = if no_encrypt {
+                None
+            } else {
+                Some(new_passphrase()?)
+            };
+            publisher.export_key(&name, &file, pass.as_ref())?;
+            if json {
+                output::json(
+                    &serde_json::json!({ "key": name, "file": file, "encrypted": !no_encrypt }),
+                );
+            } else {
+                println!(
+                    "Key '{name}' written to {}{}.",
+                    file.display(),
+                    if no_encrypt { "" } else { " (encrypted)" }
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        KeyCmd::Add {
+            role,
+            name,
+            key_store,
+        } => RootChange::AddKey {
+            role,
+            name,
+            store: store(&key_store),
+        },
+        KeyCmd::Replace { name, key_store } => RootChange::ReplaceKey {
+            name,
+            store: store(&key_store),
+        },
+        KeyCmd::Revoke { name } => RootChange::RevokeKey { name },
+    };
+    let (path, req) = publisher.root_request(&change, None)?;
+    report_request(&path, &req, json);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_threshold(
+    dir: &Path,
+    role: TopRole,
+    threshold: u64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let publisher = Publisher::open(dir)?;
+    let (path, req) = publisher.root_request(&RootChange::Threshold { role, threshold }, None)?;
+    report_request(&path, &req, json);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_all(request: &Path, copies: &[PathBuf]) -> anyhow::Result<Vec<SigningRequest>> {
+    std::iter::once(request)
+        .chain(copies.iter().map(PathBuf::as_path))
+        .map(|p| SigningRequest::load(p).with_context(|| format!("reading {}", p.display())))
+        .collect()
+}
+
+pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RootCmd::Request { expires, no_sign } => {
+            let publisher = Publisher::open(dir)?;
+            let (path, req) =
+                publisher.root_request_with(&RootChange::Refresh, expires, !no_sign)?;
+            report_request(&path, &req, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        RootCmd::Sign {
+            request,
+            key,
+            keyring_entry,
+        } => {
+            let mut req = SigningRequest::load(&request)?;
+            let mut signers = Vec::new();
+            for path in &key {
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let der = keys::load_der_from_file(path, &name)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                signers.push(keys::signer_from_der(&name, &der)?);
+            }
+            for user in &keyring_entry {
+                let location = tufa::publisher::project::KeyLocation::Keyring {
+                    service: keys::KEYRING_SERVICE.into(),
+                    user: user.clone(),
+                };
+                let der =
+                    keys::load_der(user, &location, dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+                signers.push(keys::signer_from_der(user, &der)?);
+            }
+            if signers.is_empty() {
+                // Inside a project: its root keys that are at hand.
+                let publisher = Publisher::open(dir).context(
+                    "give --key FILE or --keyring-entry NAME, or run inside the project",
+                )?;
+                let project = publisher.project();
+                for name in &project.role(TopRole::Root)?.keys {
+                    if let Some(cfg) = project.keys.get(name) {
+                        if let Ok(s) = keys::load_signer(name, cfg, dir, "root") {
+                            signers.push(s);
+                        }
+                    }
+                }
+                if signers.is_empty() {
+                    bail!("none of the project's root keys is at hand: give --key FILE or --keyring-entry NAME");
+                }
+            }
+            let mut added = 0;
+            for s in &signers {
+                if req.sign(s)? {
+                    added += 1;
+                }
+            }
+            req.save(&request)?;
+            let status = req.status();
+            if json {
+                output::json(
+                    &serde_json::json!({ "request": request, "added": added, "status": status }),
+                );
+            } else {
+                println!("Added {added} signature(s) to {}.", request.display());
+                print_status(&status);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RootCmd::Status { request, copies } => {
+            let all = load_all(&request, &copies)?;
+            let mut req = all[0].clone();
+            for other in &all[1..] {
+                req.merge(other)?;
+            }
+            let status = req.status();
+            if json {
+                output::json(&status);
+            } else {
+                print_status(&status);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RootCmd::Publish { request, copies } => {
+            let all = load_all(&request, &copies)?;
+            let outcome = Publisher::open(dir)?.root_publish(&all)?;
+            output::outcome(&outcome, json);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

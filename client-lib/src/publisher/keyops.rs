@@ -1,0 +1,448 @@
+//! Key management and root changes: add, replace and revoke keys of any
+//! role, change thresholds, refresh root's expiry. Each produces a root
+//! signing request (see `ceremony`), published once both thresholds are
+//! met. Moving keys between sources changes no metadata.
+
+use super::ceremony::SigningRequest;
+use super::keys::{self, Secret};
+use super::project::{KeyConfig, KeyLocation};
+use super::{new_key, KeyStore, PublishOutcome, Publisher};
+use crate::error::IoContext;
+use crate::metadata::{expiry_after_days, TopRole};
+use crate::patch::sha256_hex;
+use crate::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use tough::schema::{Root, Signed};
+
+/// A change of the root of trust.
+#[derive(Debug, Clone)]
+pub enum RootChange {
+    /// New version, fresh expiry, nothing else.
+    Refresh,
+    /// A new key for `role`, generated into `store`.
+    AddKey {
+        /// Role the key signs.
+        role: TopRole,
+        /// Key name (default `<role>-<n>`).
+        name: Option<String>,
+        /// Where the new key goes.
+        store: KeyStore,
+    },
+    /// A new key replaces key `name` in every role it signs.
+    ReplaceKey {
+        /// The key to replace.
+        name: String,
+        /// Where the new key goes.
+        store: KeyStore,
+    },
+    /// Key `name` is removed from every role (e.g. compromised).
+    RevokeKey {
+        /// The key to revoke.
+        name: String,
+    },
+    /// A role's threshold changes.
+    Threshold {
+        /// Role.
+        role: TopRole,
+        /// New threshold.
+        threshold: u64,
+    },
+}
+
+fn keyid_bytes(id: &str) -> Result<tough::schema::decoded::Decoded<tough::schema::decoded::Hex>> {
+    Ok(hex::decode(id)
+        .map_err(|e| Error::Tuf(e.to_string()))?
+        .into())
+}
+
+impl Publisher {
+    fn root_file_sha(&self, version: u64) -> Result<String> {
+        let path = self.repo().join(format!("metadata/{version}.root.json"));
+        let bytes = crate::metadata::read_limited(&path, crate::metadata::MAX_METADATA_BYTES)?;
+        Ok(sha256_hex(&bytes))
+    }
+
+    /// Prepares a root change as a signing request, signs it with the root
+    /// keys at hand, and writes it to `<project>/root-request-v<N>.json`.
+    pub fn root_request(
+        &self,
+        change: &RootChange,
+        expires_days: Option<u32>,
+    ) -> Result<(PathBuf, SigningRequest)> {
+        self.root_request_with(change, expires_days, true)
+    }
+
+    /// [`root_request`](Self::root_request), optionally without signing
+    /// (when every root key is with an offline custodian anyway).
+    pub fn root_request_with(
+        &self,
+        change: &RootChange,
+        expires_days: Option<u32>,
+        sign_here: bool,
+    ) -> Result<(PathBuf, SigningRequest)> {
+        let session = self.session()?;
+        let old: Signed<Root> = session.meta.root().clone();
+        let mut root = old.signed.clone();
+        root.version = root.version.checked_add(1).unwrap_or(root.version);
+        root.expires = match expires_days {
+            Some(d) => expiry_after_days(d),
+            None => self.expiry(TopRole::Root, None)?,
+        };
+        let mut project = self.project.clone();
+        match change {
+            RootChange::Refresh => {}
+            RootChange::AddKey { role, name, store } => {
+                let name = match name {
+                    Some(n) => n.clone(),
+                    None => (2..)
+                        .map(|i| format!("{role}-{i}"))
+                        .find(|n| !project.keys.contains_key(n))
+                        .unwrap_or_default(),
+                };
+                if project.keys.contains_key(&name) {
+                    return Err(Error::Project(format!(
+                        "a key named '{name}' exists already"
+                    )));
+                }
+                let cfg = new_key(
+                    &project.app_name,
+                    &name,
+                    *store,
+                    &project.keys_dir,
+                    &self.dir,
+                )?;
+                self.add_key_to_root(&mut root, &name, &cfg, &[*role])?;
+                project.keys.insert(name.clone(), cfg);
+                if let Some(r) = project.roles.get_mut(role) {
+                    r.keys.push(name);
+                }
+            }
+            RootChange::ReplaceKey { name, store } => {
+                let old_cfg = project
+                    .keys
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+                let roles = project.roles_of(name);
+                let cfg = new_key(
+                    &project.app_name,
+                    name,
+                    *store,
+                    &project.keys_dir,
+                    &self.dir,
+                )?;
+                self.add_key_to_root(&mut root, name, &cfg, &roles)?;
+                remove_keyid(&mut root, &old_cfg.keyid, &roles)?;
+                project.keys.insert(name.clone(), cfg);
+            }
+            RootChange::RevokeKey { name } => {
+                let cfg = project
+                    .keys
+                    .remove(name)
+                    .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+                let roles = self.project.roles_of(name);
+                remove_keyid(&mut root, &cfg.keyid, &roles)?;
+                for r in project.roles.values_mut() {
+                    r.keys.retain(|k| k != name);
+                }
+            }
+            RootChange::Threshold { role, threshold } => {
+                let keys = project.role(*role)?.keys.len() as u64;
+                if *threshold == 0 || *threshold > keys {
+                    return Err(Error::Project(format!(
+                        "a threshold of {threshold} for {role} is impossible: it has {keys} key(s); add keys first"
+                    )));
+                }
+                if let Some(r) = project.roles.get_mut(role) {
+                    r.threshold = *threshold;
+                }
+                if let Some(rk) = root.roles.get_mut(&role.role_type()) {
+                    rk.threshold =
+                        std::num::NonZeroU64::new(*threshold).unwrap_or(std::num::NonZeroU64::MIN);
+                }
+            }
+        }
+        for (role, cfg) in &project.roles {
+            if cfg.threshold > cfg.keys.len() as u64 {
+                return Err(Error::Project(format!(
+                    "this would leave {role} with {} key(s) for a threshold of {}: add a key or lower the threshold first",
+                    cfg.keys.len(),
+                    cfg.threshold
+                )));
+            }
+        }
+        project.validate()?;
+        // Keys no role uses any more leave the root.
+        let used: BTreeSet<String> = root
+            .roles
+            .values()
+            .flat_map(|r| r.keyids.iter().map(hex::encode))
+            .collect();
+        root.keys.retain(|id, _| used.contains(&hex::encode(id)));
+
+        let mut key_names: BTreeMap<String, String> = BTreeMap::new();
+        for (name, cfg) in self.project.keys.iter().chain(project.keys.iter()) {
+            key_names.insert(cfg.keyid.clone(), name.clone());
+        }
+        let mut request = SigningRequest {
+            format: super::ceremony::FORMAT.into(),
+            app: project.app_name.clone(),
+            base_version: old.signed.version.get(),
+            base_sha256: self.root_file_sha(old.signed.version.get())?,
+            old_root: old,
+            new_root: Signed {
+                signed: root,
+                signatures: Vec::new(),
+            },
+            key_names,
+            project_keys: project.keys.clone(),
+            project_roles: project.roles.clone(),
+        };
+        // Sign with every root key (old or new) that is at hand here.
+        // Keyed by key id: a replaced key keeps its name but not its id.
+        let mut root_keys: BTreeMap<String, (String, KeyConfig)> = BTreeMap::new();
+        for p in [&self.project, &project] {
+            if let Ok(cfg) = p.role(TopRole::Root) {
+                for name in &cfg.keys {
+                    if let Some(k) = p.keys.get(name) {
+                        root_keys.insert(k.keyid.clone(), (name.clone(), k.clone()));
+                    }
+                }
+            }
+        }
+        for (name, cfg) in root_keys.values().filter(|_| sign_here) {
+            if let Ok(signer) = keys::load_signer(name, cfg, &self.dir, "root") {
+                request.sign(&signer)?;
+            }
+        }
+        let path = self.dir.join(format!(
+            "root-request-v{}.json",
+            request.new_root.signed.version
+        ));
+        request.save(&path)?;
+        Ok((path, request))
+    }
+
+    fn add_key_to_root(
+        &self,
+        root: &mut Root,
+        name: &str,
+        cfg: &KeyConfig,
+        roles: &[TopRole],
+    ) -> Result<()> {
+        let signer = keys::load_signer(name, cfg, &self.dir, "new")?;
+        let key = signer.sign.tuf_key();
+        let id = keyid_bytes(&cfg.keyid)?;
+        root.keys.insert(id.clone(), key);
+        for role in roles {
+            let rk = root
+                .roles
+                .get_mut(&role.role_type())
+                .ok_or_else(|| Error::Project(format!("root has no {role} role")))?;
+            rk.keyids.push(id.clone());
+        }
+        Ok(())
+    }
+
+    /// Publishes a complete signing request (signatures of all `copies`
+    /// merged): the new root, and the roles it requires to re-sign.
+    pub fn root_publish(&self, copies: &[SigningRequest]) -> Result<PublishOutcome> {
+        let (first, rest) = copies
+            .split_first()
+            .ok_or_else(|| Error::Project("no signing request given".into()))?;
+        let mut request = first.clone();
+        for other in rest {
+            request.merge(other)?;
+        }
+        let session = self.session()?;
+        let current = session.meta.root().signed.version.get();
+        if request.base_version != current || request.base_sha256 != self.root_file_sha(current)? {
+            return Err(Error::Project(format!(
+                "this request changes root version {}, but the repository's root is now version {current}: \
+                 make a new request from the current root",
+                request.base_version
+            )));
+        }
+        let status = request.status();
+        if !status.complete {
+            return Err(Error::Project(format!(
+                "the request cannot be published yet: {status}"
+            )));
+        }
+        let mut next = self.clone();
+        next.project.keys = request.project_keys.clone();
+        next.project.roles = request.project_roles.clone();
+        next.project.validate()?;
+        next.write_staged_role(TopRole::Root, &request.new_root)?;
+        // A role whose keys changed must be re-signed by its new keys.
+        let old = &request.old_root.signed;
+        let new = &request.new_root.signed;
+        let keys_of = |r: &Root, role: TopRole| {
+            r.roles
+                .get(&role.role_type())
+                .map(|k| (k.keyids.clone(), k.threshold))
+        };
+        if keys_of(old, TopRole::Targets) != keys_of(new, TopRole::Targets) {
+            let mut targets = session.meta.targets.signed.clone();
+            targets.version = targets.version.checked_add(1).unwrap_or(targets.version);
+            targets.expires = next.expiry(TopRole::Targets, None)?;
+            let signers = super::signing::signers_for(&next.project, &next.dir, TopRole::Targets)?;
+            next.write_staged_role(
+                TopRole::Targets,
+                &super::signing::sign_fresh(targets, &signers.available)?,
+            )?;
+        }
+        let outcome = next.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
+        if outcome.published {
+            next.project.save(&next.dir)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Moves key `name` to another store (encrypted with `passphrase` when
+    /// moved to a file and one is given), then forgets the old copy.
+    pub fn move_key(
+        &mut self,
+        name: &str,
+        to: KeyStore,
+        passphrase: Option<&Secret>,
+    ) -> Result<KeyLocation> {
+        let cfg = self
+            .project
+            .keys
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+        let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
+            name: name.into(),
+            reason: e.to_string(),
+        })?;
+        // File to file (e.g. encrypting a key in place): write beside it,
+        // check, then rename over the old file.
+        if let (KeyStore::File, KeyLocation::File(rel)) = (to, &cfg.location) {
+            let path = self.dir.join(rel);
+            let tmp_rel = rel.with_extension("pem.new");
+            let tmp = KeyLocation::File(tmp_rel.clone());
+            let _ = std::fs::remove_file(self.dir.join(&tmp_rel));
+            self.store_and_check(name, &tmp, &der, passphrase)?;
+            std::fs::rename(self.dir.join(&tmp_rel), &path)
+                .context(|| format!("replacing {}", path.display()))?;
+            return Ok(cfg.location.clone());
+        }
+        let location = match to {
+            KeyStore::Keyring => KeyLocation::Keyring {
+                service: keys::KEYRING_SERVICE.into(),
+                user: keys::keyring_entry_name(&self.project.app_name, name, &cfg.keyid),
+            },
+            KeyStore::File => KeyLocation::File(free_key_path(
+                &self.project.keys_dir,
+                &self.dir,
+                name,
+                &cfg.keyid,
+            )),
+        };
+        if location == cfg.location {
+            return Ok(location);
+        }
+        self.store_and_check(name, &location, &der, passphrase)?;
+        let mut moved = cfg.clone();
+        moved.location = location.clone();
+        self.project.keys.insert(name.to_string(), moved);
+        self.project.save(&self.dir)?;
+        match &cfg.location {
+            KeyLocation::File(p) => {
+                let path = self.dir.join(p);
+                std::fs::remove_file(&path).context(|| format!("removing {}", path.display()))?;
+            }
+            KeyLocation::Keyring { service, user } => {
+                keys::keyring_delete(service, user).map_err(|e| Error::BadKey {
+                    name: name.into(),
+                    reason: e.to_string(),
+                })?;
+            }
+            KeyLocation::Env(_) | KeyLocation::Tufup(_) => {}
+        }
+        Ok(location)
+    }
+
+    /// Stores `der` at `location` and reads it back (with the passphrase)
+    /// before anything relies on the copy.
+    fn store_and_check(
+        &self,
+        name: &str,
+        location: &KeyLocation,
+        der: &Secret,
+        passphrase: Option<&Secret>,
+    ) -> Result<()> {
+        let bad = |reason: String| Error::BadKey {
+            name: name.into(),
+            reason,
+        };
+        keys::store_der(
+            location,
+            &self.dir,
+            der.as_bytes(),
+            passphrase.map(|p| p.as_bytes()),
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        let back = keys::load_der_with(name, location, &self.dir, passphrase)
+            .map_err(|e| bad(e.to_string()))?;
+        if back.as_bytes() != der.as_bytes() {
+            return Err(bad(format!(
+                "the copy in {location} does not read back as the same key"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes key `name` to `dest` as PEM, encrypted with `passphrase` (a
+    /// backup, or a key file for a custodian).
+    pub fn export_key(&self, name: &str, dest: &Path, passphrase: Option<&Secret>) -> Result<()> {
+        let cfg = self
+            .project
+            .keys
+            .get(name)
+            .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+        let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
+            name: name.into(),
+            reason: e.to_string(),
+        })?;
+        keys::export_der(dest, der.as_bytes(), passphrase.map(|p| p.as_bytes())).map_err(|e| {
+            Error::BadKey {
+                name: name.into(),
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+/// A key file path that does not exist yet: `<name>.pem`, else
+/// `<name>-<key id prefix>.pem`.
+pub(crate) fn free_key_path(
+    keys_rel: &Path,
+    project_dir: &Path,
+    name: &str,
+    keyid: &str,
+) -> PathBuf {
+    let plain = keys_rel.join(format!("{name}.pem"));
+    if !project_dir.join(&plain).exists() {
+        return plain;
+    }
+    keys_rel.join(format!("{name}-{}.pem", &keyid[..keyid.len().min(8)]))
+}
+
+fn remove_keyid(root: &mut Root, keyid: &str, roles: &[TopRole]) -> Result<()> {
+    let id = keyid_bytes(keyid)?;
+    for role in roles {
+        if let Some(rk) = root.roles.get_mut(&role.role_type()) {
+            rk.keyids.retain(|k| k != &id);
+            if rk.keyids.is_empty() {
+                return Err(Error::Project(format!(
+                    "{role} would have no key left: add another key first"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
