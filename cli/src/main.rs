@@ -104,6 +104,14 @@ enum Command {
     /// The offline root ceremony: request, sign, status, publish.
     #[command(subcommand)]
     Root(keycmd::RootCmd),
+    /// Take over a tufup project: import its keys, publish a root with standard key ids, write tufa.toml into DIR.
+    AdoptTufup {
+        /// The tufup project (holding .tufup-repo-config).
+        dir: PathBuf,
+        /// Put the keys into PEM files in this directory (relative to DIR); without it, into the OS keyring.
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+    },
 }
 
 fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), String> {
@@ -228,6 +236,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keycmd::run_threshold(&dir, role, threshold, json)
         }
         Command::Root(cmd) => keycmd::run_root(&dir, cmd, json),
+        Command::AdoptTufup {
+            dir: tufup_dir,
+            keys_dir,
+        } => {
+            let keys_to = match keys_dir {
+                Some(k) => tufa::publisher::adopt::AdoptKeys::Files(k),
+                None => tufa::publisher::adopt::AdoptKeys::Keyring,
+            };
+            let (publisher, outcome) = Publisher::adopt_tufup(&tufup_dir, &keys_to)?;
+            if json {
+                output::json(
+                    &serde_json::json!({ "project": publisher.dir().join(tufa::publisher::project::PROJECT_FILE), "outcome": outcome }),
+                );
+            } else {
+                println!(
+                    "Adopted '{}': Tufa now manages {}.",
+                    publisher.project().app_name,
+                    publisher.repo().display()
+                );
+                output::outcome(&outcome, false);
+                println!(
+                    "Run further commands with --project {}.",
+                    publisher.dir().display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Discard => {
             let discarded = Publisher::open(&dir)?.discard()?;
             output::discarded(discarded, json);

@@ -228,8 +228,15 @@ impl RepoMetadata {
     /// that timestamp → snapshot → targets pin each other's versions and
     /// hashes. Expiry is not checked: the publisher is how one refreshes it.
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_from_root(dir, 1)
+    }
+
+    /// [`load`](Self::load), trusting root version `first` as the start of
+    /// the chain: for repositories adopted from tufup, whose older roots
+    /// use key ids that tough cannot parse.
+    pub fn load_from_root(dir: &Path, first: u64) -> Result<Self> {
         let mut roots: Vec<Signed<Root>> = Vec::new();
-        for n in 1u64.. {
+        for n in first.max(1).. {
             let path = dir.join(format!("{n}.root.json"));
             if !path.exists() {
                 break;

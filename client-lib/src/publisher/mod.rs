@@ -18,6 +18,7 @@
 //! # Ok::<(), tufa::Error>(())
 //! ```
 
+pub mod adopt;
 pub mod ceremony;
 pub mod commit;
 mod keyops;
@@ -295,6 +296,7 @@ impl Publisher {
             keys_dir: keys_rel.clone(),
             roles: BTreeMap::new(),
             keys: BTreeMap::new(),
+            trust_from_root: 1,
         };
         for role in TopRole::ALL {
             let threshold = opts.thresholds.get(&role).copied().unwrap_or(1);
@@ -475,7 +477,8 @@ impl Publisher {
         }
         let lock = RepoLock::acquire(&repo)?;
         self.recover()?;
-        let meta = RepoMetadata::load(&repo.join("metadata"))?;
+        let meta =
+            RepoMetadata::load_from_root(&repo.join("metadata"), self.project.trust_from_root)?;
         Ok(Session { _lock: lock, meta })
     }
 
@@ -494,7 +497,7 @@ impl Publisher {
 
     /// Loaded metadata of the repository (verified), without a lock.
     pub fn metadata(&self) -> Result<RepoMetadata> {
-        RepoMetadata::load(&self.repo().join("metadata"))
+        RepoMetadata::load_from_root(&self.repo().join("metadata"), self.project.trust_from_root)
     }
 
     fn load_staged(&self, meta: &RepoMetadata) -> Result<Staged> {
@@ -968,7 +971,7 @@ impl Publisher {
                 .context(|| format!("removing {}", staging.display()))?;
         }
         // What we wrote must be what a client accepts.
-        RepoMetadata::load(&self.repo().join("metadata"))?;
+        RepoMetadata::load_from_root(&self.repo().join("metadata"), self.project.trust_from_root)?;
         Ok(PublishOutcome {
             published: true,
             written,
@@ -1113,7 +1116,7 @@ fn metafile(bytes: &[u8], version: NonZeroU64) -> Metafile {
     }
 }
 
-fn snapshot_for(
+pub(crate) fn snapshot_for(
     targets_bytes: &[u8],
     targets_version: NonZeroU64,
     version: NonZeroU64,
@@ -1127,7 +1130,7 @@ fn snapshot_for(
     s
 }
 
-fn timestamp_for(
+pub(crate) fn timestamp_for(
     snapshot_bytes: &[u8],
     snapshot_version: NonZeroU64,
     version: NonZeroU64,

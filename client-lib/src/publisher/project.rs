@@ -87,6 +87,19 @@ pub struct Project {
     pub roles: BTreeMap<TopRole, RoleConfig>,
     /// Keys by name.
     pub keys: BTreeMap<String, KeyConfig>,
+    /// First root version whose chain Tufa verifies: 1, or the root Tufa
+    /// published when it adopted a tufup repository (older tufup roots use
+    /// key ids tough cannot read).
+    #[serde(default = "first_root", skip_serializing_if = "is_first_root")]
+    pub trust_from_root: u64,
+}
+
+fn first_root() -> u64 {
+    1
+}
+
+fn is_first_root(v: &u64) -> bool {
+    *v == 1
 }
 
 impl Project {
