@@ -25,6 +25,9 @@ pub enum KeyCmd {
         /// Where the key goes.
         #[arg(long, default_value = "keyring", value_parser = ["keyring", "file"])]
         key_store: String,
+        /// Who holds the key (a person or team), shown in `key list`.
+        #[arg(long)]
+        owner: Option<String>,
     },
     /// Replace key NAME by a new one in every role it signs (root signing request).
     Replace {
@@ -158,10 +161,11 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
                 for k in &status.keys {
                     let roles: Vec<String> = k.roles.iter().map(ToString::to_string).collect();
                     println!(
-                        "{:<14} {:<20} {}…  {}{}",
+                        "{:<14} {:<20} {}…  {:<16} {}{}",
                         k.name,
                         roles.join(","),
                         &k.keyid[..12],
+                        k.owner.as_deref().unwrap_or("-"),
                         k.location,
                         if k.available { "" } else { "  (not at hand)" }
                     );
@@ -211,10 +215,12 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
             role,
             name,
             key_store,
+            owner,
         } => RootChange::AddKey {
             role,
             name,
             store: store(&key_store),
+            owner,
         },
         KeyCmd::Replace { name, key_store } => RootChange::ReplaceKey {
             name,

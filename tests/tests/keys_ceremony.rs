@@ -493,3 +493,28 @@ fn a_request_altered_after_signing_is_refused() {
     );
     assert!(merged.stdout.contains("different changes"), "{merged:#?}");
 }
+
+#[test]
+fn a_missing_keyring_gets_a_clear_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tufa_env(
+        &tmp.path().join("p"),
+        &["--json", "init", "--app", "demo", "--key-store", "keyring"],
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("no OS keyring is reachable"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.contains("--key-store file"), "{run:#?}");
+    // `auto` falls back to files and says so.
+    let auto = tufa_env(
+        &tmp.path().join("q"),
+        &["init", "--app", "demo"],
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    );
+    assert_eq!(auto.code, Some(0), "{auto:#?}");
+    assert!(auto.stderr.contains("keeping keys in files"), "{auto:#?}");
+    assert!(tmp.path().join("q/keys/root.pem").exists());
+}

@@ -239,6 +239,7 @@ impl Publisher {
                 KeyConfig {
                     keyid: signer.keyid.clone(),
                     location,
+                    owner: None,
                 },
             );
         }

@@ -28,6 +28,8 @@ pub enum RootChange {
         name: Option<String>,
         /// Where the new key goes.
         store: KeyStore,
+        /// Who holds it.
+        owner: Option<String>,
     },
     /// A new key replaces key `name` in every role it signs.
     ReplaceKey {
@@ -92,7 +94,12 @@ impl Publisher {
         let mut project = self.project.clone();
         match change {
             RootChange::Refresh => {}
-            RootChange::AddKey { role, name, store } => {
+            RootChange::AddKey {
+                role,
+                name,
+                store,
+                owner,
+            } => {
                 let name = match name {
                     Some(n) => n.clone(),
                     None => (2..)
@@ -105,13 +112,14 @@ impl Publisher {
                         "a key named '{name}' exists already"
                     )));
                 }
-                let cfg = new_key(
+                let mut cfg = new_key(
                     &project.app_name,
                     &name,
                     *store,
                     &project.keys_dir,
                     &self.dir,
                 )?;
+                cfg.owner = owner.clone();
                 self.add_key_to_root(&mut root, &name, &cfg, &[*role])?;
                 project.keys.insert(name.clone(), cfg);
                 if let Some(r) = project.roles.get_mut(role) {
@@ -125,13 +133,14 @@ impl Publisher {
                     .cloned()
                     .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
                 let roles = project.roles_of(name);
-                let cfg = new_key(
+                let mut cfg = new_key(
                     &project.app_name,
                     name,
                     *store,
                     &project.keys_dir,
                     &self.dir,
                 )?;
+                cfg.owner = old_cfg.owner.clone();
                 self.add_key_to_root(&mut root, name, &cfg, &roles)?;
                 remove_keyid(&mut root, &old_cfg.keyid, &roles)?;
                 project.keys.insert(name.clone(), cfg);

@@ -86,7 +86,11 @@ pub fn new_key(
         name: name.to_string(),
         reason: e.to_string(),
     })?;
-    Ok(KeyConfig { keyid, location })
+    Ok(KeyConfig {
+        keyid,
+        location,
+        owner: None,
+    })
 }
 
 /// Settings for a new repository.

@@ -60,6 +60,9 @@ pub struct KeyConfig {
     pub keyid: String,
     /// Where the private key is.
     pub location: KeyLocation,
+    /// Who holds it (a person or a team), for people reading the key list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Signing policy of one role.

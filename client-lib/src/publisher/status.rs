@@ -39,6 +39,8 @@ pub struct KeyStatus {
     pub keyid: String,
     /// Where the private key lives.
     pub location: String,
+    /// Who holds it.
+    pub owner: Option<String>,
     /// Whether the private key can be loaded right now.
     pub available: bool,
 }
@@ -144,6 +146,7 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
                 name: name.clone(),
                 roles: project.roles_of(name),
                 keyid: cfg.keyid.clone(),
+                owner: cfg.owner.clone(),
                 location: if overridden {
                     format!(
                         "environment variable {} (overrides {})",
