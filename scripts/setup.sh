@@ -18,12 +18,22 @@ command -v dbus-run-session >/dev/null || need_apt+=(dbus)
 command -v secret-tool >/dev/null || need_apt+=(libsecret-tools)
 pkg-config --exists dbus-1 2>/dev/null || need_apt+=(libdbus-1-dev)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+# The desktop app (Tauri 2 on WebKitGTK) and its tests in a real window.
+pkg-config --exists webkit2gtk-4.1 2>/dev/null || need_apt+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev file)
+command -v Xvfb >/dev/null || need_apt+=(xvfb xauth)
+command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+
+# WebDriver bridge for the app's end-to-end tests (~40 s to build).
+command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
+# The front end's packages, exactly as locked.
+npm --prefix ui ci --no-audit --no-fund
 
 if ! .venv/bin/python -c 'import tufup, bsdiff4' 2>/dev/null; then
   python3 -m venv .venv || {

@@ -268,6 +268,9 @@ mod writer {
             .map_err(|e| tar_err("./", e))?;
         let mut done = 0;
         for entry in &listing.entries {
+            if progress.cancelled() {
+                return Err(Error::Cancelled);
+            }
             match entry {
                 BundleEntry::Dir(rel) => {
                     let name = member_name(rel, true)?;
@@ -327,6 +330,9 @@ mod writer {
             .write(out, flate2::Compression::new(9));
         let mut done = 0u64;
         for chunk in tar.chunks(1 << 20) {
+            if progress.cancelled() {
+                return Err(Error::Cancelled);
+            }
             enc.write_all(chunk)
                 .context(|| "compressing archive".to_string())?;
             done += chunk.len() as u64;

@@ -78,6 +78,9 @@ pub enum Error {
 
     #[error("install failed: {0}")]
     Install(String),
+
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Result type of the engine.
@@ -116,6 +119,7 @@ impl Error {
             Error::Locked(_) => "locked",
             Error::NotFound(_) => "not_found",
             Error::Install(_) => "install_failed",
+            Error::Cancelled => "cancelled",
         }
     }
 }

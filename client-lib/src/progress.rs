@@ -35,6 +35,12 @@ pub trait Progress {
     fn advance(&mut self, done: u64);
     /// The current phase is over.
     fn finish(&mut self, phase: Phase);
+    /// Whether the user asked to stop. Checked between files and chunks;
+    /// the engine then stops with [`Error::Cancelled`](crate::Error::Cancelled)
+    /// and leaves nothing behind.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Ignores all progress.

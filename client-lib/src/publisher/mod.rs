@@ -654,6 +654,9 @@ impl Publisher {
 
         let patch = match (&previous, req.skip_patch) {
             (Some(prev), false) => {
+                if progress.cancelled() {
+                    return Err(Error::Cancelled);
+                }
                 let old_tar = self.previous_tar(prev)?;
                 progress.start(Phase::Patch, None);
                 let bytes = crate::patch::create(&old_tar, &tar)?;

@@ -172,6 +172,19 @@ pub fn load_der_with(
 /// Reads any supported key file (PEM plain/encrypted, or tufup's format)
 /// given by path, for custodians signing outside a project.
 pub fn load_der_from_file(path: &Path, name: &str) -> Result<Secret, KeyError> {
+    load_der_from_file_with(path, name, None)
+}
+
+/// [`load_der_from_file`] with a known passphrase (from a dialog).
+pub fn load_der_from_file_with(
+    path: &Path,
+    name: &str,
+    known: Option<&Secret>,
+) -> Result<Secret, KeyError> {
+    let passphrase_for = |name: &str, origin: &str| match known {
+        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
+        None => passphrase_for(name, origin),
+    };
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| KeyError::Missing(format!("cannot read {origin}: {e}")))?;

@@ -1,0 +1,487 @@
+//! The `#[tauri::command]` layer: convert arguments, call the engine (off
+//! the UI thread), forward progress, map errors. No domain logic here.
+
+use crate::error::{AppError, AppResult};
+use crate::progress::EventProgress;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Manager, State};
+use tufa::metadata::TopRole;
+use tufa::publisher::ceremony::{RequestStatus, SigningRequest};
+use tufa::publisher::status::Status;
+use tufa::publisher::{
+    AddPlan, AddRequest, InitOptions, KeyStore, PublishOutcome, Publisher, RootChange,
+};
+
+/// What the app remembers while it runs.
+pub struct AppState {
+    pub project: Mutex<Option<PathBuf>>,
+    pub cancel: Arc<AtomicBool>,
+    pub data_dir: PathBuf,
+}
+
+impl AppState {
+    fn publisher(&self) -> AppResult<Publisher> {
+        let dir = self
+            .project
+            .lock()
+            .map_err(|_| AppError::new("app", "internal state poisoned"))?
+            .clone()
+            .ok_or_else(|| AppError::new("no_project", "open or create a repository first"))?;
+        Ok(Publisher::open(&dir)?)
+    }
+
+    fn set_project(&self, dir: &Path) -> AppResult<()> {
+        *self
+            .project
+            .lock()
+            .map_err(|_| AppError::new("app", "internal state poisoned"))? =
+            Some(dir.to_path_buf());
+        remember(&self.data_dir, dir);
+        Ok(())
+    }
+}
+
+fn recent_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("recent.json")
+}
+
+fn recent(data_dir: &Path) -> Vec<String> {
+    std::fs::read(recent_file(data_dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn remember(data_dir: &Path, dir: &Path) {
+    let mut list = recent(data_dir);
+    let entry = dir.display().to_string();
+    list.retain(|d| d != &entry);
+    list.insert(0, entry);
+    list.truncate(8);
+    let _ = std::fs::create_dir_all(data_dir);
+    if let Ok(bytes) = serde_json::to_vec(&list) {
+        let _ = std::fs::write(recent_file(data_dir), bytes);
+    }
+}
+
+/// Runs blocking engine work on a worker thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::new("app", format!("background task failed: {e}")))?
+}
+
+#[derive(Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    recent: Vec<String>,
+    project: Option<String>,
+    demo_dir: String,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
+    let project = state
+        .project
+        .lock()
+        .ok()
+        .and_then(|p| p.clone())
+        .map(|p| p.display().to_string());
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        recent: recent(&state.data_dir),
+        project,
+        demo_dir: crate::demo::demo_dir(&state.data_dir).display().to_string(),
+    })
+}
+
+#[tauri::command]
+pub async fn open_project(dir: String, state: State<'_, AppState>) -> AppResult<Status> {
+    let path = PathBuf::from(dir.trim());
+    let p = path.clone();
+    let status = blocking(move || Ok(Publisher::open(&p)?.status()?)).await?;
+    state.set_project(&path)?;
+    Ok(status)
+}
+
+#[derive(Deserialize)]
+pub struct CreateArgs {
+    dir: String,
+    app: String,
+    key_store: String,
+    expires: BTreeMap<TopRole, u32>,
+    thresholds: BTreeMap<TopRole, u64>,
+}
+
+#[tauri::command]
+pub async fn create_project(args: CreateArgs, state: State<'_, AppState>) -> AppResult<Status> {
+    let dir = PathBuf::from(args.dir.trim());
+    if dir.as_os_str().is_empty() {
+        return Err(AppError::new(
+            "project",
+            "choose a folder for the repository",
+        ));
+    }
+    let d = dir.clone();
+    let status = blocking(move || {
+        let mut opts = InitOptions::new(args.app.trim());
+        opts.expires_days = args.expires;
+        opts.thresholds = args.thresholds;
+        opts.key_store = if args.key_store == "keyring" {
+            KeyStore::Keyring
+        } else {
+            KeyStore::File
+        };
+        let (publisher, _) = Publisher::init(&d, &opts)?;
+        Ok(publisher.status()?)
+    })
+    .await?;
+    state.set_project(&dir)?;
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn create_demo(state: State<'_, AppState>) -> AppResult<Status> {
+    let dir = crate::demo::demo_dir(&state.data_dir);
+    let d = dir.clone();
+    let project = blocking(move || {
+        if !d.join("project/tufa.toml").exists() {
+            if d.exists() {
+                std::fs::remove_dir_all(&d)
+                    .map_err(|e| AppError::new("io", format!("clearing {}: {e}", d.display())))?;
+            }
+            crate::demo::create(&d)?;
+        }
+        Ok(d.join("project"))
+    })
+    .await?;
+    let p = project.clone();
+    let status = blocking(move || Ok(Publisher::open(&p)?.status()?)).await?;
+    state.set_project(&project)?;
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn status(state: State<'_, AppState>) -> AppResult<Status> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.status()?)).await
+}
+
+#[tauri::command]
+pub async fn suggest_version(state: State<'_, AppState>) -> AppResult<String> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let status = publisher.status()?;
+        Ok(status
+            .releases
+            .last()
+            .map(|r| r.version.next_patch().to_string())
+            .unwrap_or_else(|| "1.0.0".into()))
+    })
+    .await
+}
+
+#[derive(Deserialize, Clone)]
+pub struct ReleaseArgs {
+    bundle: String,
+    version: String,
+    required: bool,
+    notes: String,
+}
+
+impl ReleaseArgs {
+    fn request(&self) -> AddRequest {
+        let mut req = AddRequest::new(self.bundle.trim(), self.version.trim());
+        req.required = self.required;
+        if !self.notes.trim().is_empty() {
+            req.user = Some(serde_json::json!({ "notes": self.notes.trim() }));
+        }
+        req
+    }
+}
+
+#[tauri::command]
+pub async fn plan_release(
+    args: ReleaseArgs,
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<AddPlan> {
+    let publisher = state.publisher()?;
+    let cancel = state.cancel.clone();
+    blocking(move || {
+        let mut progress = EventProgress::new(app, cancel);
+        Ok(publisher.plan_add(&args.request(), &mut progress)?)
+    })
+    .await
+}
+
+#[derive(Serialize)]
+pub struct Added {
+    plan: AddPlan,
+    outcome: PublishOutcome,
+    repository: String,
+}
+
+#[tauri::command]
+pub async fn add_release(
+    args: ReleaseArgs,
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<Added> {
+    let publisher = state.publisher()?;
+    let cancel = state.cancel.clone();
+    blocking(move || {
+        let mut progress = EventProgress::new(app, cancel);
+        let (plan, outcome) = publisher.add(&args.request(), &mut progress)?;
+        Ok(Added {
+            plan,
+            outcome,
+            repository: publisher.repo().display().to_string(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn cancel(state: State<'_, AppState>) {
+    state.cancel.store(true, Ordering::SeqCst);
+}
+
+#[tauri::command]
+pub async fn sign_role(
+    role: TopRole,
+    expires_days: Option<u32>,
+    state: State<'_, AppState>,
+) -> AppResult<PublishOutcome> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.sign(role, expires_days)?)).await
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeArgs {
+    Refresh {
+        expires_days: Option<u32>,
+    },
+    AddKey {
+        role: TopRole,
+        name: Option<String>,
+        key_store: String,
+        owner: Option<String>,
+    },
+    ReplaceKey {
+        name: String,
+        key_store: String,
+    },
+    RevokeKey {
+        name: String,
+    },
+    Threshold {
+        role: TopRole,
+        threshold: u64,
+    },
+}
+
+fn store_of(s: &str) -> KeyStore {
+    if s == "keyring" {
+        KeyStore::Keyring
+    } else {
+        KeyStore::File
+    }
+}
+
+#[derive(Serialize)]
+pub struct RequestView {
+    path: String,
+    app: String,
+    base_version: u64,
+    status: RequestStatus,
+}
+
+fn view(path: &Path, req: &SigningRequest) -> RequestView {
+    RequestView {
+        path: path.display().to_string(),
+        app: req.app.clone(),
+        base_version: req.base_version,
+        status: req.status(),
+    }
+}
+
+#[tauri::command]
+pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppResult<RequestView> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let (change, expires) = match change {
+            ChangeArgs::Refresh { expires_days } => (RootChange::Refresh, expires_days),
+            ChangeArgs::AddKey {
+                role,
+                name,
+                key_store,
+                owner,
+            } => (
+                RootChange::AddKey {
+                    role,
+                    name: name.filter(|n| !n.trim().is_empty()),
+                    store: store_of(&key_store),
+                    owner: owner.filter(|o| !o.trim().is_empty()),
+                },
+                None,
+            ),
+            ChangeArgs::ReplaceKey { name, key_store } => (
+                RootChange::ReplaceKey {
+                    name,
+                    store: store_of(&key_store),
+                },
+                None,
+            ),
+            ChangeArgs::RevokeKey { name } => (RootChange::RevokeKey { name }, None),
+            ChangeArgs::Threshold { role, threshold } => {
+                (RootChange::Threshold { role, threshold }, None)
+            }
+        };
+        let (path, req) = publisher.root_request(&change, expires)?;
+        Ok(view(&path, &req))
+    })
+    .await
+}
+
+fn load_merged(paths: &[String]) -> AppResult<(PathBuf, Vec<SigningRequest>)> {
+    let first = paths
+        .first()
+        .map(|p| PathBuf::from(p.trim()))
+        .ok_or_else(|| AppError::new("project", "choose a signing request file"))?;
+    let all = paths
+        .iter()
+        .map(|p| SigningRequest::load(Path::new(p.trim())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((first, all))
+}
+
+#[tauri::command]
+pub async fn request_status(paths: Vec<String>) -> AppResult<RequestView> {
+    blocking(move || {
+        let (first, all) = load_merged(&paths)?;
+        let mut req = all[0].clone();
+        for other in &all[1..] {
+            req.merge(other)?;
+        }
+        Ok(view(&first, &req))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn publish_request(
+    paths: Vec<String>,
+    state: State<'_, AppState>,
+) -> AppResult<PublishOutcome> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let (_, all) = load_merged(&paths)?;
+        Ok(publisher.root_publish(&all)?)
+    })
+    .await
+}
+
+/// Custodian mode: sign a request with a key file (any supported format)
+/// or a keyring entry. Needs no repository and no network.
+#[tauri::command]
+pub async fn custodian_sign(
+    request: String,
+    key_file: Option<String>,
+    keyring_entry: Option<String>,
+    passphrase: Option<String>,
+) -> AppResult<RequestView> {
+    blocking(move || {
+        use tufa::publisher::keys;
+        let path = PathBuf::from(request.trim());
+        let mut req = SigningRequest::load(&path)?;
+        let pass = passphrase
+            .filter(|p| !p.is_empty())
+            .map(|p| keys::Secret::new(p.into_bytes()));
+        let der = match (
+            key_file.filter(|k| !k.trim().is_empty()),
+            keyring_entry.filter(|k| !k.trim().is_empty()),
+        ) {
+            (Some(file), _) => {
+                let file = PathBuf::from(file.trim());
+                let name = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                keys::load_der_from_file_with(&file, &name, pass.as_ref())
+            }
+            (None, Some(entry)) => {
+                let location = tufa::publisher::project::KeyLocation::Keyring {
+                    service: keys::KEYRING_SERVICE.into(),
+                    user: entry.trim().to_string(),
+                };
+                keys::load_der_with(entry.trim(), &location, Path::new("."), pass.as_ref())
+            }
+            (None, None) => {
+                return Err(AppError::new(
+                    "missing_key",
+                    "choose a key file or a keyring entry to sign with",
+                ))
+            }
+        }
+        .map_err(|e| AppError::new("bad_key", e.to_string()))?;
+        let signer = keys::signer_from_der("custodian key", &der)?;
+        req.sign(&signer)?;
+        req.save(&path)?;
+        Ok(view(&path, &req))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn adopt_tufup(
+    dir: String,
+    keys_dir: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<Status> {
+    let d = PathBuf::from(dir.trim());
+    let dd = d.clone();
+    let status = blocking(move || {
+        let keys_to = match keys_dir.filter(|k| !k.trim().is_empty()) {
+            Some(k) => tufa::publisher::adopt::AdoptKeys::Files(k.into()),
+            None => tufa::publisher::adopt::AdoptKeys::Keyring,
+        };
+        let (publisher, _) = Publisher::adopt_tufup(&dd, &keys_to)?;
+        Ok(publisher.status()?)
+    })
+    .await?;
+    state.set_project(&d)?;
+    Ok(status)
+}
+
+/// A native folder or file dialog. Paths can always be typed or dropped
+/// too, so nothing depends on the dialog.
+#[tauri::command]
+pub async fn pick_path(folder: bool, app: AppHandle) -> AppResult<Option<String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let window = app
+        .get_webview_window("main")
+        .ok_or_else(|| AppError::new("app", "no main window"))?;
+    // GTK dialogs must be created on the main thread.
+    window.run_on_main_thread(move || {
+        let dialog = rfd::FileDialog::new();
+        let picked = if folder {
+            dialog.pick_folder()
+        } else {
+            dialog.pick_file()
+        };
+        let _ = tx.send(picked.map(|p| p.display().to_string()));
+    })?;
+    blocking(move || {
+        rx.recv()
+            .map_err(|_| AppError::new("app", "the dialog closed unexpectedly"))
+    })
+    .await
+}

@@ -1,0 +1,57 @@
+//! Tufa's desktop app: a thin layer of commands over the engine.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod demo;
+mod error;
+mod progress;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use tauri::Manager;
+
+fn main() {
+    // `--project DIR` opens a repository at start (scripts and tests).
+    let args: Vec<String> = std::env::args().collect();
+    let initial = args
+        .iter()
+        .position(|a| a == "--project")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let data_dir = match std::env::var_os("TUFA_APP_DATA") {
+                Some(d) => d.into(),
+                None => app.path().app_data_dir()?,
+            };
+            app.manage(commands::AppState {
+                project: Mutex::new(initial.clone()),
+                cancel: Arc::new(AtomicBool::new(false)),
+                data_dir,
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::open_project,
+            commands::create_project,
+            commands::create_demo,
+            commands::status,
+            commands::suggest_version,
+            commands::plan_release,
+            commands::add_release,
+            commands::cancel,
+            commands::sign_role,
+            commands::root_change,
+            commands::request_status,
+            commands::publish_request,
+            commands::custodian_sign,
+            commands::adopt_tufup,
+            commands::pick_path,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("tufa-app: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,214 @@
+// End-to-end tests of the desktop app in a real window (Xvfb), driven
+// through tauri-driver and WebKitWebDriver. Engine results are checked
+// against the `tufa` CLI on the same input.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { remote } from "webdriverio";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+const appBin = path.join(target, "debug", "tufa-app");
+const tufaBin = path.join(target, "debug", "tufa");
+const shots = path.join(root, "docs", "screenshots");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "tufa-e2e-"));
+let driver;
+let browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitPort(port, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
+      c.on("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+function tufa(...args) {
+  return JSON.parse(execFileSync(tufaBin, ["--json", ...args], { encoding: "utf8" }));
+}
+
+function noise(seed, n) {
+  const b = Buffer.alloc(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+function bundle(name, version, edits) {
+  const dir = path.join(work, name);
+  fs.mkdirSync(path.join(dir, "lib"), { recursive: true });
+  const bin = noise(7, 120_000);
+  for (let i = 0; i < edits; i++) noise(100 + i, 300).copy(bin, 5000 * (i + 1));
+  fs.writeFileSync(path.join(dir, "app.bin"), bin);
+  fs.writeFileSync(path.join(dir, "VERSION"), version);
+  fs.writeFileSync(path.join(dir, "lib", "notes.txt"), `release ${version}\n`);
+  return dir;
+}
+
+function fingerprint(dir) {
+  const out = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (!e.name.startsWith(".tufa-lock")) out[path.relative(dir, p)] = fs.readFileSync(p).toString("base64");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function el(sel, timeout = 15000) {
+  const e = await browser.$(sel);
+  await e.waitForExist({ timeout });
+  return e;
+}
+
+async function type(sel, value) {
+  const e = await el(sel);
+  await e.clearValue();
+  await e.setValue(value);
+}
+
+async function click(sel) {
+  await (await el(sel)).click();
+}
+
+async function shot(name) {
+  fs.mkdirSync(shots, { recursive: true });
+  // Let WebKit paint what the last step rendered.
+  await browser.pause(400);
+  await browser.saveScreenshot(path.join(shots, `${name}.png`));
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(appBin), `${appBin} missing: build the app first (scripts/test.sh does)`);
+  const port = await freePort();
+  const native = await freePort();
+  driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(native)], {
+    env: { ...process.env, TUFA_APP_DATA: path.join(work, "appdata") },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitPort(port);
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "error",
+    connectionRetryTimeout: 60000,
+    capabilities: { "tauri:options": { application: appBin } },
+  });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill();
+});
+
+test("create a repository, add two releases by typed path, preview equals the engine's plan, publish", async () => {
+  await (await el("#open-btn")).waitForDisplayed({ timeout: 15000 });
+  await shot("start");
+  await click("#create-start");
+  const proj = path.join(work, "proj");
+  await type("#create-app", "e2eapp");
+  await type("#create-dir", proj);
+  await (await el("#create-store")).selectByAttribute("value", "file");
+  await shot("create");
+  await click("#create-btn");
+  await el("#dashboard");
+  assert.equal(await (await el("#app-name")).getText(), "e2eapp");
+  assert.ok(fs.existsSync(path.join(proj, "tufa.toml")));
+
+  for (const [name, version, edits] of [["b1", "1.0", 0], ["b2", "1.1", 3]]) {
+    const dir = bundle(name, version, edits);
+    await click("#nav-add");
+    await el("#add");
+    if (version === "1.1") assert.equal(await (await el("#version")).getValue(), "1.0.1", "next patch version suggested");
+    await type("#bundle-path", dir);
+    await type("#version", version);
+    await type("#notes", `Notes for ${version}`);
+    await click("#preview-btn");
+    const archive = await el("#preview-archive", 60000);
+    const plan = tufa("--project", proj, "add", dir, "--version", version, "--plan");
+    assert.equal(Number(await archive.getAttribute("data-bytes")), plan.archive.size);
+    const patch = await (await el("#preview-patch")).getAttribute("data-bytes");
+    assert.equal(patch === "" ? null : Number(patch), plan.patch ? plan.patch.size : null);
+    if (version === "1.1") {
+      const note = await el('#chart text.note[data-from="1.0"]');
+      assert.equal(await note.getAttribute("data-method"), plan.clients[0].method);
+      await shot("add-release-preview");
+    }
+    await click("#publish-btn");
+    await el("#result", 60000);
+    const written = [];
+    for (const item of await browser.$$("li.written")) written.push(await item.getText());
+    assert.ok(written.includes(`targets/e2eapp-${version}.tar.gz`), written.join(","));
+    assert.ok(fs.existsSync(path.join(proj, "repository", "targets", `e2eapp-${version}.tar.gz`)));
+    if (version === "1.1") await shot("published");
+    await click("#back-dashboard");
+    await el("#dashboard");
+  }
+  const targets = JSON.parse(fs.readFileSync(path.join(proj, "repository/metadata/targets.json"), "utf8"));
+  assert.deepEqual(
+    Object.keys(targets.signed.targets).sort(),
+    ["e2eapp-1.0.tar.gz", "e2eapp-1.1.patch", "e2eapp-1.1.tar.gz"],
+  );
+  assert.equal(targets.signed.targets["e2eapp-1.1.tar.gz"].custom.user.notes, "Notes for 1.1");
+  assert.equal((await browser.$$("tr.release")).length, 2);
+  await shot("dashboard");
+  const status = tufa("--project", proj, "status");
+  assert.equal(status.roles[1].version, 3);
+
+  // A version not above the latest: a clear error, nothing changes.
+  const before = fingerprint(path.join(proj, "repository"));
+  await click("#nav-add");
+  await type("#bundle-path", path.join(work, "b2"));
+  await type("#version", "1.0");
+  await click("#preview-btn");
+  const error = await el("#error:not([hidden])");
+  assert.equal(await error.getAttribute("data-code"), "version_not_newer");
+  assert.match(await error.getText(), /not above the latest release 1\.1/);
+  await shot("error");
+  assert.deepEqual(fingerprint(path.join(proj, "repository")), before);
+});
+
+test("custodian mode: open a signing request, review it, sign it with a key file", async () => {
+  const proj = path.join(work, "ceremony");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "custody", "--key-store", "file"]);
+  const req = tufa("--project", proj, "root", "request", "--no-sign", "--expires", "200");
+  assert.equal(req.status.complete, false);
+  await click("#nav-custodian");
+  await type("#req-path", req.request);
+  await click("#req-open");
+  const st = await el("#req-status");
+  assert.match(await st.getText(), /0 of 1 signatures from the new root; missing: root/);
+  assert.match(await (await el("#req-summary")).getText(), /Root version 1 → 2/);
+  await type("#key-file", path.join(proj, "keys", "root.pem"));
+  await shot("custodian");
+  await click("#sign-btn");
+  await el("#signed:not([hidden])");
+  assert.match(await (await el("#req-status")).getText(), /1 of 1 signatures from the new root/);
+  const after = tufa("--project", proj, "root", "status", req.request);
+  assert.equal(after.complete, true);
+});

@@ -1,0 +1,169 @@
+// Typed wrappers over the app's commands. Errors arrive as {code, message}.
+import { invoke } from "@tauri-apps/api/core";
+import type { ClientDownload } from "./chart";
+
+export interface AppError {
+  code: string;
+  message: string;
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export function errorText(e: unknown): string {
+  if (isAppError(e)) return e.message;
+  return String(e);
+}
+
+export type Role = "root" | "targets" | "snapshot" | "timestamp";
+export const ROLES: Role[] = ["root", "targets", "snapshot", "timestamp"];
+
+export interface RoleStatus {
+  role: Role;
+  version: number;
+  expires: string;
+  expires_in_secs: number;
+  signatures: number;
+  threshold: number;
+  warning: string | null;
+}
+
+export interface PatchInfo {
+  name: string;
+  size: number;
+  tar_size: number;
+  tar_hash: string;
+}
+
+export interface Release {
+  version: string;
+  archive: string;
+  archive_size: number;
+  required: boolean;
+  user: { notes?: string } | null;
+  patch: PatchInfo | null;
+}
+
+export interface KeyStatus {
+  name: string;
+  roles: Role[];
+  keyid: string;
+  location: string;
+  owner: string | null;
+  available: boolean;
+}
+
+export interface Status {
+  app: string;
+  repository: string;
+  roles: RoleStatus[];
+  releases: Release[];
+  keys: KeyStatus[];
+  staged: string[];
+}
+
+export interface FileInfo {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface VersionChange {
+  role: Role;
+  from: number;
+  to: number;
+}
+
+export interface AddPlan {
+  app: string;
+  version: string;
+  previous: string | null;
+  bundle_bytes: number;
+  tar_size: number;
+  tar_hash: string;
+  archive: FileInfo;
+  patch: FileInfo | null;
+  patch_ratio: number | null;
+  required: boolean;
+  clients: ClientDownload[];
+  metadata: VersionChange[];
+}
+
+export interface Waiting {
+  role: Role;
+  signatures: number;
+  threshold: number;
+  missing: string[];
+}
+
+export interface PublishOutcome {
+  published: boolean;
+  written: string[];
+  removed: string[];
+  versions: VersionChange[];
+  waiting: Waiting[];
+}
+
+export interface ThresholdStatus {
+  signatures: number;
+  threshold: number;
+  missing: string[];
+}
+
+export interface RequestStatus {
+  summary: string[];
+  old_root: ThresholdStatus;
+  new_root: ThresholdStatus;
+  invalid_signatures: string[];
+  complete: boolean;
+}
+
+export interface RequestView {
+  path: string;
+  app: string;
+  base_version: number;
+  status: RequestStatus;
+}
+
+export interface AppInfo {
+  version: string;
+  recent: string[];
+  project: string | null;
+  demo_dir: string;
+}
+
+export interface ReleaseArgs {
+  bundle: string;
+  version: string;
+  required: boolean;
+  notes: string;
+}
+
+export const api = {
+  appInfo: () => invoke<AppInfo>("app_info"),
+  openProject: (dir: string) => invoke<Status>("open_project", { dir }),
+  createProject: (args: {
+    dir: string;
+    app: string;
+    key_store: string;
+    expires: Partial<Record<Role, number>>;
+    thresholds: Partial<Record<Role, number>>;
+  }) => invoke<Status>("create_project", { args }),
+  createDemo: () => invoke<Status>("create_demo"),
+  status: () => invoke<Status>("status"),
+  suggestVersion: () => invoke<string>("suggest_version"),
+  planRelease: (args: ReleaseArgs) => invoke<AddPlan>("plan_release", { args }),
+  addRelease: (args: ReleaseArgs) =>
+    invoke<{ plan: AddPlan; outcome: PublishOutcome; repository: string }>("add_release", { args }),
+  cancel: () => invoke<void>("cancel"),
+  signRole: (role: Role, expiresDays: number | null) =>
+    invoke<PublishOutcome>("sign_role", { role, expiresDays }),
+  rootChange: (change: Record<string, unknown>) => invoke<RequestView>("root_change", { change }),
+  requestStatus: (paths: string[]) => invoke<RequestView>("request_status", { paths }),
+  publishRequest: (paths: string[]) => invoke<PublishOutcome>("publish_request", { paths }),
+  custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null) =>
+    invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase }),
+  adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),
+  pickPath: (folder: boolean) => invoke<string | null>("pick_path", { folder }),
+};

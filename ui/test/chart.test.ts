@@ -1,0 +1,34 @@
+import { downloadsChart, type ClientDownload } from "../src/chart";
+
+const client = (from: string, method: "patch" | "full", chain: number | null, total: number): ClientDownload => ({
+  from_version: from,
+  method,
+  files: [],
+  bytes: total,
+  patch_chain_bytes: chain,
+  stops_first_at: null,
+});
+
+test("one row per older release, the chosen method marked, the 0.8 rule drawn", () => {
+  const svg = downloadsChart([client("1.0", "patch", 300, 300), client("1.1", "full", 900, 1000)], 1000);
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  expect(doc.querySelectorAll("text.note")).toHaveLength(2);
+  expect(doc.querySelector('text.note[data-from="1.0"]')?.getAttribute("data-method")).toBe("patch");
+  expect(doc.querySelector('text.note[data-from="1.1"]')?.textContent).toBe("full 1000 B");
+  expect(doc.querySelectorAll("rect.chosen")).toHaveLength(2);
+  const limit = doc.querySelector("line.limit");
+  expect(limit).not.toBeNull();
+  // The limit line sits at 0.8 of the archive bar's length.
+  const full = doc.querySelector("rect.bar.full") as Element;
+  const start = Number(full.getAttribute("x"));
+  const end = start + Number(full.getAttribute("width"));
+  expect(Number(limit?.getAttribute("x1"))).toBeCloseTo(start + 0.8 * (end - start), 5);
+});
+
+test("first release has no chart", () => {
+  expect(downloadsChart([], 5000)).toContain("first release");
+});
+
+test("version labels are escaped", () => {
+  expect(downloadsChart([client("<b>", "full", null, 10)], 10)).toContain("&lt;b&gt;");
+});
