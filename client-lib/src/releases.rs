@@ -41,6 +41,10 @@ pub struct Release {
     pub user: Option<serde_json::Value>,
     /// Patch from the previous release, if any.
     pub patch: Option<PatchInfo>,
+    /// When the archive was published (its file time in the repository),
+    /// where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 /// Releases of `app` in `targets`, oldest first.
@@ -62,6 +66,7 @@ pub fn releases(targets: &Targets, app: &str) -> Result<Vec<Release>> {
                     required: custom.required,
                     user: custom.user,
                     patch: None,
+                    published: None,
                 });
             }
             TargetKind::Patch => {
@@ -156,6 +161,7 @@ pub(crate) fn test_release(v: &str, archive: u64, patch: Option<u64>, required: 
         archive_sha256: String::new(),
         required,
         user: None,
+        published: None,
         patch: patch.map(|size| PatchInfo {
             name: format!("a-{v}.patch"),
             size,

@@ -193,3 +193,49 @@ fn plan_changes_nothing_and_matches_the_real_add() {
         .len();
     assert_eq!(plan["patch"]["size"], on_disk);
 }
+
+#[test]
+fn a_bundle_can_be_a_tar_gz_and_gives_the_same_tar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    let dir = tmp.path().join("b1");
+    write_bundle(&dir, &[("app.bin", b"binary"), ("lib/x.txt", b"x")]);
+    let first = tufa(
+        &proj,
+        &["--json", "add", dir.to_str().unwrap(), "--version", "1.0"],
+    )
+    .json();
+    // The release's own archive as the bundle of the next version: same tar.
+    let archive = proj.join("repository/targets/demo-1.0.tar.gz");
+    let plan = tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            archive.to_str().unwrap(),
+            "--version",
+            "1.1",
+            "--plan",
+        ],
+    )
+    .json();
+    assert_eq!(plan["tar_hash"], first["plan"]["tar_hash"]);
+    // A hostile archive is refused like a hostile download.
+    let evil = tmp.path().join("evil.tar.gz");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(4);
+    h.set_mode(0o644);
+    h.as_old_mut().name[..12].copy_from_slice(b"../escape.sh");
+    h.set_cksum();
+    b.append(&h, &b"evil"[..]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    std::fs::write(&evil, gz.finish().unwrap()).unwrap();
+    let run = tufa(
+        &proj,
+        &["--json", "add", evil.to_str().unwrap(), "--version", "1.1"],
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.contains("climbs out"), "{run:#?}");
+}

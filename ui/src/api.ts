@@ -43,6 +43,7 @@ export interface Release {
   required: boolean;
   user: { notes?: string } | null;
   patch: PatchInfo | null;
+  published?: string;
 }
 
 export interface KeyStatus {

@@ -42,3 +42,36 @@ export function downloadsChart(clients: ClientDownload[], archiveSize: number): 
   const rule = `<line class="limit" x1="${limitX}" x2="${limitX}" y1="10" y2="${height - 18}"/><text class="limit-label" x="${limitX}" y="${height - 4}" text-anchor="middle">0.8 × archive</text>`;
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="What clients download">${rows}${rule}</svg>`;
 }
+
+export interface Expiry {
+  role: string;
+  secondsLeft: number;
+  periodDays: number;
+}
+
+/** A timeline from now to the furthest expiry (log scale, so a day and a
+ *  year both read), one marker per role, coloured like the table. */
+export function expiryTimeline(roles: Expiry[]): string {
+  const width = 560;
+  const left = 20;
+  const right = width - 20;
+  const day = 86400;
+  const maxDays = Math.max(2, ...roles.map((r) => r.secondsLeft / day));
+  const pos = (secs: number) => {
+    const d = Math.max(0, secs / day);
+    return left + (Math.log1p(d) / Math.log1p(maxDays)) * (right - left);
+  };
+  const ticks = [0, 1, 7, 30, 365].filter((d) => d <= maxDays);
+  let out = `<line class="axis-line" x1="${left}" x2="${right}" y1="40" y2="40"/>`;
+  for (const d of ticks) {
+    const x = pos(d * day);
+    out += `<line class="tick" x1="${x}" x2="${x}" y1="36" y2="44"/><text class="axis" x="${x}" y="58" text-anchor="middle">${d === 0 ? "now" : `${d}d`}</text>`;
+  }
+  roles.forEach((r, i) => {
+    const x = pos(r.secondsLeft);
+    const cls = r.secondsLeft <= 0 ? "expired" : r.secondsLeft < Math.max((r.periodDays * day) / 5, day) ? "warn" : "ok";
+    const y = 12 + (i % 2) * 12;
+    out += `<circle class="marker ${cls}" data-role="${escapeHtml(r.role)}" cx="${x}" cy="40" r="5"/><text class="axis" x="${x}" y="${y}" text-anchor="middle">${escapeHtml(r.role)}</text>`;
+  });
+  return `<svg class="timeline" viewBox="0 0 ${width} 64" width="${width}" height="64" role="img" aria-label="Expiry timeline">${out}</svg>`;
+}

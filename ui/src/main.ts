@@ -3,7 +3,7 @@
 import "./style.css";
 import { listen } from "@tauri-apps/api/event";
 import { api, errorText, ROLES, type Role, type ReleaseArgs, type RequestView, type Status } from "./api";
-import { downloadsChart } from "./chart";
+import { downloadsChart, expiryTimeline } from "./chart";
 import { bytes, duration, escapeHtml as h, expiryClass } from "./format";
 import { listenForDrops, openPaths, setPathsHandler } from "./paths";
 
@@ -188,7 +188,7 @@ function renderDashboard(s: Status): void {
   const releases = [...s.releases]
     .reverse()
     .map(
-      (r) => `<tr class="release" data-version="${h(r.version)}"><td>${h(r.version)}</td><td>${bytes(r.archive_size)}</td>
+      (r) => `<tr class="release" data-version="${h(r.version)}"><td>${h(r.version)}</td><td class="muted">${h(r.published ?? "")}</td><td>${bytes(r.archive_size)}</td>
         <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required ? "required" : ""}</td><td>${channel(r.version)}</td>
         <td class="muted">${h(r.user?.notes ?? "")}</td></tr>`,
     )
@@ -204,9 +204,10 @@ function renderDashboard(s: Status): void {
       <h1 id="app-name">${h(s.app)}</h1>
       <p class="muted" id="repo-path">${h(s.repository)}</p>
       <h2>Roles <button id="refresh-timestamp">Refresh timestamp</button></h2>
+      <div id="timeline">${expiryTimeline(s.roles.map((r) => ({ role: r.role, secondsLeft: r.expires_in_secs, periodDays: EXPIRY_DEFAULTS[r.role] })))}</div>
       <table class="roles"><thead><tr><th>Role</th><th>Version</th><th>Signatures</th><th>Expires</th><th></th><th></th></tr></thead><tbody>${roles}</tbody></table>
       <h2>Releases <button id="dash-add" class="primary">Add release</button></h2>
-      ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Archive</th><th>Patch</th><th></th><th>Channel</th><th>Notes</th></tr></thead><tbody>${releases}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
+      ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Published</th><th>Archive</th><th>Patch</th><th></th><th>Channel</th><th>Notes</th></tr></thead><tbody>${releases}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
       <h2>Keys</h2>
       <table><thead><tr><th>Name</th><th>Roles</th><th>Key id</th><th>Lives in</th><th></th></tr></thead><tbody>${keys}</tbody></table>
       ${s.staged.length ? `<h2>Staged, not yet published</h2><ul id="staged">${s.staged.map((x) => `<li>${h(x)}</li>`).join("")}</ul>` : ""}

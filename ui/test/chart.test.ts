@@ -1,4 +1,4 @@
-import { downloadsChart, type ClientDownload } from "../src/chart";
+import { downloadsChart, expiryTimeline, type ClientDownload } from "../src/chart";
 
 const client = (from: string, method: "patch" | "full", chain: number | null, total: number): ClientDownload => ({
   from_version: from,
@@ -31,4 +31,19 @@ test("first release has no chart", () => {
 
 test("version labels are escaped", () => {
   expect(downloadsChart([client("<b>", "full", null, 10)], 10)).toContain("&lt;b&gt;");
+});
+
+test("expiry timeline: one marker per role, nearer expiries further left, colours by urgency", () => {
+  const svg = expiryTimeline([
+    { role: "root", secondsLeft: 365 * 86400, periodDays: 365 },
+    { role: "timestamp", secondsLeft: 3600, periodDays: 1 },
+    { role: "targets", secondsLeft: -10, periodDays: 30 },
+  ]);
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const cx = (role: string) => Number(doc.querySelector(`circle[data-role="${role}"]`)?.getAttribute("cx"));
+  expect(cx("timestamp")).toBeLessThan(cx("root"));
+  expect(cx("targets")).toBeLessThanOrEqual(cx("timestamp"));
+  expect(doc.querySelector('circle[data-role="timestamp"]')?.getAttribute("class")).toContain("warn");
+  expect(doc.querySelector('circle[data-role="targets"]')?.getAttribute("class")).toContain("expired");
+  expect(doc.querySelector('circle[data-role="root"]')?.getAttribute("class")).toContain("ok");
 });

@@ -634,7 +634,28 @@ impl Publisher {
                 ));
             }
         }
-        let listing = BundleListing::scan(&req.bundle)?;
+        // A bundle may also come as a .tar.gz (as CI pipelines produce):
+        // unpacked, with the client's hostile-archive checks, into a
+        // scratch directory first.
+        let unpacked;
+        let bundle_dir = if is_archive(&req.bundle) {
+            unpacked = tempfile::tempdir().context(|| "creating a temporary directory".into())?;
+            let compressed = std::fs::metadata(&req.bundle)
+                .context(|| format!("reading {}", req.bundle.display()))?
+                .len();
+            let tar = crate::archive::read_tar_gz(
+                &req.bundle,
+                compressed.saturating_mul(1032).saturating_add(1 << 20),
+            )?;
+            let dir = unpacked.path().join("bundle");
+            crate::install::extract_tar(&tar, &dir, tar.len() as u64).map_err(|e| {
+                Error::Project(format!("bundle archive {}: {e}", req.bundle.display()))
+            })?;
+            dir
+        } else {
+            req.bundle.clone()
+        };
+        let listing = BundleListing::scan(&bundle_dir)?;
         let mut tar = Vec::with_capacity(listing.content_bytes as usize + 64 * 1024);
         tar_bundle(&listing, &mut tar, progress)?;
         let tar_hash = sha256_hex(&tar);
@@ -1078,6 +1099,14 @@ fn cascade_versions(meta: &RepoMetadata, roles: &[TopRole]) -> Vec<VersionChange
         out.push(change(role, v, next(v)));
     }
     out
+}
+
+fn is_archive(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    path.is_file() && (name.ends_with(".tar.gz") || name.ends_with(".tgz"))
 }
 
 fn file_info(path: &Path, name: String) -> Result<FileInfo> {

@@ -187,7 +187,17 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
         app: project.app_name.clone(),
         repository: p.repo().display().to_string(),
         roles,
-        releases: releases(&meta.targets.signed, &project.app_name)?,
+        releases: releases(&meta.targets.signed, &project.app_name)?
+            .into_iter()
+            .map(|mut r| {
+                r.published = std::fs::metadata(p.repo().join("targets").join(&r.archive))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| jiff::Timestamp::try_from(t).ok())
+                    .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
+                r
+            })
+            .collect(),
         keys,
         staged: staged_words,
     })
