@@ -190,3 +190,64 @@ pub fn unpack_release(archive: &Path, dest: &Path) -> Vec<u8> {
         .expect("unpack");
     tar
 }
+
+/// An installed app as a client sees it: install dir, trusted metadata
+/// dir, cache dir.
+pub struct Install<'a> {
+    pub install: &'a Path,
+    pub meta: &'a Path,
+    pub cache: &'a Path,
+}
+
+/// Runs `tufa --json update` for app `demo` at `version` against the
+/// repository served at `base_url`, purging old files, with `extra` flags.
+pub fn update_app(
+    cwd: &Path,
+    at: &Install,
+    version: &str,
+    base_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let md = format!("{base_url}/metadata");
+    let tg = format!("{base_url}/targets");
+    let mut args = vec![
+        "--json",
+        "update",
+        "--app",
+        "demo",
+        "--current-version",
+        version,
+        "--install-dir",
+        at.install.to_str().expect("utf-8 path"),
+        "--metadata-dir",
+        at.meta.to_str().expect("utf-8 path"),
+        "--cache-dir",
+        at.cache.to_str().expect("utf-8 path"),
+        "--metadata-url",
+        &md,
+        "--targets-url",
+        &tg,
+        "--purge",
+    ];
+    args.extend_from_slice(extra);
+    tufa_env(cwd, &args, env)
+}
+
+/// Copies a directory tree, making the copies writable (the shared
+/// fixtures are read-only).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+            let mut perm = std::fs::metadata(&dest).expect("stat").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
+            std::fs::set_permissions(&dest, perm).expect("chmod");
+        }
+    }
+}

@@ -2,27 +2,9 @@
 //! Python tufup client trusting the old 1.root.json and Tufa's client
 //! trusting the new root both update to a release Tufa publishes.
 
-use std::path::Path;
 use std::process::Command;
 use tufa_tests::server::Server;
 use tufa_tests::*;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-            let mut perm = std::fs::metadata(to.join(e.file_name()))
-                .unwrap()
-                .permissions();
-            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
-            std::fs::set_permissions(to.join(e.file_name()), perm).unwrap();
-        }
-    }
-}
 
 #[test]
 fn adopted_tufup_repository_serves_python_and_tufa_clients() {
@@ -136,31 +118,13 @@ fn adopted_tufup_repository_serves_python_and_tufa_clients() {
         c.join("meta/root.json"),
     )
     .unwrap();
-    let md = format!("{}/metadata", server.url);
-    let tg = format!("{}/targets", server.url);
-    let v = tufa(
-        tmp.path(),
-        &[
-            "--json",
-            "update",
-            "--app",
-            "demo",
-            "--current-version",
-            "2.0",
-            "--install-dir",
-            c.join("install").to_str().unwrap(),
-            "--metadata-dir",
-            c.join("meta").to_str().unwrap(),
-            "--cache-dir",
-            c.join("cache").to_str().unwrap(),
-            "--metadata-url",
-            &md,
-            "--targets-url",
-            &tg,
-            "--purge",
-        ],
-    )
-    .json();
+    let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
+    let at = Install {
+        install: &install,
+        meta: &meta,
+        cache: &cache,
+    };
+    let v = update_app(tmp.path(), &at, "2.0", &server.url, &[], &[]).json();
     assert_eq!(v["fetched"][0]["name"], "demo-2.1.patch");
     assert_eq!(fingerprint(&c.join("install")), expected);
 }

@@ -106,29 +106,12 @@ impl Client {
     }
 
     fn update_env(&self, repo: &Repo, version: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
-        let md = format!("{}/metadata", repo.server.url);
-        let tg = format!("{}/targets", repo.server.url);
-        let mut args = vec![
-            "--json",
-            "update",
-            "--app",
-            "demo",
-            "--current-version",
-            version,
-            "--install-dir",
-            self.install.to_str().unwrap(),
-            "--metadata-dir",
-            self.meta.to_str().unwrap(),
-            "--cache-dir",
-            self.cache.to_str().unwrap(),
-            "--metadata-url",
-            &md,
-            "--targets-url",
-            &tg,
-            "--purge",
-        ];
-        args.extend_from_slice(extra);
-        tufa_env(&repo.proj, &args, env)
+        let at = Install {
+            install: &self.install,
+            meta: &self.meta,
+            cache: &self.cache,
+        };
+        update_app(&repo.proj, &at, version, &repo.server.url, extra, env)
     }
 
     fn installed(&self) -> String {

@@ -71,30 +71,12 @@ fn update_client(proj: &Path, server: &Server, client: &Path, from: &str) -> Run
         )
         .unwrap();
     }
-    let md = format!("{}/metadata", server.url);
-    let tg = format!("{}/targets", server.url);
-    tufa(
-        proj,
-        &[
-            "--json",
-            "update",
-            "--app",
-            "demo",
-            "--current-version",
-            from,
-            "--install-dir",
-            install.to_str().unwrap(),
-            "--metadata-dir",
-            meta.to_str().unwrap(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--metadata-url",
-            &md,
-            "--targets-url",
-            &tg,
-            "--purge",
-        ],
-    )
+    let at = Install {
+        install: &install,
+        meta: &meta,
+        cache: &cache,
+    };
+    update_app(proj, &at, from, &server.url, &[], &[])
 }
 
 #[test]

@@ -6,18 +6,6 @@
 use tufa_tests::server::Server;
 use tufa_tests::*;
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
     let tmp = tempfile::tempdir().unwrap();
@@ -42,31 +30,12 @@ fn tufa_client_applies_tufups_patches_from_1_0_to_2_0() {
     let tar = unpack_release(&repo.join("targets/demo-1.0.tar.gz"), &install);
     std::fs::write(cache.join("demo-1.0.tar"), &tar).unwrap();
 
-    let md = format!("{}/metadata", server.url);
-    let tg = format!("{}/targets", server.url);
-    let v = tufa(
-        tmp.path(),
-        &[
-            "--json",
-            "update",
-            "--app",
-            "demo",
-            "--current-version",
-            "1.0",
-            "--install-dir",
-            install.to_str().unwrap(),
-            "--metadata-dir",
-            meta.to_str().unwrap(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--metadata-url",
-            &md,
-            "--targets-url",
-            &tg,
-            "--purge",
-        ],
-    )
-    .json();
+    let at = Install {
+        install: &install,
+        meta: &meta,
+        cache: &cache,
+    };
+    let v = update_app(tmp.path(), &at, "1.0", &server.url, &[], &[]).json();
     let fetched: Vec<&str> = v["fetched"]
         .as_array()
         .unwrap()
