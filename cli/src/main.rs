@@ -104,6 +104,14 @@ enum Command {
     /// The offline root ceremony: request, sign, status, publish.
     #[command(subcommand)]
     Root(keycmd::RootCmd),
+    /// Check a published repository as a client would: signatures, thresholds, expiry, every file's size and hash.
+    Verify {
+        /// Base URL (with metadata/ and targets/ below it).
+        url: String,
+        /// The trusted root.json clients ship (default: trust the repository's 1.root.json on first use).
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
     /// Take over a tufup project: import its keys, publish a root with standard key ids, write tufa.toml into DIR.
     AdoptTufup {
         /// The tufup project (holding .tufup-repo-config).
@@ -236,6 +244,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keycmd::run_threshold(&dir, role, threshold, json)
         }
         Command::Root(cmd) => keycmd::run_root(&dir, cmd, json),
+        Command::Verify { url, root } => {
+            let trusted = root
+                .map(|p| std::fs::read(&p).with_context(|| format!("reading {}", p.display())))
+                .transpose()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let report = rt.block_on(tufa::client::verify::verify_repository(
+                &url,
+                trusted,
+                tufa::client::HttpOptions::default(),
+            ))?;
+            output::verify(&report, json);
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::AdoptTufup {
             dir: tufup_dir,
             keys_dir,

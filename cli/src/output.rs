@@ -267,3 +267,38 @@ pub fn status(s: &Status, json: bool) {
         }
     }
 }
+
+pub fn verify(r: &tufa::client::verify::VerifyReport, json: bool) {
+    if json {
+        print_json(r);
+        return;
+    }
+    println!("{}  (root trusted from {})", r.url, r.trust);
+    if let Some(v) = r.root_version {
+        let versions: Vec<String> = r
+            .versions
+            .iter()
+            .map(|(role, v)| format!("{role} v{v}"))
+            .collect();
+        println!("  root v{v}, {}", versions.join(", "));
+    }
+    println!(
+        "  {} target file(s) checked, {} downloaded and hashed",
+        r.targets_checked,
+        mb(r.bytes_checked)
+    );
+    for w in &r.warnings {
+        println!("  WARNING: {w}");
+    }
+    for p in &r.problems {
+        println!("  PROBLEM: {p}");
+    }
+    println!(
+        "{}",
+        if r.ok() {
+            "OK: clients can update from this repository."
+        } else {
+            "Clients will fail: fix the problems above."
+        }
+    );
+}

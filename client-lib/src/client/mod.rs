@@ -25,6 +25,7 @@ mod blocking;
 pub mod clock;
 pub mod select;
 pub mod transport;
+pub mod verify;
 
 pub use crate::install::InstallOptions;
 pub use blocking::BlockingUpdater;
