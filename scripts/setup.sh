@@ -35,11 +35,13 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" 
 # The front end's packages, exactly as locked.
 npm --prefix ui ci --no-audit --no-fund
 
-if ! .venv/bin/python -c 'import tufup, bsdiff4' 2>/dev/null; then
+if ! .venv/bin/python -c 'import tufup, bsdiff4, moto, boto3' 2>/dev/null; then
   python3 -m venv .venv || {
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
     python3 -m venv .venv
   }
-  .venv/bin/pip install --quiet --disable-pip-version-check 'tufup==0.10.0'
+  # tufup: the Python client for compatibility tests; moto: a real
+  # S3-compatible server on 127.0.0.1 for the object storage tests.
+  .venv/bin/pip install --quiet --disable-pip-version-check 'tufup==0.10.0' 'moto[server]'
 fi
 .venv/bin/python -c 'import tufup; print("setup: tufup", tufup.__version__, "ready in .venv")'

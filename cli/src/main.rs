@@ -90,8 +90,18 @@ enum Command {
         #[arg(long)]
         expires: Option<u32>,
     },
-    /// Publish staged changes once they have enough signatures.
-    Publish,
+    /// Publish staged changes once they have enough signatures, then upload the repository (--to, or [publish] in tufa.toml).
+    Publish {
+        /// Upload to s3://BUCKET/PREFIX or a directory (targets first, timestamp.json last).
+        #[arg(long)]
+        to: Option<String>,
+        /// Endpoint of an S3-compatible server (MinIO, R2, GCS, …).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// S3 region.
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Throw away staged, unpublished changes.
     Discard,
     /// Update an installed app from a repository (the client side, for scripts and tests).
@@ -233,10 +243,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::outcome(&outcome, json);
             Ok(exit_for(&outcome))
         }
-        Command::Publish => {
-            let outcome = Publisher::open(&dir)?.publish()?;
-            output::outcome(&outcome, json);
-            Ok(exit_for(&outcome))
+        Command::Publish {
+            to,
+            endpoint,
+            region,
+        } => {
+            let publisher = Publisher::open(&dir)?;
+            let config = publisher.project().publish.clone();
+            let to = to.or_else(|| config.as_ref().map(|c| c.to.clone()));
+            let staged = match publisher.publish() {
+                Ok(outcome) => Some(outcome),
+                // Nothing staged is fine when the point is the upload.
+                Err(tufa::Error::NotFound(_)) if to.is_some() => None,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(outcome) = &staged {
+                if !outcome.published {
+                    output::outcome(outcome, json);
+                    return Ok(exit_for(outcome));
+                }
+            }
+            let Some(to) = to else {
+                if let Some(outcome) = &staged {
+                    output::outcome(outcome, json);
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            let dest: tufa::publisher::upload::Destination = to.parse()?;
+            let s3 = tufa::publisher::upload::S3Options {
+                endpoint: endpoint.or_else(|| config.as_ref().and_then(|c| c.endpoint.clone())),
+                region: region.or_else(|| config.as_ref().and_then(|c| c.region.clone())),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let report = rt.block_on(publisher.upload(&dest, &s3))?;
+            if json {
+                output::json(&serde_json::json!({ "staged": staged, "upload": report, "to": to }));
+            } else {
+                if let Some(outcome) = &staged {
+                    output::outcome(outcome, false);
+                }
+                println!(
+                    "Uploaded to {to}: {} file(s), {} bytes; {} already there; {} removed.",
+                    report.uploaded.len(),
+                    report.bytes,
+                    report.skipped.len(),
+                    report.deleted.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Update(args) => update::run(args, json),
         Command::Key(cmd) => keycmd::run_key(&dir, cmd, json),

@@ -1,6 +1,7 @@
 //! Helpers for Tufa's end-to-end tests: run the real `tufa` binary on real
 //! directories, make bundles, fingerprint repositories.
 
+pub mod moto;
 pub mod resign;
 pub mod server;
 

@@ -196,6 +196,7 @@ impl Publisher {
             roles: BTreeMap::new(),
             keys: BTreeMap::new(),
             trust_from_root: n + 1,
+            publish: None,
         };
         for role in TopRole::ALL {
             project.roles.insert(

@@ -25,6 +25,7 @@ mod keyops;
 pub mod keys;
 pub mod project;
 mod signing;
+pub mod upload;
 
 use crate::archive::{gzip_to, tar_bundle, BundleListing};
 use crate::error::IoContext;
@@ -301,6 +302,7 @@ impl Publisher {
             roles: BTreeMap::new(),
             keys: BTreeMap::new(),
             trust_from_root: 1,
+            publish: None,
         };
         for role in TopRole::ALL {
             let threshold = opts.thresholds.get(&role).copied().unwrap_or(1);

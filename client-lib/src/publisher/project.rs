@@ -95,6 +95,24 @@ pub struct Project {
     /// key ids tough cannot read).
     #[serde(default = "first_root", skip_serializing_if = "is_first_root")]
     pub trust_from_root: u64,
+    /// Where `tufa publish` uploads the repository (credentials stay in
+    /// the environment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<PublishConfig>,
+}
+
+/// `[publish]` in tufa.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    /// `s3://BUCKET/PREFIX` or a directory.
+    pub to: String,
+    /// Endpoint of an S3-compatible server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 fn first_root() -> u64 {

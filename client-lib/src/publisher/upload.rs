@@ -1,0 +1,364 @@
+//! Publishing a repository to where clients read it: a local directory or
+//! S3-compatible object storage (AWS S3, MinIO, Cloudflare R2, GCS's S3
+//! API) through `object_store`.
+//!
+//! Order makes every moment consistent for clients: new target files
+//! first, then root versions, targets.json, snapshot.json, root.json, and
+//! timestamp.json last; files no longer listed are deleted only after
+//! that. An interrupted upload is resumed by running it again: immutable
+//! files already there (same size) are skipped. Credentials come from the
+//! usual environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_REGION`, …), never from the project file.
+
+use super::Publisher;
+use crate::error::IoContext;
+use crate::{Error, Result};
+use futures_util::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Cache policy of files that never change once published.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache policy of metadata that changes with every release.
+pub const REVALIDATE: &str = "no-cache";
+/// Cache policy of timestamp.json: never served from a cache.
+pub const NEVER_CACHE: &str = "no-cache, no-store, max-age=0";
+
+/// Where a repository is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A local directory (served by any web server).
+    Dir(PathBuf),
+    /// `s3://BUCKET/PREFIX`.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix (may be empty).
+        prefix: String,
+    },
+}
+
+impl FromStr for Destination {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(Error::Project(format!(
+                    "'{s}': no bucket name; use s3://BUCKET/PREFIX"
+                )));
+            }
+            return Ok(Destination::S3 {
+                bucket: bucket.into(),
+                prefix: prefix.trim_matches('/').into(),
+            });
+        }
+        if s.contains("://") {
+            return Err(Error::Project(format!(
+                "'{s}': only s3:// URLs and local directories are supported"
+            )));
+        }
+        Ok(Destination::Dir(s.into()))
+    }
+}
+
+/// S3 connection settings beyond the environment.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// Endpoint of an S3-compatible server (MinIO, R2, GCS, a test server).
+    pub endpoint: Option<String>,
+    /// Region (default: `AWS_REGION`, else us-east-1).
+    pub region: Option<String>,
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UploadReport {
+    /// Files written, in order.
+    pub uploaded: Vec<String>,
+    /// Immutable files already there.
+    pub skipped: Vec<String>,
+    /// Files removed because metadata no longer lists them.
+    pub deleted: Vec<String>,
+    /// Bytes sent.
+    pub bytes: u64,
+}
+
+struct Plan {
+    /// (relative path, cache policy, immutable)
+    files: Vec<(String, &'static str, bool)>,
+}
+
+fn upload_plan(repo: &Path) -> Result<Plan> {
+    let mut files = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    let tdir = repo.join("targets");
+    for e in std::fs::read_dir(&tdir).context(|| format!("reading {}", tdir.display()))? {
+        let e = e.context(|| format!("reading {}", tdir.display()))?;
+        if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            targets.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    targets.sort();
+    files.extend(
+        targets
+            .into_iter()
+            .map(|t| (format!("targets/{t}"), IMMUTABLE, true)),
+    );
+    let mut roots: Vec<(u64, String)> = Vec::new();
+    let mdir = repo.join("metadata");
+    for e in std::fs::read_dir(&mdir).context(|| format!("reading {}", mdir.display()))? {
+        let name = e
+            .context(|| format!("reading {}", mdir.display()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(n) = name
+            .strip_suffix(".root.json")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            roots.push((n, name));
+        }
+    }
+    roots.sort();
+    files.extend(
+        roots
+            .into_iter()
+            .map(|(_, r)| (format!("metadata/{r}"), IMMUTABLE, true)),
+    );
+    for (name, policy) in [
+        ("targets.json", REVALIDATE),
+        ("snapshot.json", REVALIDATE),
+        ("root.json", REVALIDATE),
+        ("timestamp.json", NEVER_CACHE),
+    ] {
+        files.push((format!("metadata/{name}"), policy, false));
+    }
+    Ok(Plan { files })
+}
+
+fn store_err(e: object_store::Error) -> Error {
+    Error::Project(format!("object storage: {e}"))
+}
+
+impl Publisher {
+    /// Uploads the repository to `dest` in the order that keeps clients
+    /// consistent, then removes target files the metadata no longer lists.
+    pub async fn upload(&self, dest: &Destination, s3: &S3Options) -> Result<UploadReport> {
+        let repo = self.repo();
+        crate::metadata::RepoMetadata::load_from_root(
+            &repo.join("metadata"),
+            self.project.trust_from_root,
+        )?;
+        let plan = upload_plan(&repo)?;
+        match dest {
+            Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
+            Destination::S3 { bucket, prefix } => {
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                if let Some(region) = s3
+                    .region
+                    .clone()
+                    .or_else(|| std::env::var("AWS_REGION").ok())
+                {
+                    builder = builder.with_region(region);
+                } else {
+                    builder = builder.with_region("us-east-1");
+                }
+                if let Some(endpoint) = &s3.endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+                let retry = object_store::RetryConfig {
+                    max_retries: 6,
+                    ..Default::default()
+                };
+                let store = builder.with_retry(retry).build().map_err(store_err)?;
+                upload_store(&repo, &store, prefix, &plan).await
+            }
+        }
+    }
+}
+
+fn key(prefix: &str, rel: &str) -> ObjectPath {
+    if prefix.is_empty() {
+        ObjectPath::from(rel)
+    } else {
+        ObjectPath::from(format!("{prefix}/{rel}"))
+    }
+}
+
+async fn remote_sizes(store: &dyn ObjectStore, prefix: &str) -> Result<BTreeMap<String, u64>> {
+    let root = if prefix.is_empty() {
+        None
+    } else {
+        Some(ObjectPath::from(prefix))
+    };
+    let mut out = BTreeMap::new();
+    let mut listing = store.list(root.as_ref());
+    while let Some(meta) = listing.next().await {
+        let meta = meta.map_err(store_err)?;
+        let full = meta.location.to_string();
+        let rel = if prefix.is_empty() {
+            full
+        } else {
+            full.strip_prefix(&format!("{prefix}/"))
+                .unwrap_or(&full)
+                .to_string()
+        };
+        out.insert(rel, meta.size);
+    }
+    Ok(out)
+}
+
+async fn upload_store(
+    repo: &Path,
+    store: &dyn ObjectStore,
+    prefix: &str,
+    plan: &Plan,
+) -> Result<UploadReport> {
+    let remote = remote_sizes(store, prefix).await?;
+    let mut report = UploadReport::default();
+    for (rel, policy, immutable) in &plan.files {
+        let bytes = std::fs::read(repo.join(rel)).context(|| format!("reading {rel}"))?;
+        if *immutable && remote.get(rel) == Some(&(bytes.len() as u64)) {
+            report.skipped.push(rel.clone());
+            continue;
+        }
+        if rel == "metadata/targets.json" {
+            crate::fsutil::failpoint("upload-before-metadata");
+        }
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::CacheControl, (*policy).into());
+        let content_type = if rel.ends_with(".json") {
+            "application/json"
+        } else {
+            "application/octet-stream"
+        };
+        attributes.insert(Attribute::ContentType, content_type.into());
+        let opts = PutOptions {
+            attributes,
+            ..Default::default()
+        };
+        report.bytes += bytes.len() as u64;
+        store
+            .put_opts(&key(prefix, rel), PutPayload::from(bytes), opts)
+            .await
+            .map_err(store_err)?;
+        report.uploaded.push(rel.clone());
+    }
+    let listed: Vec<&String> = plan.files.iter().map(|(r, _, _)| r).collect();
+    for rel in remote
+        .keys()
+        .filter(|r| r.starts_with("targets/") && !listed.contains(r))
+    {
+        store.delete(&key(prefix, rel)).await.map_err(store_err)?;
+        report.deleted.push(rel.clone());
+    }
+    Ok(report)
+}
+
+fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
+    let mut report = UploadReport::default();
+    for (rel, _, immutable) in &plan.files {
+        let from = repo.join(rel);
+        let to = dest.join(rel);
+        let size = std::fs::metadata(&from)
+            .context(|| format!("reading {}", from.display()))?
+            .len();
+        if *immutable && std::fs::metadata(&to).map(|m| m.len()).ok() == Some(size) {
+            report.skipped.push(rel.clone());
+            continue;
+        }
+        if rel == "metadata/targets.json" {
+            crate::fsutil::failpoint("upload-before-metadata");
+        }
+        let bytes = std::fs::read(&from).context(|| format!("reading {}", from.display()))?;
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
+        }
+        crate::fsutil::write_atomic(&to, &bytes)?;
+        report.bytes += bytes.len() as u64;
+        report.uploaded.push(rel.clone());
+    }
+    let tdir = dest.join("targets");
+    if let Ok(rd) = std::fs::read_dir(&tdir) {
+        for e in rd.flatten() {
+            let rel = format!("targets/{}", e.file_name().to_string_lossy());
+            if !plan.files.iter().any(|(r, _, _)| r == &rel) {
+                std::fs::remove_file(e.path())
+                    .context(|| format!("removing {}", e.path().display()))?;
+                report.deleted.push(rel);
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        assert_eq!(
+            "s3://b/some/prefix/".parse::<Destination>().unwrap(),
+            Destination::S3 {
+                bucket: "b".into(),
+                prefix: "some/prefix".into()
+            }
+        );
+        assert_eq!(
+            "s3://b".parse::<Destination>().unwrap(),
+            Destination::S3 {
+                bucket: "b".into(),
+                prefix: String::new()
+            }
+        );
+        assert!("s3:///x".parse::<Destination>().is_err());
+        assert!("ftp://x".parse::<Destination>().is_err());
+        assert_eq!(
+            "/srv/www".parse::<Destination>().unwrap(),
+            Destination::Dir("/srv/www".into())
+        );
+    }
+
+    #[test]
+    fn upload_order_keeps_clients_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "targets/a-1.0.tar.gz",
+            "metadata/1.root.json",
+            "metadata/2.root.json",
+            "metadata/root.json",
+            "metadata/targets.json",
+            "metadata/snapshot.json",
+            "metadata/timestamp.json",
+        ] {
+            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let plan = upload_plan(dir.path()).unwrap();
+        let order: Vec<&str> = plan.files.iter().map(|(r, _, _)| r.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "targets/a-1.0.tar.gz",
+                "metadata/1.root.json",
+                "metadata/2.root.json",
+                "metadata/targets.json",
+                "metadata/snapshot.json",
+                "metadata/root.json",
+                "metadata/timestamp.json"
+            ]
+        );
+        assert_eq!(plan.files.last().unwrap().1, NEVER_CACHE);
+        assert_eq!(plan.files[0].1, IMMUTABLE);
+    }
+}

@@ -1,0 +1,167 @@
+//! Publishing to S3-compatible object storage (moto on 127.0.0.1): clients
+//! update from the bucket's HTTP endpoint, a publish killed midway leaves
+//! clients on the last complete release, re-running it finishes the job.
+
+use std::path::Path;
+use tufa_tests::moto::{head, Moto, ENV};
+use tufa_tests::*;
+
+fn bundle(tmp: &Path, v: &str, i: usize) -> String {
+    let dir = tmp.join(format!("b-{v}"));
+    let mut x = 12345u32;
+    let mut bin: Vec<u8> = (0..60_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    bin[1000 * (i + 1)] ^= 0xff;
+    write_bundle(&dir, &[("app.bin", &bin), ("VERSION", v.as_bytes())]);
+    dir.to_str().unwrap().to_string()
+}
+
+fn publish(proj: &Path, moto: &Moto, extra_env: &[(&str, &str)]) -> Run {
+    let mut env: Vec<(&str, &str)> = ENV.to_vec();
+    env.extend_from_slice(extra_env);
+    tufa_env(
+        proj,
+        &[
+            "--json",
+            "publish",
+            "--to",
+            "s3://updates/demo",
+            "--endpoint",
+            &moto.endpoint,
+        ],
+        &env,
+    )
+}
+
+#[test]
+fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
+    let moto = Moto::start("updates");
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    let base = format!("{}/updates/demo", moto.endpoint);
+    for (i, v) in ["1.0", "1.1", "1.2"].iter().enumerate() {
+        tufa(
+            &proj,
+            &["--json", "add", &bundle(tmp.path(), v, i), "--version", v],
+        )
+        .json();
+        let up = publish(&proj, &moto, &[]).json();
+        assert_eq!(
+            up["upload"]["uploaded"].as_array().unwrap().last().unwrap(),
+            "metadata/timestamp.json"
+        );
+    }
+    // Cache policy: timestamp never cached, archives forever.
+    assert!(head(&format!("{base}/metadata/timestamp.json"))
+        .contains("cache-control: no-cache, no-store, max-age=0"));
+    assert!(head(&format!("{base}/targets/demo-1.2.tar.gz")).contains("immutable"));
+    // Re-publishing uploads only what changes.
+    let again = publish(&proj, &moto, &[]).json();
+    assert_eq!(
+        again["upload"]["skipped"].as_array().unwrap().len(),
+        6,
+        "{again}"
+    );
+
+    let c = tmp.path().join("client");
+    let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
+    unpack_release(&proj.join("repository/targets/demo-1.0.tar.gz"), &install);
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::copy(
+        proj.join("repository/metadata/1.root.json"),
+        meta.join("root.json"),
+    )
+    .unwrap();
+    let at = Install {
+        install: &install,
+        meta: &meta,
+        cache: &cache,
+    };
+    let v = update_app(tmp.path(), &at, "1.0", &base, &[], &[]).json();
+    assert_eq!(v["installed_version"], "1.2");
+    tufa(tmp.path(), &["--json", "verify", &base]).json();
+
+    // 1.3: the publish is killed after the new files went up, before any metadata.
+    tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            &bundle(tmp.path(), "1.3", 3),
+            "--version",
+            "1.3",
+        ],
+    )
+    .json();
+    let killed = publish(
+        &proj,
+        &moto,
+        &[("TUFA_FAILPOINT", "upload-before-metadata")],
+    );
+    assert_eq!(killed.code, None, "{killed:#?}");
+    let check = update_app(tmp.path(), &at, "1.2", &base, &["--check-only"], &[]).json();
+    assert_eq!(
+        check["update"],
+        serde_json::Value::Null,
+        "clients still see 1.2 as the latest: {check}"
+    );
+    tufa(tmp.path(), &["--json", "verify", &base]).json();
+    // Running it again finishes it.
+    publish(&proj, &moto, &[]).json();
+    let v = update_app(tmp.path(), &at, "1.2", &base, &[], &[]).json();
+    assert_eq!(v["installed_version"], "1.3");
+    assert_eq!(v["fetched"][0]["name"], "demo-1.3.patch");
+
+    // A removed release disappears from the bucket after the metadata.
+    tufa(&proj, &["--json", "remove-latest"]).json();
+    let up = publish(&proj, &moto, &[]).json();
+    let deleted: Vec<&str> = up["upload"]["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        deleted,
+        ["targets/demo-1.3.patch", "targets/demo-1.3.tar.gz"]
+    );
+    tufa(tmp.path(), &["--json", "verify", &base]).json();
+}
+
+#[test]
+fn publish_to_a_directory_and_from_the_project_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            &bundle(tmp.path(), "1.0", 0),
+            "--version",
+            "1.0",
+        ],
+    )
+    .json();
+    let www = tmp.path().join("www");
+    let toml = std::fs::read_to_string(proj.join("tufa.toml")).unwrap();
+    std::fs::write(
+        proj.join("tufa.toml"),
+        format!("{toml}\n[publish]\nto = \"{}\"\n", www.display()),
+    )
+    .unwrap();
+    let up = tufa(&proj, &["--json", "publish"]).json();
+    assert_eq!(up["upload"]["uploaded"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        fingerprint(&www.join("metadata")),
+        fingerprint(&proj.join("repository/metadata"))
+    );
+    let bad = tufa(&proj, &["--json", "publish", "--to", "ftp://host/x"]);
+    assert!(bad.stdout.contains("only s3:// URLs"), "{bad:#?}");
+}
