@@ -82,6 +82,12 @@ enum Command {
     Status,
     /// Remove the newest release from the repository.
     RemoveLatest,
+    /// Keep the newest N releases; remove older archives and patches (clients on removed releases get the full archive).
+    Prune {
+        /// Releases to keep.
+        #[arg(long)]
+        keep: usize,
+    },
     /// Re-sign a role (new version, fresh expiry), or add signatures to a staged change of it.
     Sign {
         /// root, targets, snapshot or timestamp.
@@ -229,6 +235,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let status = Publisher::open(&dir)?.status()?;
             output::status(&status, json);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Prune { keep } => {
+            let publisher = Publisher::open(&dir)?;
+            let (removed, outcome) = publisher.prune(keep)?;
+            let latest = publisher
+                .status()?
+                .releases
+                .last()
+                .map(|r| r.archive.clone())
+                .unwrap_or_default();
+            let removed: Vec<String> = removed.iter().map(ToString::to_string).collect();
+            if json {
+                output::json(
+                    &serde_json::json!({ "removed_versions": removed, "clients_on_removed_download": latest, "outcome": outcome }),
+                );
+            } else {
+                println!("Removed releases {}.", removed.join(", "));
+                println!("Clients still on them download the full archive {latest}; clients on kept releases keep updating by patch.");
+                output::outcome(&outcome, false);
+            }
+            Ok(exit_for(&outcome))
         }
         Command::RemoveLatest => {
             let (version, outcome) = Publisher::open(&dir)?.remove_latest()?;

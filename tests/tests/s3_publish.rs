@@ -23,7 +23,7 @@ fn bundle(tmp: &Path, v: &str, i: usize) -> String {
 }
 
 fn publish(proj: &Path, moto: &Moto, extra_env: &[(&str, &str)]) -> Run {
-    let mut env: Vec<(&str, &str)> = ENV.to_vec();
+    let env: Vec<(&str, &str)> = ENV.to_vec();
     env.extend_from_slice(extra_env);
     tufa_env(
         proj,
@@ -164,4 +164,86 @@ fn publish_to_a_directory_and_from_the_project_file() {
     );
     let bad = tufa(&proj, &["--json", "publish", "--to", "ftp://host/x"]);
     assert!(bad.stdout.contains("only s3:// URLs"), "{bad:#?}");
+}
+
+#[test]
+fn retention_keeps_every_kept_release_updatable_by_patch() {
+    let moto = Moto::start("retention");
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    let versions: Vec<String> = (0..50).map(|i| format!("1.{i}")).collect();
+    for (i, v) in versions.iter().enumerate() {
+        tufa(
+            &proj,
+            &[
+                "--json",
+                "add",
+                &bundle(tmp.path(), v, i % 50),
+                "--version",
+                v,
+            ],
+        )
+        .json();
+    }
+    let pruned = tufa(&proj, &["--json", "prune", "--keep", "10"]).json();
+    assert_eq!(pruned["removed_versions"].as_array().unwrap().len(), 40);
+    assert_eq!(pruned["clients_on_removed_download"], "demo-1.49.tar.gz");
+    let env: Vec<(&str, &str)> = ENV.to_vec();
+    tufa_env(
+        &proj,
+        &[
+            "--json",
+            "publish",
+            "--to",
+            "s3://retention/r",
+            "--endpoint",
+            &moto.endpoint,
+        ],
+        &env,
+    )
+    .json();
+    let base = format!("{}/retention/r", moto.endpoint);
+    tufa(tmp.path(), &["--json", "verify", &base]).json();
+    // Every kept release but the newest updates to 1.49 by patch.
+    for v in &versions[40..49] {
+        let c = tmp.path().join(format!("client-{v}"));
+        let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
+        let tar = unpack_release(
+            &proj.join(format!("repository/targets/demo-{v}.tar.gz")),
+            &install,
+        );
+        std::fs::create_dir_all(&meta).unwrap();
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(cache.join(format!("demo-{v}.tar")), tar).unwrap();
+        std::fs::copy(
+            proj.join("repository/metadata/1.root.json"),
+            meta.join("root.json"),
+        )
+        .unwrap();
+        let at = Install {
+            install: &install,
+            meta: &meta,
+            cache: &cache,
+        };
+        let r = update_app(tmp.path(), &at, v, &base, &[], &[]).json();
+        assert_eq!(r["installed_version"], "1.49", "{v}");
+        assert_eq!(r["update"]["method"], "patch", "{v}: {r}");
+    }
+    // A client on a removed release gets the full archive.
+    let c = tmp.path().join("client-old");
+    let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
+    std::fs::create_dir_all(&install).unwrap();
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::copy(
+        proj.join("repository/metadata/1.root.json"),
+        meta.join("root.json"),
+    )
+    .unwrap();
+    let at = Install {
+        install: &install,
+        meta: &meta,
+        cache: &cache,
+    };
+    let r = update_app(tmp.path(), &at, "1.3", &base, &[], &[]).json();
+    assert_eq!(r["fetched"][0]["name"], "demo-1.49.tar.gz");
 }
