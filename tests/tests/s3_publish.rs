@@ -23,7 +23,7 @@ fn bundle(tmp: &Path, v: &str, i: usize) -> String {
 }
 
 fn publish(proj: &Path, moto: &Moto, extra_env: &[(&str, &str)]) -> Run {
-    let env: Vec<(&str, &str)> = ENV.to_vec();
+    let mut env: Vec<(&str, &str)> = ENV.to_vec();
     env.extend_from_slice(extra_env);
     tufa_env(
         proj,
