@@ -485,3 +485,43 @@ pub async fn pick_path(folder: bool, app: AppHandle) -> AppResult<Option<String>
     })
     .await
 }
+
+/// Uploads the repository (targets first, timestamp last) to `to`
+/// (s3://BUCKET/PREFIX or a directory; default: `[publish]` in tufa.toml).
+#[tauri::command]
+pub async fn upload(
+    to: Option<String>,
+    endpoint: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<tufa::publisher::upload::UploadReport> {
+    let publisher = state.publisher()?;
+    let config = publisher.project().publish.clone();
+    let to = to
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| config.as_ref().map(|c| c.to.clone()))
+        .ok_or_else(|| {
+            AppError::new(
+                "project",
+                "say where to publish: s3://BUCKET/PREFIX or a folder",
+            )
+        })?;
+    let dest: tufa::publisher::upload::Destination = to.trim().parse()?;
+    let s3 = tufa::publisher::upload::S3Options {
+        endpoint: endpoint
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| config.as_ref().and_then(|c| c.endpoint.clone())),
+        region: config.as_ref().and_then(|c| c.region.clone()),
+    };
+    Ok(publisher.upload(&dest, &s3).await?)
+}
+
+/// Checks a published repository as a client would.
+#[tauri::command]
+pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::VerifyReport> {
+    Ok(tufa::client::verify::verify_repository(
+        url.trim(),
+        None,
+        tufa::client::HttpOptions::default(),
+    )
+    .await?)
+}

@@ -48,6 +48,8 @@ fn main() {
             commands::custodian_sign,
             commands::adopt_tufup,
             commands::pick_path,
+            commands::upload,
+            commands::verify_published,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -176,6 +176,29 @@ test("create a repository, add two releases by typed path, preview equals the en
   );
   assert.equal(targets.signed.targets["e2eapp-1.1.tar.gz"].custom.user.notes, "Notes for 1.1");
   assert.equal((await browser.$$("tr.release")).length, 2);
+  // Upload a copy, serve it, and check it from the dashboard.
+  const www = path.join(work, "www");
+  await type("#publish-to", www);
+  await click("#upload-btn");
+  await browser.waitUntil(async () => (await (await el("#upload-result")).getText()).startsWith("Uploaded 8 file(s)"), { timeout: 15000 });
+  assert.ok(fs.existsSync(path.join(www, "metadata", "timestamp.json")));
+  const port = await freePort();
+  const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", www], { stdio: "ignore" });
+  try {
+    await waitPort(port);
+    await type("#verify-url", `http://127.0.0.1:${port}`);
+    await click("#verify-btn");
+    const summary = await el("#verify-summary", 30000);
+    assert.match(await summary.getText(), /^OK: clients can update/);
+    fs.rmSync(path.join(www, "targets", "e2eapp-1.1.patch"));
+    await click("#verify-btn");
+    await browser.waitUntil(async () => (await browser.$$("li.problem")).length === 1, { timeout: 30000 });
+    assert.match(await (await el("li.problem")).getText(), /e2eapp-1\.1\.patch: missing on the server/);
+    await shot("verify");
+  } finally {
+    server.kill();
+  }
+  await browser.execute(() => window.scrollTo(0, 0));
   await shot("dashboard");
   const status = tufa("--project", proj, "status");
   assert.equal(status.roles[1].version, 3);

@@ -62,6 +62,24 @@ export interface Status {
   releases: Release[];
   keys: KeyStatus[];
   staged: string[];
+  publish_to: string | null;
+}
+
+export interface UploadReport {
+  uploaded: string[];
+  skipped: string[];
+  deleted: string[];
+  bytes: number;
+}
+
+export interface VerifyReport {
+  url: string;
+  root_version: number | null;
+  targets_checked: number;
+  bytes_checked: number;
+  problems: string[];
+  warnings: string[];
+  trust: string;
 }
 
 export interface FileInfo {
@@ -167,4 +185,6 @@ export const api = {
     invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase }),
   adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),
   pickPath: (folder: boolean) => invoke<string | null>("pick_path", { folder }),
+  upload: (to: string | null, endpoint: string | null) => invoke<UploadReport>("upload", { to, endpoint }),
+  verifyPublished: (url: string) => invoke<VerifyReport>("verify_published", { url }),
 };

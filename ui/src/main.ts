@@ -210,6 +210,14 @@ function renderDashboard(s: Status): void {
       ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Published</th><th>Archive</th><th>Patch</th><th></th><th>Channel</th><th>Notes</th></tr></thead><tbody>${releases}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
       <h2>Keys</h2>
       <table><thead><tr><th>Name</th><th>Roles</th><th>Key id</th><th>Lives in</th><th></th></tr></thead><tbody>${keys}</tbody></table>
+      <h2>Published copy</h2>
+      <div class="row"><input id="publish-to" placeholder="s3://bucket/prefix or a folder" value="${h(s.publish_to ?? "")}"/>
+        <input id="publish-endpoint" placeholder="S3 endpoint (MinIO, R2…), optional"/>
+        <button id="upload-btn">Upload</button></div>
+      <p id="upload-result" class="muted"></p>
+      <div class="row"><input id="verify-url" placeholder="https://updates.example.com/ (metadata/ and targets/ below it)"/>
+        <button id="verify-btn">Check as a client would</button></div>
+      <div id="verify-result"></div>
       ${s.staged.length ? `<h2>Staged, not yet published</h2><ul id="staged">${s.staged.map((x) => `<li>${h(x)}</li>`).join("")}</ul>` : ""}
     </section>`;
   $("#refresh-timestamp").addEventListener("click", () =>
@@ -219,6 +227,20 @@ function renderDashboard(s: Status): void {
     }),
   );
   $("#dash-add").addEventListener("click", () => void showAdd());
+  $("#upload-btn").addEventListener("click", () =>
+    guarded(async () => {
+      const r = await api.upload(val("#publish-to") || null, val("#publish-endpoint") || null);
+      $("#upload-result").textContent = `Uploaded ${r.uploaded.length} file(s), ${bytes(r.bytes)}; ${r.skipped.length} already there; ${r.deleted.length} removed.`;
+    }),
+  );
+  $("#verify-btn").addEventListener("click", () =>
+    guarded(async () => {
+      const r = await api.verifyPublished(val("#verify-url"));
+      $("#verify-result").innerHTML = `
+        <p id="verify-summary" class="${r.problems.length ? "warn" : "ok"}">${r.problems.length ? `${r.problems.length} problem(s): clients will fail` : "OK: clients can update from this repository"} (${r.targets_checked} files, ${bytes(r.bytes_checked)} checked)</p>
+        <ul>${r.problems.map((p) => `<li class="problem">${h(p)}</li>`).join("")}${r.warnings.map((w) => `<li class="warning">${h(w)}</li>`).join("")}</ul>`;
+    }),
+  );
   setNav();
 }
 

@@ -60,6 +60,8 @@ pub struct Status {
     pub keys: Vec<KeyStatus>,
     /// Staged, unpublished changes in words.
     pub staged: Vec<String>,
+    /// Where `publish` uploads (from `[publish]` in tufa.toml).
+    pub publish_to: Option<String>,
 }
 
 fn role_status<T>(
@@ -200,5 +202,6 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
             .collect(),
         keys,
         staged: staged_words,
+        publish_to: project.publish.as_ref().map(|p| p.to.clone()),
     })
 }

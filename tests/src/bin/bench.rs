@@ -2,7 +2,8 @@
 //! generated bundles. Prints a Markdown table (docs/benchmarks.md).
 //!
 //! ```text
-//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--work DIR]
+//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--skip-client] [--work DIR]
+//! cargo run --release -p tufa-tests --bin tufa-bench -- --scale 1000
 //! ```
 //!
 //! Each measured step runs as its own process so that its peak RSS
@@ -236,6 +237,9 @@ fn main() -> Result<()> {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    if let Some(n) = arg("--scale") {
+        return scale_bench(n.parse()?);
+    }
     let size_mb: u64 = arg("--size-mb")
         .map(|s| s.parse())
         .transpose()?
@@ -511,5 +515,135 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
     for r in rows {
         println!("{r}");
     }
+    Ok(())
+}
+
+/// A repository with `n` releases: how long status, add --plan and a
+/// client check take, how large targets.json is, and what a client
+/// downloads per check.
+fn scale_bench(n: usize) -> Result<()> {
+    let tufa = std::env::current_exe()?
+        .parent()
+        .context("exe dir")?
+        .join("tufa");
+    let work = tempfile::tempdir()?;
+    let proj = work.path().join("proj");
+    let run = |args: &[&str]| -> Result<std::process::Output> {
+        let out = Command::new(&tufa)
+            .arg("--project")
+            .arg(&proj)
+            .args(args)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "tufa {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        Ok(out)
+    };
+    run(&["init", "--app", "demo", "--key-store", "file"])?;
+    eprintln!("publishing {n} releases");
+    let started = Instant::now();
+    let bundle = work.path().join("b");
+    for i in 0..n {
+        std::fs::create_dir_all(&bundle)?;
+        std::fs::write(bundle.join("VERSION"), format!("1.{i}"))?;
+        run(&[
+            "add",
+            bundle.to_str().context("utf-8")?,
+            "--version",
+            &format!("1.{i}"),
+        ])?;
+    }
+    eprintln!("  {:.1} s", started.elapsed().as_secs_f64());
+    let timed = |f: &dyn Fn() -> Result<()>| -> Result<f64> {
+        let t = Instant::now();
+        f()?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let status = timed(&|| run(&["--json", "status"]).map(|_| ()))?;
+    std::fs::write(bundle.join("VERSION"), "next")?;
+    let plan = timed(&|| {
+        run(&[
+            "--json",
+            "add",
+            bundle.to_str().unwrap_or_default(),
+            "--version",
+            "2.0",
+            "--plan",
+        ])
+        .map(|_| ())
+    })?;
+    let repo = proj.join("repository");
+    let size = |f: &str| {
+        std::fs::metadata(repo.join("metadata").join(f))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(&repo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let client = work.path().join("client");
+    std::fs::create_dir_all(client.join("meta"))?;
+    std::fs::copy(
+        repo.join("metadata/1.root.json"),
+        client.join("meta/root.json"),
+    )?;
+    let url = format!("http://127.0.0.1:{port}");
+    let check = timed(&|| {
+        let out = Command::new(&tufa)
+            .args([
+                "--json",
+                "update",
+                "--app",
+                "demo",
+                "--current-version",
+                "1.0",
+                "--check-only",
+            ])
+            .arg("--install-dir")
+            .arg(client.join("install"))
+            .arg("--metadata-dir")
+            .arg(client.join("meta"))
+            .arg("--cache-dir")
+            .arg(client.join("cache"))
+            .args([
+                "--metadata-url",
+                &format!("{url}/metadata"),
+                "--targets-url",
+                &format!("{url}/targets"),
+            ])
+            .output()?;
+        if !out.status.success() {
+            bail!("check failed: {}", String::from_utf8_lossy(&out.stdout));
+        }
+        Ok(())
+    })?;
+    let _ = server.kill();
+    let _ = server.wait();
+    println!("| {n} releases | |\n|---|---|");
+    println!("| `tufa status` | {status:.2} s |");
+    println!("| `tufa add --plan` (next release) | {plan:.2} s |");
+    println!("| client check (`tufa update --check-only`, loopback) | {check:.2} s |");
+    println!("| targets.json | {} bytes |", size("targets.json"));
+    println!(
+        "| client download per check (timestamp + snapshot + targets) | {} bytes |",
+        size("timestamp.json") + size("snapshot.json") + size("targets.json")
+    );
     Ok(())
 }
