@@ -194,6 +194,7 @@ test("create a repository, add two releases by typed path, preview equals the en
     await click("#verify-btn");
     await browser.waitUntil(async () => (await browser.$$("li.problem")).length === 1, { timeout: 30000 });
     assert.match(await (await el("li.problem")).getText(), /e2eapp-1\.1\.patch: missing on the server/);
+    await (await el("#verify-result")).scrollIntoView();
     await shot("verify");
   } finally {
     server.kill();
