@@ -252,3 +252,50 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A client's directories, set up as an installed app: release `version`
+/// of the project unpacked (when given), the project's 1.root.json
+/// trusted, and the current tar cached when asked (what patching needs).
+pub struct ClientDirs {
+    pub install: PathBuf,
+    pub meta: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl ClientDirs {
+    pub fn install(base: &Path, proj: &Path, version: Option<&str>, cache_tar: bool) -> ClientDirs {
+        let dirs = ClientDirs {
+            install: base.join("install"),
+            meta: base.join("meta"),
+            cache: base.join("cache"),
+        };
+        for d in [&dirs.install, &dirs.meta, &dirs.cache] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::copy(
+            proj.join("repository/metadata/1.root.json"),
+            dirs.meta.join("root.json"),
+        )
+        .expect("trusted root");
+        if let Some(v) = version {
+            let tar = unpack_release(
+                &proj.join(format!("repository/targets/demo-{v}.tar.gz")),
+                &dirs.install,
+            );
+            if cache_tar {
+                std::fs::write(dirs.cache.join(format!("demo-{v}.tar")), tar).expect("cache tar");
+            }
+        }
+        dirs
+    }
+
+    /// `tufa update` of this install from `base_url`.
+    pub fn update(&self, cwd: &Path, version: &str, base_url: &str, extra: &[&str]) -> Run {
+        let at = Install {
+            install: &self.install,
+            meta: &self.meta,
+            cache: &self.cache,
+        };
+        update_app(cwd, &at, version, base_url, extra, &[])
+    }
+}

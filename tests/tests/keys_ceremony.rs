@@ -54,29 +54,16 @@ fn request_path(v: &Value) -> PathBuf {
 }
 
 fn update_client(proj: &Path, server: &Server, client: &Path, from: &str) -> Run {
-    let (install, meta, cache) = (
-        client.join("install"),
-        client.join("meta"),
-        client.join("cache"),
-    );
-    if !install.exists() {
-        unpack_release(
-            &proj.join(format!("repository/targets/demo-{from}.tar.gz")),
-            &install,
-        );
-        std::fs::create_dir_all(&meta).unwrap();
-        std::fs::copy(
-            proj.join("repository/metadata/1.root.json"),
-            meta.join("root.json"),
-        )
-        .unwrap();
-    }
-    let at = Install {
-        install: &install,
-        meta: &meta,
-        cache: &cache,
+    let dirs = if client.join("install").exists() {
+        ClientDirs {
+            install: client.join("install"),
+            meta: client.join("meta"),
+            cache: client.join("cache"),
+        }
+    } else {
+        ClientDirs::install(client, proj, Some(from), false)
     };
-    update_app(proj, &at, from, &server.url, &[], &[])
+    dirs.update(proj, from, &server.url, &[])
 }
 
 #[test]

@@ -69,21 +69,8 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
         "{again}"
     );
 
-    let c = tmp.path().join("client");
-    let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
-    unpack_release(&proj.join("repository/targets/demo-1.0.tar.gz"), &install);
-    std::fs::create_dir_all(&meta).unwrap();
-    std::fs::copy(
-        proj.join("repository/metadata/1.root.json"),
-        meta.join("root.json"),
-    )
-    .unwrap();
-    let at = Install {
-        install: &install,
-        meta: &meta,
-        cache: &cache,
-    };
-    let v = update_app(tmp.path(), &at, "1.0", &base, &[], &[]).json();
+    let client = ClientDirs::install(&tmp.path().join("client"), &proj, Some("1.0"), false);
+    let v = client.update(tmp.path(), "1.0", &base, &[]).json();
     assert_eq!(v["installed_version"], "1.2");
     tufa(tmp.path(), &["--json", "verify", &base]).json();
 
@@ -105,7 +92,9 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
         &[("TUFA_FAILPOINT", "upload-before-metadata")],
     );
     assert_eq!(killed.code, None, "{killed:#?}");
-    let check = update_app(tmp.path(), &at, "1.2", &base, &["--check-only"], &[]).json();
+    let check = client
+        .update(tmp.path(), "1.2", &base, &["--check-only"])
+        .json();
     assert_eq!(
         check["update"],
         serde_json::Value::Null,
@@ -114,7 +103,7 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
     tufa(tmp.path(), &["--json", "verify", &base]).json();
     // Running it again finishes it.
     publish(&proj, &moto, &[]).json();
-    let v = update_app(tmp.path(), &at, "1.2", &base, &[], &[]).json();
+    let v = client.update(tmp.path(), "1.2", &base, &[]).json();
     assert_eq!(v["installed_version"], "1.3");
     assert_eq!(v["fetched"][0]["name"], "demo-1.3.patch");
 
@@ -206,44 +195,18 @@ fn retention_keeps_every_kept_release_updatable_by_patch() {
     tufa(tmp.path(), &["--json", "verify", &base]).json();
     // Every kept release but the newest updates to 1.49 by patch.
     for v in &versions[40..49] {
-        let c = tmp.path().join(format!("client-{v}"));
-        let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
-        let tar = unpack_release(
-            &proj.join(format!("repository/targets/demo-{v}.tar.gz")),
-            &install,
+        let client = ClientDirs::install(
+            &tmp.path().join(format!("client-{v}")),
+            &proj,
+            Some(v),
+            true,
         );
-        std::fs::create_dir_all(&meta).unwrap();
-        std::fs::create_dir_all(&cache).unwrap();
-        std::fs::write(cache.join(format!("demo-{v}.tar")), tar).unwrap();
-        std::fs::copy(
-            proj.join("repository/metadata/1.root.json"),
-            meta.join("root.json"),
-        )
-        .unwrap();
-        let at = Install {
-            install: &install,
-            meta: &meta,
-            cache: &cache,
-        };
-        let r = update_app(tmp.path(), &at, v, &base, &[], &[]).json();
+        let r = client.update(tmp.path(), v, &base, &[]).json();
         assert_eq!(r["installed_version"], "1.49", "{v}");
         assert_eq!(r["update"]["method"], "patch", "{v}: {r}");
     }
     // A client on a removed release gets the full archive.
-    let c = tmp.path().join("client-old");
-    let (install, meta, cache) = (c.join("install"), c.join("meta"), c.join("cache"));
-    std::fs::create_dir_all(&install).unwrap();
-    std::fs::create_dir_all(&meta).unwrap();
-    std::fs::copy(
-        proj.join("repository/metadata/1.root.json"),
-        meta.join("root.json"),
-    )
-    .unwrap();
-    let at = Install {
-        install: &install,
-        meta: &meta,
-        cache: &cache,
-    };
-    let r = update_app(tmp.path(), &at, "1.3", &base, &[], &[]).json();
+    let old = ClientDirs::install(&tmp.path().join("client-old"), &proj, None, false);
+    let r = old.update(tmp.path(), "1.3", &base, &[]).json();
     assert_eq!(r["fetched"][0]["name"], "demo-1.49.tar.gz");
 }
