@@ -21,6 +21,8 @@ pub struct AppState {
     pub project: Mutex<Option<PathBuf>>,
     pub cancel: Arc<AtomicBool>,
     pub data_dir: PathBuf,
+    /// Open the demo repository when no other is given.
+    pub auto_demo: bool,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ pub struct AppInfo {
     recent: Vec<String>,
     project: Option<String>,
     demo_dir: String,
+    auto_demo: bool,
 }
 
 #[tauri::command]
@@ -98,6 +101,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
         recent: recent(&state.data_dir),
         project,
         demo_dir: crate::demo::demo_dir(&state.data_dir).display().to_string(),
+        auto_demo: state.auto_demo,
     })
 }
 

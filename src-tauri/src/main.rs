@@ -18,6 +18,9 @@ fn main() {
         .position(|a| a == "--project")
         .and_then(|i| args.get(i + 1))
         .map(std::path::PathBuf::from);
+    // `--demo`: with no repository given, open the demo repository
+    // (created on first start), so a newcomer lands in a real workflow.
+    let auto_demo = args.iter().any(|a| a == "--demo");
     let result = tauri::Builder::default()
         .setup(move |app| {
             let data_dir = match std::env::var_os("TUFA_APP_DATA") {
@@ -28,6 +31,7 @@ fn main() {
                 project: Mutex::new(initial.clone()),
                 cancel: Arc::new(AtomicBool::new(false)),
                 data_dir,
+                auto_demo,
             });
             Ok(())
         })

@@ -150,6 +150,7 @@ export interface AppInfo {
   recent: string[];
   project: string | null;
   demo_dir: string;
+  auto_demo: boolean;
 }
 
 export interface ReleaseArgs {

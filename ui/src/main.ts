@@ -463,6 +463,10 @@ async function start(): Promise<void> {
     await guarded(async () => enterProject(await api.openProject(info.project ?? "")));
     if (current) return;
   }
+  if (info.auto_demo) {
+    await guarded(async () => enterProject(await api.createDemo()));
+    if (current) return;
+  }
   await showStart();
 }
 
