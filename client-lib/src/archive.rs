@@ -32,7 +32,7 @@ pub fn gunzip_limited(compressed: impl Read, limit: u64, what: &str) -> Result<V
 }
 
 #[cfg(feature = "publisher")]
-pub use writer::{gzip_to, tar_bundle, BundleEntry, BundleListing};
+pub use writer::{gzip_to, tar_bundle, BundleEntry, BundleListing, GZIP_MEMBER_BYTES};
 
 #[cfg(feature = "publisher")]
 mod writer {
@@ -322,25 +322,90 @@ mod writer {
         Ok(())
     }
 
-    /// Compresses `tar` into `out` as gzip (header mtime 0: reproducible).
-    pub fn gzip_to(tar: &[u8], out: impl Write, progress: &mut dyn Progress) -> Result<()> {
-        progress.start(Phase::Compress, Some(tar.len() as u64));
-        let mut enc = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(out, flate2::Compression::new(9));
-        let mut done = 0u64;
-        for chunk in tar.chunks(1 << 20) {
-            if progress.cancelled() {
-                return Err(Error::Cancelled);
-            }
-            enc.write_all(chunk)
-                .context(|| "compressing archive".to_string())?;
-            done += chunk.len() as u64;
-            progress.advance(done);
-        }
+    /// Size of the independently compressed pieces of an archive. Fixed,
+    /// so that the output does not depend on the number of cores.
+    pub const GZIP_MEMBER_BYTES: usize = 4 << 20;
+
+    fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
+        let mut enc = flate2::GzBuilder::new().mtime(0).write(
+            Vec::with_capacity(chunk.len() / 2),
+            flate2::Compression::new(9),
+        );
+        enc.write_all(chunk)?;
         enc.finish()
-            .and_then(|mut w| w.flush())
-            .context(|| "compressing archive".to_string())?;
+    }
+
+    /// Compresses `tar` into `out` as gzip on every core: one gzip member
+    /// per 4 MiB piece, concatenated in order (RFC 1952 allows several
+    /// members; gzip, Python's gzip/tarfile and Tufa's client read them).
+    /// Header mtime 0 and fixed piece boundaries keep archives
+    /// reproducible whatever the machine.
+    pub fn gzip_to(tar: &[u8], mut out: impl Write, progress: &mut dyn Progress) -> Result<()> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        progress.start(Phase::Compress, Some(tar.len() as u64));
+        let chunks: Vec<&[u8]> = if tar.is_empty() {
+            vec![tar]
+        } else {
+            tar.chunks(GZIP_MEMBER_BYTES).collect()
+        };
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(chunks.len())
+            .max(1);
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, std::io::Result<Vec<u8>>)>();
+        std::thread::scope(|scope| -> Result<()> {
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (chunks, next, stop) = (&chunks, &next, &stop);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= chunks.len() || stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if tx.send((i, gzip_member(chunks[i]))).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            // Members arrive in any order and are written in order.
+            let mut pending = std::collections::BTreeMap::new();
+            let mut written = 0usize;
+            let mut done = 0u64;
+            let fail = |e: Error| {
+                stop.store(true, Ordering::SeqCst);
+                Err(e)
+            };
+            for (i, member) in rx {
+                if progress.cancelled() {
+                    return fail(Error::Cancelled);
+                }
+                pending.insert(i, member);
+                while let Some(member) = pending.remove(&written) {
+                    let bytes = match member {
+                        Ok(b) => b,
+                        Err(e) => return fail(Error::io("compressing archive", e)),
+                    };
+                    if let Err(e) = out.write_all(&bytes) {
+                        return fail(Error::io("writing archive", e));
+                    }
+                    done += chunks[written].len() as u64;
+                    written += 1;
+                    progress.advance(done);
+                }
+            }
+            if written != chunks.len() {
+                return Err(Error::io(
+                    "compressing archive",
+                    std::io::Error::other("a compression worker stopped"),
+                ));
+            }
+            Ok(())
+        })?;
+        out.flush().context(|| "writing archive".to_string())?;
         progress.finish(Phase::Compress);
         Ok(())
     }
@@ -444,5 +509,23 @@ mod tests {
         );
         let err = gunzip_limited(gz.as_slice(), tar.len() as u64 - 1, "t").unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }));
+    }
+
+    #[test]
+    fn large_archives_are_several_gzip_members_in_order() {
+        let data: Vec<u8> = (0..(GZIP_MEMBER_BYTES * 2 + 12345) as u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
+        let mut gz = Vec::new();
+        gzip_to(&data, &mut gz, &mut NoProgress).unwrap();
+        let members = gz.windows(4).filter(|w| *w == [0x1f, 0x8b, 8, 0]).count();
+        assert!(members >= 3, "{members} members");
+        assert_eq!(
+            gunzip_limited(gz.as_slice(), data.len() as u64, "t").unwrap(),
+            data
+        );
+        let mut again = Vec::new();
+        gzip_to(&data, &mut again, &mut NoProgress).unwrap();
+        assert_eq!(gz, again, "reproducible");
     }
 }

@@ -139,6 +139,12 @@ fn python_tarfile_unpacks_long_names_symlinks_and_executables() {
     )
     .unwrap();
     std::os::unix::fs::symlink("libx.so.1", bundle.join("lib/libx.so")).unwrap();
+    // Large enough for an archive of several gzip members (compressed in
+    // parallel): Python's gzip must read them all.
+    let big: Vec<u8> = (0..9_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    std::fs::write(bundle.join("assets.bin"), &big).unwrap();
     let proj = init_project(tmp.path(), &[]);
     tufa(
         &proj,
@@ -170,6 +176,10 @@ fn python_tarfile_unpacks_long_names_symlinks_and_executables() {
         "tufup layout: {names}"
     );
     assert_eq!(std::fs::read(out.join(&long)).unwrap(), b"long");
+    assert!(
+        std::fs::read(out.join("assets.bin")).unwrap() == big,
+        "multi-member archive read whole"
+    );
     let mode = std::fs::metadata(out.join("bin/app"))
         .unwrap()
         .permissions()
