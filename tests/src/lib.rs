@@ -184,7 +184,8 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn unpack_release(archive: &Path, dest: &Path) -> Vec<u8> {
     let mut tar = Vec::new();
     let gz = std::fs::File::open(archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut tar).expect("gunzip");
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(gz), &mut tar)
+        .expect("gunzip");
     std::fs::create_dir_all(dest).expect("mkdir");
     tar::Archive::new(tar.as_slice())
         .unpack(dest)

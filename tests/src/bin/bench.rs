@@ -417,7 +417,7 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
     let archive = repo.join("targets/bench-1.0.tar.gz");
     let mut tar = Vec::new();
     std::io::Read::read_to_end(
-        &mut flate2::read::GzDecoder::new(std::fs::File::open(&archive)?),
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&archive)?),
         &mut tar,
     )?;
     let mut rows = Vec::new();
