@@ -150,6 +150,20 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A span of seconds in words: "3 days", "5 hours", "12 minutes" (sign
+/// ignored).
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.abs();
+    let (n, unit) = if secs >= 2 * 86_400 {
+        (secs / 86_400, "days")
+    } else if secs >= 2 * 3_600 {
+        (secs / 3_600, "hours")
+    } else {
+        (secs / 60, "minutes")
+    };
+    format!("{n} {unit}")
+}
+
 /// `now + days`, in whole seconds.
 pub fn expiry_after_days(days: u32) -> Timestamp {
     let secs = Timestamp::now().as_second() + i64::from(days) * 86_400;

@@ -143,6 +143,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Each top-level role of a loaded repository with its version and expiry.
+pub(crate) fn role_expiries(repo: &tough::Repository) -> [(&'static str, u64, jiff::Timestamp); 4] {
+    [
+        (
+            "root",
+            repo.root().signed.version.get(),
+            repo.root().signed.expires,
+        ),
+        (
+            "targets",
+            repo.targets().signed.version.get(),
+            repo.targets().signed.expires,
+        ),
+        (
+            "snapshot",
+            repo.snapshot().signed.version.get(),
+            repo.snapshot().signed.expires,
+        ),
+        (
+            "timestamp",
+            repo.timestamp().signed.version.get(),
+            repo.timestamp().signed.expires,
+        ),
+    ]
+}
+
 /// Whether a plan downloads patches or the full archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -425,13 +451,7 @@ impl Updater {
                 .load()
                 .await
                 .map_err(from_tough)?;
-        let expiries = [
-            ("root", repo.root().signed.expires),
-            ("timestamp", repo.timestamp().signed.expires),
-            ("snapshot", repo.snapshot().signed.expires),
-            ("targets", repo.targets().signed.expires),
-        ];
-        for (role, expires) in expiries {
+        for (role, _, expires) in role_expiries(&repo) {
             if expires <= now.effective {
                 return Err(UpdateError::MetadataExpired {
                     role: role.into(),
@@ -527,38 +547,46 @@ impl Updater {
                     fetched.push(f.clone());
                 }
                 Err(e) if plan.method == Method::Patch => {
-                    let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
-                    self.mark_failed(&names)?;
-                    fell_back = Some(format!("{}: {e}", f.name));
-                    paths.clear();
+                    let why = format!("{}: {e}", f.name);
+                    let archive = self.fall_back_to_archive(plan, &why, progress).await?;
+                    fetched.push(plan.full_archive.clone());
+                    paths = vec![archive];
+                    fell_back = Some(why);
                     break;
                 }
                 Err(e) => return Err(e),
             }
-        }
-        if fell_back.is_some() {
-            let mut done_full = 0;
-            let p = self
-                .fetch(
-                    plan,
-                    &plan.full_archive,
-                    &mut done_full,
-                    plan.full_archive.size,
-                    progress,
-                )
-                .await
-                .map_err(|e| UpdateError::PatchFailed {
-                    patch: fell_back.clone().unwrap_or_default(),
-                    full: e.to_string(),
-                })?;
-            paths = vec![p];
-            fetched.push(plan.full_archive.clone());
         }
         Ok(Downloaded {
             plan: plan.clone(),
             files: paths,
             fetched,
             fell_back,
+        })
+    }
+
+    /// A patch of the chain failed (`why`): never try the chain again and
+    /// fetch the full archive instead.
+    async fn fall_back_to_archive(
+        &self,
+        plan: &UpdatePlan,
+        why: &str,
+        progress: &mut (dyn FnMut(DownloadProgress) + Send),
+    ) -> Result<PathBuf, UpdateError> {
+        let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
+        self.mark_failed(&names)?;
+        let mut done = 0;
+        self.fetch(
+            plan,
+            &plan.full_archive,
+            &mut done,
+            plan.full_archive.size,
+            progress,
+        )
+        .await
+        .map_err(|full| UpdateError::PatchFailed {
+            patch: why.to_string(),
+            full: full.to_string(),
         })
     }
 
@@ -628,25 +656,10 @@ impl Updater {
             match self.apply_chain(&plan, &files) {
                 Ok(tar) => return self.finish(&plan, tar, fetched, fell_back),
                 Err(e) => {
-                    let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
-                    self.mark_failed(&names)?;
-                    fell_back = Some(e.to_string());
-                    let mut done = 0;
-                    let p = self
-                        .fetch(
-                            &plan,
-                            &plan.full_archive,
-                            &mut done,
-                            plan.full_archive.size,
-                            &mut |_| {},
-                        )
-                        .await
-                        .map_err(|full| UpdateError::PatchFailed {
-                            patch: e.to_string(),
-                            full: full.to_string(),
-                        })?;
+                    let why = e.to_string();
+                    archive = Some(self.fall_back_to_archive(&plan, &why, &mut |_| {}).await?);
                     fetched.push(plan.full_archive.clone());
-                    archive = Some(p);
+                    fell_back = Some(why);
                 }
             }
         }

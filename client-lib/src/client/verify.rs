@@ -38,17 +38,6 @@ impl VerifyReport {
     }
 }
 
-fn human(secs: i64) -> String {
-    let s = secs.abs();
-    if s >= 2 * 86_400 {
-        format!("{} days", s / 86_400)
-    } else if s >= 2 * 3_600 {
-        format!("{} hours", s / 3_600)
-    } else {
-        format!("{} minutes", s / 60)
-    }
-}
-
 /// Verifies the repository at `base_url` (with `metadata/` and `targets/`
 /// below it). `trusted_root` is the root.json clients ship; without it
 /// the repository's own `1.root.json` is trusted on first use.
@@ -126,41 +115,21 @@ pub async fn verify_repository(
     };
     report.root_version = Some(repo.root().signed.version.get());
     let now = jiff::Timestamp::now().as_second();
-    for (role, version, expires) in [
-        (
-            "root",
-            repo.root().signed.version,
-            repo.root().signed.expires,
-        ),
-        (
-            "targets",
-            repo.targets().signed.version,
-            repo.targets().signed.expires,
-        ),
-        (
-            "snapshot",
-            repo.snapshot().signed.version,
-            repo.snapshot().signed.expires,
-        ),
-        (
-            "timestamp",
-            repo.timestamp().signed.version,
-            repo.timestamp().signed.expires,
-        ),
-    ] {
+    for (role, version, expires) in super::role_expiries(&repo) {
         if role != "root" {
-            report.versions.push((role.to_string(), version.get()));
+            report.versions.push((role.to_string(), version));
         }
         let left = expires.as_second() - now;
         if left <= 0 {
             report.problems.push(format!(
                 "{role} expired {} ago ({expires}): clients refuse to update until it is re-signed",
-                human(left)
+                crate::metadata::human_duration(left)
             ));
         } else if left < 86_400 {
-            report
-                .warnings
-                .push(format!("{role} expires in {} ({expires})", human(left)));
+            report.warnings.push(format!(
+                "{role} expires in {} ({expires})",
+                crate::metadata::human_duration(left)
+            ));
         }
     }
     let names: Vec<tough::TargetName> = repo.targets().signed.targets.keys().cloned().collect();

@@ -100,18 +100,7 @@ where
     }
 }
 
-/// "3 days", "5 hours", "12 minutes".
-pub fn human_duration(secs: i64) -> String {
-    let secs = secs.abs();
-    let (n, unit) = if secs >= 2 * 86_400 {
-        (secs / 86_400, "days")
-    } else if secs >= 2 * 3_600 {
-        (secs / 3_600, "hours")
-    } else {
-        (secs / 60, "minutes")
-    };
-    format!("{n} {unit}")
-}
+pub use crate::metadata::human_duration;
 
 pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Result<Status> {
     let project = p.project();

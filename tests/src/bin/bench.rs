@@ -391,15 +391,13 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Serves the Tufa-published repository on loopback (another process) and
-/// updates an install of 1.0 to 2.0 with each client, by patch and full.
-fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Result<()> {
-    let repo = proj.join("repository");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
-    };
-    let mut server = Command::new("python3")
+/// Serves `dir` with `python3 -m http.server` on a free loopback port, in
+/// another process (its CPU and memory are not the client's).
+fn serve(dir: &Path) -> Result<(std::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let server = Command::new("python3")
         .args([
             "-m",
             "http.server",
@@ -408,12 +406,19 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             "127.0.0.1",
             "--directory",
         ])
-        .arg(&repo)
+        .arg(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let url = format!("http://127.0.0.1:{port}");
+    Ok((server, format!("http://127.0.0.1:{port}")))
+}
+
+/// Serves the Tufa-published repository on loopback (another process) and
+/// updates an install of 1.0 to 2.0 with each client, by patch and full.
+fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Result<()> {
+    let repo = proj.join("repository");
+    let (mut server, url) = serve(&repo)?;
     let archive = repo.join("targets/bench-1.0.tar.gz");
     let mut tar = Vec::new();
     std::io::Read::read_to_end(
@@ -581,30 +586,13 @@ fn scale_bench(n: usize) -> Result<()> {
             .map(|m| m.len())
             .unwrap_or(0)
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut server = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-        ])
-        .arg(&repo)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    let (mut server, url) = serve(&repo)?;
     let client = work.path().join("client");
     std::fs::create_dir_all(client.join("meta"))?;
     std::fs::copy(
         repo.join("metadata/1.root.json"),
         client.join("meta/root.json"),
     )?;
-    let url = format!("http://127.0.0.1:{port}");
     let check = timed(&|| {
         let out = Command::new(&tufa)
             .args([
