@@ -269,22 +269,10 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
             let mut req = SigningRequest::load(&request)?;
             let mut signers = Vec::new();
             for path in &key {
-                let name = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let der = keys::load_der_from_file(path, &name)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                signers.push(keys::signer_from_der(&name, &der)?);
+                signers.push(keys::signer_from_file(path, None)?);
             }
             for user in &keyring_entry {
-                let location = tufa::publisher::project::KeyLocation::Keyring {
-                    service: keys::KEYRING_SERVICE.into(),
-                    user: user.clone(),
-                };
-                let der =
-                    keys::load_der(user, &location, dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-                signers.push(keys::signer_from_der(user, &der)?);
+                signers.push(keys::signer_from_keyring_entry(user, None)?);
             }
             if signers.is_empty() {
                 // Inside a project: its root keys that are at hand.

@@ -409,34 +409,19 @@ pub async fn custodian_sign(
         let pass = passphrase
             .filter(|p| !p.is_empty())
             .map(|p| keys::Secret::new(p.into_bytes()));
-        let der = match (
+        let signer = match (
             key_file.filter(|k| !k.trim().is_empty()),
             keyring_entry.filter(|k| !k.trim().is_empty()),
         ) {
-            (Some(file), _) => {
-                let file = PathBuf::from(file.trim());
-                let name = file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                keys::load_der_from_file_with(&file, &name, pass.as_ref())
-            }
-            (None, Some(entry)) => {
-                let location = tufa::publisher::project::KeyLocation::Keyring {
-                    service: keys::KEYRING_SERVICE.into(),
-                    user: entry.trim().to_string(),
-                };
-                keys::load_der_with(entry.trim(), &location, Path::new("."), pass.as_ref())
-            }
+            (Some(file), _) => keys::signer_from_file(Path::new(file.trim()), pass.as_ref())?,
+            (None, Some(entry)) => keys::signer_from_keyring_entry(entry.trim(), pass.as_ref())?,
             (None, None) => {
                 return Err(AppError::new(
                     "missing_key",
                     "choose a key file or a keyring entry to sign with",
                 ))
             }
-        }
-        .map_err(|e| AppError::new("bad_key", e.to_string()))?;
-        let signer = keys::signer_from_der("custodian key", &der)?;
+        };
         req.sign(&signer)?;
         req.save(&path)?;
         Ok(view(&path, &req))

@@ -111,6 +111,41 @@ pub fn passphrase_for(name: &str, origin: &str) -> Result<Secret, KeyError> {
     )))
 }
 
+/// `known` when given, else [`passphrase_for`].
+fn known_or_ask(known: Option<&Secret>, name: &str, origin: &str) -> Result<Secret, KeyError> {
+    match known {
+        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
+        None => passphrase_for(name, origin),
+    }
+}
+
+/// A custodian's signer from a key file of any supported format, named
+/// after the file; `known` is the passphrase when one was typed.
+pub fn signer_from_file(path: &Path, known: Option<&Secret>) -> Result<Signer> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let der = load_der_from_file_with(path, &name, known).map_err(|e| Error::BadKey {
+        name: name.clone(),
+        reason: e.to_string(),
+    })?;
+    signer_from_der(&name, &der)
+}
+
+/// A signer from an entry of Tufa's service in the OS keyring.
+pub fn signer_from_keyring_entry(user: &str, known: Option<&Secret>) -> Result<Signer> {
+    let location = KeyLocation::Keyring {
+        service: KEYRING_SERVICE.into(),
+        user: user.to_string(),
+    };
+    let der = load_der_with(user, &location, Path::new("."), known).map_err(|e| Error::BadKey {
+        name: user.to_string(),
+        reason: e.to_string(),
+    })?;
+    signer_from_der(user, &der)
+}
+
 /// The PKCS#8 DER of key `name` at `location` (or from its environment
 /// override).
 pub fn load_der(
@@ -128,10 +163,7 @@ pub fn load_der_with(
     project_dir: &Path,
     known: Option<&Secret>,
 ) -> Result<Secret, KeyError> {
-    let passphrase_for = |name: &str, origin: &str| match known {
-        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
-        None => passphrase_for(name, origin),
-    };
+    let passphrase_for = |name: &str, origin: &str| known_or_ask(known, name, origin);
     let var = env_var_for(name);
     if let Ok(text) = std::env::var(&var) {
         let origin = format!("environment variable {var}");
@@ -181,10 +213,7 @@ pub fn load_der_from_file_with(
     name: &str,
     known: Option<&Secret>,
 ) -> Result<Secret, KeyError> {
-    let passphrase_for = |name: &str, origin: &str| match known {
-        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
-        None => passphrase_for(name, origin),
-    };
+    let passphrase_for = |name: &str, origin: &str| known_or_ask(known, name, origin);
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| KeyError::Missing(format!("cannot read {origin}: {e}")))?;
