@@ -41,3 +41,41 @@ pub fn failpoint(name: &str) {
     #[cfg(not(debug_assertions))]
     let _ = name;
 }
+
+/// Passes writes through while counting and hashing (sha256) them.
+pub(crate) struct HashingWriter<W: std::io::Write> {
+    inner: W,
+    hasher: sha2::Sha256,
+    len: u64,
+}
+
+impl<W: std::io::Write> HashingWriter<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        use sha2::Digest;
+        HashingWriter {
+            inner,
+            hasher: sha2::Sha256::new(),
+            len: 0,
+        }
+    }
+
+    /// Flushes; returns the byte count and the lowercase hex sha256.
+    pub(crate) fn finish(mut self) -> std::io::Result<(u64, String)> {
+        use sha2::Digest;
+        self.inner.flush()?;
+        Ok((self.len, hex::encode(self.hasher.finalize())))
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -24,6 +24,8 @@ pub mod patch;
 pub mod progress;
 pub mod releases;
 mod serde_util;
+#[cfg(feature = "publisher")]
+mod tar_layout;
 pub mod target;
 pub mod version;
 

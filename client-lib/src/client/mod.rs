@@ -33,7 +33,6 @@ pub use transport::{HttpOptions, HttpTransport};
 
 use crate::error::IoContext;
 use crate::metadata::file_bytes;
-use crate::patch::sha256_hex;
 use crate::releases::{releases, Release};
 use crate::{AppVersion, Channel, Error};
 use futures_util::StreamExt;
@@ -654,7 +653,7 @@ impl Updater {
         let mut archive = None;
         if fell_back.is_none() && plan.method == Method::Patch {
             match self.apply_chain(&plan, &files) {
-                Ok(tar) => return self.finish(&plan, tar, fetched, fell_back),
+                Ok(()) => return self.finish(&plan, fetched, fell_back),
                 Err(e) => {
                     let why = e.to_string();
                     archive = Some(self.fall_back_to_archive(&plan, &why, &mut |_| {}).await?);
@@ -670,25 +669,44 @@ impl Updater {
                 .next()
                 .ok_or_else(|| UpdateError::Verification("nothing was downloaded".into()))?,
         };
-        let tar = self.unpack_archive(&plan, &archive)?;
-        self.finish(&plan, tar, fetched, fell_back)
+        self.unpack_archive(&plan, &archive)?;
+        self.finish(&plan, fetched, fell_back)
     }
 
-    fn apply_chain(&self, plan: &UpdatePlan, files: &[PathBuf]) -> Result<Vec<u8>, Error> {
-        let mut tar = std::fs::read(self.cached_tar(&self.current))
-            .context(|| "reading the cached tar of the current version".into())?;
-        for (release, path) in plan.chain.iter().zip(files) {
+    /// Applies the patch chain file to file, streaming: each step is
+    /// checked against its `tar_hash` before the next one reads it, and
+    /// only the last lands in the cache (atomically).
+    fn apply_chain(&self, plan: &UpdatePlan, files: &[PathBuf]) -> Result<(), Error> {
+        let mut source = self.cached_tar(&self.current);
+        let steps = plan.chain.len().min(files.len());
+        let mut intermediate: Option<PathBuf> = None;
+        for (i, (release, patch_path)) in plan.chain.iter().zip(files).enumerate() {
             let patch = release
                 .patch
                 .as_ref()
                 .ok_or_else(|| Error::Patch(format!("release {} has no patch", release.version)))?;
-            let bytes = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
-            tar = crate::patch::apply(&tar, &bytes, patch.tar_size, &patch.tar_hash)?;
+            let target = if i + 1 == steps {
+                self.cached_tar(&plan.version)
+            } else {
+                self.downloads_dir().join(format!("step-{i}.tar"))
+            };
+            let result =
+                crate::patch::apply_file(&source, patch_path, &target, patch.tar_size, &patch.tar_hash);
+            if let Some(done) = intermediate.take() {
+                let _ = std::fs::remove_file(done);
+            }
+            result?;
+            if i + 1 != steps {
+                intermediate = Some(target.clone());
+            }
+            source = target;
         }
-        Ok(tar)
+        Ok(())
     }
 
-    fn unpack_archive(&self, plan: &UpdatePlan, archive: &Path) -> Result<Vec<u8>, UpdateError> {
+    /// Decompresses the archive into the cache as a stream, hashing while
+    /// writing; the tar takes its place only once it matches `tar_hash`.
+    fn unpack_archive(&self, plan: &UpdatePlan, archive: &Path) -> Result<(), UpdateError> {
         // The tar cannot be larger than its declared size, or than gzip's
         // maximum expansion of the (verified) archive.
         let limit = plan
@@ -702,28 +720,31 @@ impl Updater {
                     .saturating_mul(1032)
                     .saturating_add(1 << 20)
             });
-        let tar = crate::archive::read_tar_gz(archive, limit)?;
-        if let Some(p) = &plan.release.patch {
-            let actual = sha256_hex(&tar);
-            if actual != p.tar_hash {
-                return Err(UpdateError::Verification(format!(
-                    "the tar in {} does not match tar_hash {}",
-                    plan.full_archive.name, p.tar_hash
-                )));
+        let tar_path = self.cached_tar(&plan.version);
+        let unpacked = crate::archive::gunzip_file(archive, &tar_path, limit, |hash| {
+            match &plan.release.patch {
+                Some(p) if p.tar_hash != hash => Err(Error::VerificationFailed {
+                    file: plan.full_archive.name.clone(),
+                    reason: format!("does not match tar_hash {}", p.tar_hash),
+                }),
+                _ => Ok(()),
             }
-        }
-        Ok(tar)
+        });
+        unpacked.map_err(|e| match e {
+            Error::VerificationFailed { file, reason } => {
+                UpdateError::Verification(format!("the tar in {file} {reason}"))
+            }
+            other => other.into(),
+        })
     }
 
     fn finish(
         &self,
         plan: &UpdatePlan,
-        tar: Vec<u8>,
         fetched: Vec<PlannedFile>,
         fell_back: Option<String>,
     ) -> Result<Applied, UpdateError> {
         let tar_path = self.cached_tar(&plan.version);
-        crate::fsutil::write_atomic(&tar_path, &tar)?;
         let downloads = self.downloads_dir();
         if let Ok(rd) = std::fs::read_dir(&downloads) {
             for e in rd.flatten() {
@@ -741,9 +762,7 @@ impl Updater {
     /// Installs an applied update into the install dir (atomically where
     /// the OS allows), then keeps only the newest tar in the cache.
     pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
-        let tar = std::fs::read(&applied.tar_path)
-            .context(|| format!("reading {}", applied.tar_path.display()))?;
-        crate::install::install_tar(&tar, &self.install_dir, options)
+        crate::install::install_tar(&applied.tar_path, &self.install_dir, options)
             .map_err(|e| UpdateError::InstallFailed(e.to_string()))?;
         let keep = applied.tar_path.file_name().map(|n| n.to_os_string());
         if let Ok(rd) = std::fs::read_dir(&self.cache_dir) {

@@ -86,9 +86,9 @@ fn check_parents(root: &Path, rel: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Extracts `tar` (bytes of a verified release tar) into `dest`, which must
+/// Extracts `tar` (a stream of a verified release tar) into `dest`, which must
 /// not exist yet. Returns the number of file bytes written.
-pub fn extract_tar(tar: &[u8], dest: &Path, max_bytes: u64) -> Result<u64> {
+pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Result<u64> {
     fs::create_dir(dest).context(|| format!("creating {}", dest.display()))?;
     let mut archive = tar::Archive::new(tar);
     let mut written = 0u64;
@@ -232,7 +232,7 @@ mod tests {
     fn refuses(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)], words: &str) {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out");
-        let err = extract_tar(&tar_with(entries), &dest, 1 << 20)
+        let err = extract_tar(tar_with(entries).as_slice(), &dest, 1 << 20)
             .unwrap_err()
             .to_string();
         assert!(err.contains(words), "{err}");
@@ -250,7 +250,7 @@ mod tests {
             ("./a/f.txt", T::Regular, b"hello", None),
             ("./link", T::Symlink, b"", Some("a/f.txt")),
         ]);
-        assert_eq!(extract_tar(&tar, &dest, 100).unwrap(), 5);
+        assert_eq!(extract_tar(tar.as_slice(), &dest, 100).unwrap(), 5);
         assert_eq!(fs::read(dest.join("link")).unwrap(), b"hello");
     }
 
@@ -293,11 +293,11 @@ mod tests {
     fn refuses_more_than_declared() {
         let dir = tempfile::tempdir().unwrap();
         let tar = tar_with(&[("./big", T::Regular, &[0u8; 1000], None)]);
-        let err = extract_tar(&tar, &dir.path().join("o"), 999).unwrap_err();
+        let err = extract_tar(tar.as_slice(), &dir.path().join("o"), 999).unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }));
         // A header that declares more data than the archive holds.
         let mut truncated = tar_with(&[("./big", T::Regular, &[0u8; 1000], None)]);
         truncated.truncate(700);
-        assert!(extract_tar(&truncated, &dir.path().join("p"), 1 << 20).is_err());
+        assert!(extract_tar(truncated.as_slice(), &dir.path().join("p"), 1 << 20).is_err());
     }
 }

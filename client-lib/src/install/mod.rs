@@ -61,18 +61,22 @@ pub fn staging_dir(install_dir: &Path) -> Result<PathBuf> {
     sibling(install_dir, ".tufa-staging")
 }
 
-/// Installs `tar` into `install_dir`. A crash at any point leaves the old
+/// Installs the tar file `tar` into `install_dir`, reading it as a stream. A crash at any point leaves the old
 /// or the new version in `install_dir`, never a mix: run
 /// [`recover_interrupted`] at start-up to clean leftovers.
-pub fn install_tar(tar: &[u8], install_dir: &Path, options: &InstallOptions) -> Result<()> {
+pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> Result<()> {
     recover_interrupted(install_dir)?;
     let staging = staging_dir(install_dir)?;
     if staging.exists() {
         std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
     }
-    let max = tar.len() as u64;
+    let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
+    let max = file
+        .metadata()
+        .context(|| format!("reading {}", tar.display()))?
+        .len();
     let result = (|| {
-        extract_tar(tar, &staging, max)?;
+        extract_tar(std::io::BufReader::new(file), &staging, max)?;
         if install_dir.exists() {
             carry_over(install_dir, &staging, options)?;
         }

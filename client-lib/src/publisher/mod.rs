@@ -27,7 +27,11 @@ pub mod project;
 mod signing;
 pub mod upload;
 
-use crate::archive::{gzip_to, tar_bundle, BundleListing};
+use crate::archive::{
+    tar_bundle, unpack_with_members, write_archive, ArchiveStats, BundleListing, Reusable,
+};
+use crate::fsutil::HashingWriter;
+use crate::patch::DiffStats;
 use crate::error::IoContext;
 use crate::metadata::{
     expiry_after_days, file_bytes, read_signed, threshold, valid_signers, RepoMetadata, TopRole,
@@ -198,6 +202,10 @@ pub struct AddPlan {
     pub patch: Option<FileInfo>,
     /// Patch size / archive size.
     pub patch_ratio: Option<f64>,
+    /// Gzip members written and copied from the previous archive.
+    pub archive_stats: ArchiveStats,
+    /// What the tar-aware diff did (when a patch was made).
+    pub diff: Option<DiffStats>,
     /// Required release.
     pub required: bool,
     /// What clients on each earlier release would download.
@@ -642,15 +650,17 @@ impl Publisher {
         let unpacked;
         let bundle_dir = if is_archive(&req.bundle) {
             unpacked = tempfile::tempdir().context(|| "creating a temporary directory".into())?;
-            let compressed = std::fs::metadata(&req.bundle)
+            let file = std::fs::File::open(&req.bundle)
+                .context(|| format!("opening {}", req.bundle.display()))?;
+            let compressed = file
+                .metadata()
                 .context(|| format!("reading {}", req.bundle.display()))?
                 .len();
-            let tar = crate::archive::read_tar_gz(
-                &req.bundle,
-                compressed.saturating_mul(1032).saturating_add(1 << 20),
-            )?;
+            // gzip cannot expand more than ~1032:1.
+            let limit = compressed.saturating_mul(1032).saturating_add(1 << 20);
+            let tar = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
             let dir = unpacked.path().join("bundle");
-            crate::install::extract_tar(&tar, &dir, tar.len() as u64).map_err(|e| {
+            crate::install::extract_tar(tar, &dir, limit).map_err(|e| {
                 Error::Project(format!("bundle archive {}: {e}", req.bundle.display()))
             })?;
             dir
@@ -658,40 +668,58 @@ impl Publisher {
             req.bundle.clone()
         };
         let listing = BundleListing::scan(&bundle_dir)?;
-        let mut tar = Vec::with_capacity(listing.content_bytes as usize + 64 * 1024);
-        tar_bundle(&listing, &mut tar, progress)?;
-        let tar_hash = sha256_hex(&tar);
+        // Both tars live in files next to the project, not in memory:
+        // memory stays bounded by the largest changed file.
+        let work = self.work_dir()?;
+        let tar_path = work.path().join("new.tar");
+        let (tar_size, tar_hash) = {
+            let file = std::fs::File::create(&tar_path)
+                .context(|| format!("creating {}", tar_path.display()))?;
+            let mut w = HashingWriter::new(std::io::BufWriter::new(file));
+            tar_bundle(&listing, &mut w, progress)?;
+            w.finish()
+                .context(|| format!("writing {}", tar_path.display()))?
+        };
+        let layout = crate::tar_layout::TarLayout::read(&tar_path)?;
 
+        let old = match &previous {
+            Some(prev) => Some(self.previous_tar(prev, work.path())?),
+            None => None,
+        };
         let archive_target = TargetFile::archive(app, &version);
         let archive_path = out_dir.join(archive_target.name());
-        {
+        let archive_stats = {
             let file = std::fs::File::create(&archive_path)
                 .context(|| format!("creating {}", archive_path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            gzip_to(&tar, &mut w, progress)?;
+            let stats = write_archive(&tar_path, &layout, old.as_ref(), &mut w, progress)?;
             use std::io::Write;
             w.flush()
                 .context(|| format!("writing {}", archive_path.display()))?;
-        }
+            stats
+        };
         let archive = file_info(&archive_path, archive_target.name())?;
 
-        let patch = match (&previous, req.skip_patch) {
-            (Some(prev), false) => {
+        let (patch, diff) = match (&old, req.skip_patch) {
+            (Some(old), false) => {
                 if progress.cancelled() {
                     return Err(Error::Cancelled);
                 }
-                let old_tar = self.previous_tar(prev)?;
-                progress.start(Phase::Patch, None);
-                let bytes = crate::patch::create(&old_tar, &tar)?;
-                drop(old_tar);
-                progress.finish(Phase::Patch);
                 let target = TargetFile::patch(app, &version);
                 let path = out_dir.join(target.name());
-                std::fs::write(&path, &bytes).context(|| format!("writing {}", path.display()))?;
-                Some(file_info(&path, target.name())?)
+                let file = std::fs::File::create(&path)
+                    .context(|| format!("creating {}", path.display()))?;
+                let (_, stats) = crate::patch::create_files(
+                    &old.tar,
+                    &tar_path,
+                    std::io::BufWriter::new(file),
+                    progress,
+                )?;
+                (Some(file_info(&path, target.name())?), Some(stats))
             }
-            _ => None,
+            _ => (None, None),
         };
+        drop(work);
 
         let mut targets = meta.targets.signed.clone();
         targets.version = next(targets.version);
@@ -703,7 +731,7 @@ impl Publisher {
         insert_target(&mut targets, &archive, archive_custom.to_custom())?;
         if let Some(p) = &patch {
             let custom = PatchCustom {
-                tar_size: tar.len() as u64,
+                tar_size,
                 tar_hash: tar_hash.clone(),
             };
             insert_target(&mut targets, p, custom.to_custom())?;
@@ -718,8 +746,10 @@ impl Publisher {
             version,
             previous: previous.map(|p| p.version),
             bundle_bytes: listing.content_bytes,
-            tar_size: tar.len() as u64,
+            tar_size,
             tar_hash,
+            archive_stats,
+            diff,
             archive,
             patch,
             patch_ratio,
@@ -730,34 +760,49 @@ impl Publisher {
         Ok((plan, targets))
     }
 
-    /// The uncompressed tar of release `prev`, read from the repository's
-    /// archive after checking it against targets.json (that is the file
-    /// clients hold).
-    fn previous_tar(&self, prev: &Release) -> Result<Vec<u8>> {
-        let path = self.repo().join("targets").join(&prev.archive);
-        let bytes = crate::metadata::read_limited(&path, prev.archive_size)?;
-        if bytes.len() as u64 != prev.archive_size || sha256_hex(&bytes) != prev.archive_sha256 {
-            return Err(Error::VerificationFailed {
-                file: format!("targets/{}", prev.archive),
-                reason: "its size or sha256 differs from targets.json".into(),
-            });
-        }
+    /// A scratch directory beside the project for the tars of a build
+    /// (on the same disk, not in a RAM-backed /tmp).
+    fn work_dir(&self) -> Result<tempfile::TempDir> {
+        let parent = self.dir.join(".tufa");
+        ensure_dir(&parent)?;
+        tempfile::Builder::new()
+            .prefix("work-")
+            .tempdir_in(&parent)
+            .context(|| format!("creating a directory in {}", parent.display()))
+    }
+
+    /// The uncompressed tar of release `prev`, decompressed into `work`
+    /// from the repository's archive, which must match targets.json (that
+    /// is the file clients hold), with the layout of its gzip members.
+    fn previous_tar(&self, prev: &Release, work: &Path) -> Result<Reusable> {
+        let archive = self.repo().join("targets").join(&prev.archive);
+        let tar = work.join("old.tar");
         // gzip cannot expand more than ~1032:1, so this bound never
         // rejects a genuine archive.
         let limit = prev
             .archive_size
             .saturating_mul(1032)
             .saturating_add(1 << 20);
-        let tar = crate::archive::gunzip_limited(bytes.as_slice(), limit, &prev.archive)?;
+        let unpacked = unpack_with_members(&archive, &tar, limit)?;
+        if unpacked.archive_len != prev.archive_size || unpacked.archive_sha256 != prev.archive_sha256 {
+            return Err(Error::VerificationFailed {
+                file: format!("targets/{}", prev.archive),
+                reason: "its size or sha256 differs from targets.json".into(),
+            });
+        }
         if let Some(p) = &prev.patch {
-            if sha256_hex(&tar) != p.tar_hash {
+            if unpacked.tar_sha256 != p.tar_hash {
                 return Err(Error::VerificationFailed {
                     file: format!("targets/{}", prev.archive),
                     reason: "its tar differs from the tar_hash of its patch".into(),
                 });
             }
         }
-        Ok(tar)
+        Ok(Reusable {
+            archive,
+            tar,
+            members: unpacked.members,
+        })
     }
 
     /// Signs `role`: adds signatures to a staged change of it, or, with

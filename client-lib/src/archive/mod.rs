@@ -32,6 +32,12 @@ pub fn gunzip_limited(compressed: impl Read, limit: u64, what: &str) -> Result<V
 }
 
 #[cfg(feature = "publisher")]
+mod members;
+#[cfg(feature = "publisher")]
+pub use members::{
+    member_ranges, unpack_with_members, write_archive, ArchiveStats, GzMember, Reusable, Unpacked,
+};
+#[cfg(feature = "publisher")]
 pub use writer::{gzip_to, tar_bundle, BundleEntry, BundleListing, GZIP_MEMBER_BYTES};
 
 #[cfg(feature = "publisher")]
@@ -326,89 +332,77 @@ mod writer {
     /// so that the output does not depend on the number of cores.
     pub const GZIP_MEMBER_BYTES: usize = 4 << 20;
 
-    fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
-        let mut enc = flate2::GzBuilder::new().mtime(0).write(
-            Vec::with_capacity(chunk.len() / 2),
-            flate2::Compression::new(9),
-        );
-        enc.write_all(chunk)?;
-        enc.finish()
-    }
-
     /// Compresses `tar` into `out` as gzip on every core: one gzip member
     /// per 4 MiB piece, concatenated in order (RFC 1952 allows several
     /// members; gzip, Python's gzip/tarfile and Tufa's client read them).
     /// Header mtime 0 and fixed piece boundaries keep archives
-    /// reproducible whatever the machine.
+    /// reproducible whatever the machine. Releases use
+    /// [`write_archive`](super::write_archive), which cuts on tar members.
     pub fn gzip_to(tar: &[u8], mut out: impl Write, progress: &mut dyn Progress) -> Result<()> {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         progress.start(Phase::Compress, Some(tar.len() as u64));
         let chunks: Vec<&[u8]> = if tar.is_empty() {
             vec![tar]
         } else {
             tar.chunks(GZIP_MEMBER_BYTES).collect()
         };
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(chunks.len())
-            .max(1);
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, std::io::Result<Vec<u8>>)>();
-        std::thread::scope(|scope| -> Result<()> {
-            for _ in 0..workers {
-                let tx = tx.clone();
-                let (chunks, next, stop) = (&chunks, &next, &stop);
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= chunks.len() || stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if tx.send((i, gzip_member(chunks[i]))).is_err() {
-                        break;
-                    }
-                });
-            }
-            drop(tx);
-            // Members arrive in any order and are written in order.
-            let mut pending = std::collections::BTreeMap::new();
-            let mut written = 0usize;
-            let mut done = 0u64;
-            let fail = |e: Error| {
-                stop.store(true, Ordering::SeqCst);
-                Err(e)
-            };
-            for (i, member) in rx {
-                if progress.cancelled() {
-                    return fail(Error::Cancelled);
-                }
-                pending.insert(i, member);
-                while let Some(member) = pending.remove(&written) {
-                    let bytes = match member {
-                        Ok(b) => b,
-                        Err(e) => return fail(Error::io("compressing archive", e)),
-                    };
-                    if let Err(e) = out.write_all(&bytes) {
-                        return fail(Error::io("writing archive", e));
-                    }
-                    done += chunks[written].len() as u64;
-                    written += 1;
-                    progress.advance(done);
-                }
-            }
-            if written != chunks.len() {
-                return Err(Error::io(
-                    "compressing archive",
-                    std::io::Error::other("a compression worker stopped"),
-                ));
-            }
-            Ok(())
-        })?;
-        out.flush().context(|| "writing archive".to_string())?;
+        let sizes: Vec<u64> = chunks.iter().map(|c| c.len() as u64).collect();
+        let job = |i: usize| {
+            super::members::gzip_member(chunks[i]).map_err(|e| Error::io("compressing archive", e))
+        };
+        super::members::parallel_in_order(&sizes, &job, &mut out, progress)?;
         progress.finish(Phase::Compress);
         Ok(())
     }
+}
+
+/// Decompresses the `.tar.gz` file `archive` into the file `tar` as a
+/// stream, hashing while writing. More than `limit` bytes is refused;
+/// `check` sees the sha256 (lowercase hex) before the tar is renamed into
+/// place, so a refused tar never appears at `tar`.
+pub fn gunzip_file(
+    archive: &Path,
+    tar: &Path,
+    limit: u64,
+    check: impl FnOnce(&str) -> Result<()>,
+) -> Result<()> {
+    use sha2::Digest;
+    let file = std::fs::File::open(archive).context(|| format!("opening {}", archive.display()))?;
+    let dir = tar.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .context(|| format!("creating a file in {}", dir.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+        .take(limit.saturating_add(1));
+    let mut out = std::io::BufWriter::new(tmp.as_file());
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .context(|| format!("decompressing {}", archive.display()))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > limit {
+            return Err(Error::TooLarge {
+                what: format!("{} (decompressed)", archive.display()),
+                limit,
+            });
+        }
+        hasher.update(&buf[..n]);
+        std::io::Write::write_all(&mut out, &buf[..n])
+            .context(|| format!("writing {}", tar.display()))?;
+    }
+    std::io::Write::flush(&mut out).context(|| format!("writing {}", tar.display()))?;
+    drop(out);
+    check(&hex::encode(hasher.finalize()))?;
+    tmp.as_file()
+        .sync_all()
+        .context(|| format!("writing {}", tar.display()))?;
+    tmp.persist(tar)
+        .map_err(|e| Error::io(format!("writing {}", tar.display()), e.error))?;
+    Ok(())
 }
 
 /// Reads a `.tar.gz` file into its uncompressed tar, refusing more than

@@ -1,0 +1,317 @@
+//! Archives as a sequence of gzip members cut on tar member boundaries:
+//! a large file gets its own members (4 MiB of content each), small
+//! files share one until a content-defined cut (a hash of the path) or
+//! 1 MiB. The same bytes always give the same member, so the members of
+//! files that did not change are copied from the previous archive
+//! instead of being compressed again, and the rest are compressed on
+//! every core.
+
+use crate::error::IoContext;
+use crate::tar_layout::{read_at, TarLayout};
+use crate::{Error, Phase, Progress, Result};
+use sha2::Digest;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Content of a large file per gzip member.
+pub const PIECE_BYTES: u64 = 4 << 20;
+/// Files at least this large get members of their own.
+const LARGE_FILE: u64 = 1 << 20;
+/// Small files share a member up to about this many tar bytes.
+const GROUP_BYTES: u64 = 1 << 20;
+/// One path in this many ends a group of small files.
+const GROUP_CUT: u32 = 16;
+
+/// Where one gzip member of an archive lies, compressed and not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GzMember {
+    pub compressed_at: u64,
+    pub compressed_len: u64,
+    pub tar_at: u64,
+    pub tar_len: u64,
+    pub crc: u32,
+}
+
+/// The ranges of the tar that become one gzip member each.
+pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for m in &layout.members {
+        if m.data_len >= LARGE_FILE {
+            if start < m.start {
+                ranges.push((start, m.start));
+            }
+            let mut from = m.start;
+            let mut to = m.data_start + PIECE_BYTES;
+            while to < m.end {
+                ranges.push((from, to));
+                from = to;
+                to += PIECE_BYTES;
+            }
+            ranges.push((from, m.end));
+            start = m.end;
+        } else if m.end - start >= GROUP_BYTES || crc32fast::hash(&m.path) % GROUP_CUT == 0 {
+            ranges.push((start, m.end));
+            start = m.end;
+        }
+    }
+    if start < layout.len {
+        ranges.push((start, layout.len));
+    }
+    ranges
+}
+
+pub(super) fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut enc = flate2::GzBuilder::new().mtime(0).write(
+        Vec::with_capacity(chunk.len() / 2),
+        flate2::Compression::new(9),
+    );
+    enc.write_all(chunk)?;
+    enc.finish()
+}
+
+/// Runs `job(i)` for `0..jobs` on every core and writes the results to
+/// `out` in order; `sizes[i]` is job i's share of the progress total.
+pub(super) fn parallel_in_order(
+    sizes: &[u64],
+    job: &(dyn Fn(usize) -> Result<Vec<u8>> + Sync),
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(sizes.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // A bounded queue: a slow member cannot make the others pile up.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Vec<u8>>)>(workers * 4);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= sizes.len() || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if tx.send((i, job(i))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut written = 0usize;
+        let mut done = 0u64;
+        let fail = |e: Error| {
+            stop.store(true, Ordering::SeqCst);
+            Err(e)
+        };
+        for (i, member) in rx {
+            if progress.cancelled() {
+                return fail(Error::Cancelled);
+            }
+            pending.insert(i, member);
+            while let Some(member) = pending.remove(&written) {
+                let bytes = match member {
+                    Ok(b) => b,
+                    Err(e) => return fail(e),
+                };
+                if let Err(e) = out.write_all(&bytes) {
+                    return fail(Error::io("writing archive", e));
+                }
+                done += sizes[written];
+                written += 1;
+                progress.advance(done);
+            }
+        }
+        if written != sizes.len() {
+            return Err(Error::io(
+                "compressing archive",
+                std::io::Error::other("a compression worker stopped"),
+            ));
+        }
+        Ok(())
+    })?;
+    out.flush().context(|| "writing archive".to_string())
+}
+
+/// A previous archive whose members may be copied.
+pub struct Reusable {
+    pub archive: PathBuf,
+    pub tar: PathBuf,
+    pub members: Vec<GzMember>,
+}
+
+/// What writing an archive did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ArchiveStats {
+    pub members: u64,
+    pub reused_members: u64,
+    pub reused_tar_bytes: u64,
+}
+
+/// Compresses the tar file `tar` (laid out as `layout`) into `out`, one
+/// gzip member per [`member_ranges`] range, copying members of `reuse`
+/// whose uncompressed bytes are identical.
+pub fn write_archive(
+    tar: &Path,
+    layout: &TarLayout,
+    reuse: Option<&Reusable>,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+) -> Result<ArchiveStats> {
+    let ranges = member_ranges(layout);
+    let mut by_crc: HashMap<(u32, u64), Vec<GzMember>> = HashMap::new();
+    for m in reuse.map(|r| r.members.as_slice()).unwrap_or_default() {
+        by_crc.entry((m.crc, m.tar_len)).or_default().push(*m);
+    }
+    let open = |p: &Path| File::open(p).context(|| format!("opening {}", p.display()));
+    let reused = std::sync::atomic::AtomicU64::new(0);
+    let reused_bytes = std::sync::atomic::AtomicU64::new(0);
+    let job = |i: usize| -> Result<Vec<u8>> {
+        let (from, to) = ranges[i];
+        let file = open(tar)?;
+        let mut bytes = vec![0u8; (to - from) as usize];
+        read_at(&file, from, &mut bytes).context(|| format!("reading {}", tar.display()))?;
+        if let (Some(r), Some(candidates)) =
+            (reuse, by_crc.get(&(crc32fast::hash(&bytes), bytes.len() as u64)))
+        {
+            let old_tar = open(&r.tar)?;
+            let mut old = vec![0u8; bytes.len()];
+            for c in candidates {
+                read_at(&old_tar, c.tar_at, &mut old)
+                    .context(|| format!("reading {}", r.tar.display()))?;
+                if old == bytes {
+                    let mut member = vec![0u8; c.compressed_len as usize];
+                    read_at(&open(&r.archive)?, c.compressed_at, &mut member)
+                        .context(|| format!("reading {}", r.archive.display()))?;
+                    // The archive was verified when it was unpacked; its
+                    // trailer (CRC-32, size) must still say so.
+                    let trailer = member.len().saturating_sub(8);
+                    let mut expected = c.crc.to_le_bytes().to_vec();
+                    expected.extend_from_slice(&(c.tar_len as u32).to_le_bytes());
+                    if member.get(trailer..) != Some(expected.as_slice()) {
+                        return Err(Error::VerificationFailed {
+                            file: r.archive.display().to_string(),
+                            reason: "it changed while the release was being built".into(),
+                        });
+                    }
+                    reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    reused_bytes.fetch_add(c.tar_len, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(member);
+                }
+            }
+        }
+        gzip_member(&bytes).map_err(|e| Error::io("compressing archive", e))
+    };
+    let sizes: Vec<u64> = ranges.iter().map(|(a, b)| b - a).collect();
+    progress.start(Phase::Compress, Some(layout.len));
+    parallel_in_order(&sizes, &job, out, progress)?;
+    progress.finish(Phase::Compress);
+    Ok(ArchiveStats {
+        members: ranges.len() as u64,
+        reused_members: reused.into_inner(),
+        reused_tar_bytes: reused_bytes.into_inner(),
+    })
+}
+
+/// Reads a source through a buffer, counting and hashing exactly the
+/// bytes consumed, so that gzip member boundaries can be located.
+struct Counting<R> {
+    inner: BufReader<R>,
+    consumed: u64,
+    hasher: sha2::Sha256,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.hasher.update(&self.inner.buffer()[..amt]);
+        self.consumed += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+/// A previous archive decompressed to a file, with what was learnt.
+pub struct Unpacked {
+    pub archive_sha256: String,
+    pub archive_len: u64,
+    pub tar_sha256: String,
+    pub tar_len: u64,
+    pub members: Vec<GzMember>,
+}
+
+/// Decompresses `archive` into the file `tar` member by member, hashing
+/// both; refuses more than `limit` bytes of tar.
+pub fn unpack_with_members(archive: &Path, tar: &Path, limit: u64) -> Result<Unpacked> {
+    let file = File::open(archive).context(|| format!("opening {}", archive.display()))?;
+    let mut src = Counting {
+        inner: BufReader::with_capacity(256 * 1024, file),
+        consumed: 0,
+        hasher: sha2::Sha256::new(),
+    };
+    let out_file = File::create(tar).context(|| format!("creating {}", tar.display()))?;
+    let mut out = std::io::BufWriter::new(out_file);
+    let mut tar_hasher = sha2::Sha256::new();
+    let mut members = Vec::new();
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    let what = || format!("decompressing {}", archive.display());
+    while !src.fill_buf().context(what)?.is_empty() {
+        let compressed_at = src.consumed;
+        let tar_at = total;
+        let mut crc = crc32fast::Hasher::new();
+        let mut member = flate2::bufread::GzDecoder::new(&mut src);
+        loop {
+            let n = member.read(&mut buf).context(what)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(Error::TooLarge {
+                    what: format!("{} (decompressed)", archive.display()),
+                    limit,
+                });
+            }
+            crc.update(&buf[..n]);
+            tar_hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .context(|| format!("writing {}", tar.display()))?;
+        }
+        drop(member);
+        members.push(GzMember {
+            compressed_at,
+            compressed_len: src.consumed - compressed_at,
+            tar_at,
+            tar_len: total - tar_at,
+            crc: crc.finalize(),
+        });
+    }
+    out.flush().context(|| format!("writing {}", tar.display()))?;
+    Ok(Unpacked {
+        archive_sha256: hex::encode(src.hasher.finalize()),
+        archive_len: src.consumed,
+        tar_sha256: hex::encode(tar_hasher.finalize()),
+        tar_len: total,
+        members,
+    })
+}
