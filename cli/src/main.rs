@@ -77,6 +77,10 @@ enum Command {
         /// Compute and report everything without changing the repository.
         #[arg(long)]
         plan: bool,
+        /// Only estimate, in under a second: files changed since the latest
+        /// release and bounds on archive and patch sizes.
+        #[arg(long, conflicts_with = "plan")]
+        estimate: bool,
     },
     /// Show roles, expiry, releases, keys and staged changes.
     Status,
@@ -206,8 +210,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             meta,
             skip_patch,
             plan,
+            estimate,
         } => {
             let publisher = Publisher::open(&dir)?;
+            if estimate {
+                output::estimate(&publisher.estimate_add(&bundle)?, json);
+                return Ok(ExitCode::SUCCESS);
+            }
             let user = meta
                 .map(|m| serde_json::from_str::<serde_json::Value>(&m))
                 .transpose()

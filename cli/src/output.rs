@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use tufa::publisher::status::{human_duration, Status};
-use tufa::publisher::{AddPlan, PublishOutcome, Publisher};
+use tufa::publisher::{AddEstimate, AddPlan, PublishOutcome, Publisher};
 use tufa::AppVersion;
 
 /// Prints a value as pretty JSON on stdout.
@@ -70,6 +70,41 @@ pub fn plan(plan: &AddPlan, json: bool) {
     }
     print_plan(plan);
     println!("(plan only: nothing was changed)");
+}
+
+pub fn estimate(est: &AddEstimate, json: bool) {
+    if json {
+        print_json(est);
+        return;
+    }
+    match &est.previous {
+        Some(v) => println!("Estimate against {v} ({:.2} s)", est.seconds),
+        None => println!("Estimate for a first release ({:.2} s)", est.seconds),
+    }
+    println!(
+        "  files    {} ({}): {} unchanged, {} changed ({}), {} added ({}), {} removed",
+        est.files,
+        mb(est.bundle_bytes),
+        est.unchanged_files,
+        est.changed.len(),
+        mb(est.changed_bytes),
+        est.added.len(),
+        mb(est.added_bytes),
+        est.removed.len()
+    );
+    for c in est.changed.iter().chain(&est.added).take(10) {
+        let old = c.old_size.map(mb).unwrap_or_else(|| "new".into());
+        println!("    {:<50} {old} → {}", c.path, mb(c.new_size.unwrap_or(0)));
+    }
+    println!("  archive  about {}", mb(est.archive_estimate));
+    if est.previous.is_some() {
+        println!(
+            "  patch    between about {} and {}",
+            mb(est.patch_low),
+            mb(est.patch_high)
+        );
+    }
+    println!("(estimate only: run with --plan for exact sizes)");
 }
 
 fn print_plan(plan: &AddPlan) {

@@ -123,7 +123,10 @@ mod tests {
         let layout = TarLayout::read(&p).unwrap();
         assert_eq!(layout.members.len(), 2);
         let a = &layout.members[0];
-        assert_eq!((a.start, a.data_start, a.data_len, a.end), (0, 512, 700, 1536));
+        assert_eq!(
+            (a.start, a.data_start, a.data_len, a.end),
+            (0, 512, 700, 1536)
+        );
         let l = &layout.members[1];
         assert_eq!(l.path, long.as_bytes());
         assert_eq!(l.start, 1536);
@@ -131,6 +134,8 @@ mod tests {
         assert_eq!(layout.trailer_start, l.end);
         assert_eq!(layout.len, bytes.len() as u64);
         std::fs::write(&p, b"definitely not a tar, just text that is long enough").unwrap();
-        assert!(TarLayout::read(&p).map(|l| l.members.is_empty()).unwrap_or(true));
+        assert!(TarLayout::read(&p)
+            .map(|l| l.members.is_empty())
+            .unwrap_or(true));
     }
 }

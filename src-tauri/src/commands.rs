@@ -225,6 +225,16 @@ pub async fn plan_release(
     .await
 }
 
+/// The quick estimate shown while the exact preview is computed.
+#[tauri::command]
+pub async fn estimate_release(
+    bundle: String,
+    state: State<'_, AppState>,
+) -> AppResult<tufa::publisher::AddEstimate> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.estimate_add(Path::new(bundle.trim()))?)).await
+}
+
 #[derive(Serialize)]
 pub struct Added {
     plan: AddPlan,

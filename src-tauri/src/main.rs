@@ -43,6 +43,7 @@ fn main() {
             commands::status,
             commands::suggest_version,
             commands::plan_release,
+            commands::estimate_release,
             commands::add_release,
             commands::cancel,
             commands::sign_role,

@@ -155,6 +155,13 @@ test("create a repository, add two releases by typed path, preview equals the en
     const patch = await (await el("#preview-patch")).getAttribute("data-bytes");
     assert.equal(patch === "" ? null : Number(patch), plan.patch ? plan.patch.size : null);
     if (version === "1.1") {
+      // The quick estimate matches what the CLI estimates and bounds the exact patch.
+      const est = tufa("--project", proj, "add", dir, "--version", version, "--estimate");
+      const files = await (await el("#estimate-files")).getText();
+      assert.ok(files.startsWith(`${est.unchanged_files} unchanged, ${est.changed.length} changed`), files);
+      assert.ok(est.changed.length + est.added.length > 0, JSON.stringify(est));
+      const bounds = await el("#estimate-patch");
+      assert.ok(Number(await bounds.getAttribute("data-high")) >= plan.patch.size, "upper bound holds");
       const note = await el('#chart text.note[data-from="1.0"]');
       assert.equal(await note.getAttribute("data-method"), plan.clients[0].method);
       await shot("add-release-preview");

@@ -109,6 +109,29 @@ export interface AddPlan {
   metadata: VersionChange[];
 }
 
+export interface FileChange {
+  path: string;
+  old_size: number | null;
+  new_size: number | null;
+}
+
+export interface AddEstimate {
+  previous: string | null;
+  bundle_bytes: number;
+  files: number;
+  unchanged_files: number;
+  unchanged_bytes: number;
+  changed: FileChange[];
+  added: FileChange[];
+  removed: FileChange[];
+  changed_bytes: number;
+  added_bytes: number;
+  archive_estimate: number;
+  patch_low: number;
+  patch_high: number;
+  seconds: number;
+}
+
 export interface Waiting {
   role: Role;
   signatures: number;
@@ -174,6 +197,7 @@ export const api = {
   status: () => invoke<Status>("status"),
   suggestVersion: () => invoke<string>("suggest_version"),
   planRelease: (args: ReleaseArgs) => invoke<AddPlan>("plan_release", { args }),
+  estimateRelease: (bundle: string) => invoke<AddEstimate>("estimate_release", { bundle }),
   addRelease: (args: ReleaseArgs) =>
     invoke<{ plan: AddPlan; outcome: PublishOutcome; repository: string }>("add_release", { args }),
   cancel: () => invoke<void>("cancel"),

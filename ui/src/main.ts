@@ -2,7 +2,7 @@
 // forms and tables, and every byte of logic lives in the engine.
 import "./style.css";
 import { listen } from "@tauri-apps/api/event";
-import { api, errorText, ROLES, type Role, type ReleaseArgs, type RequestView, type Status } from "./api";
+import { api, errorText, ROLES, type AddEstimate, type Role, type ReleaseArgs, type RequestView, type Status } from "./api";
 import { downloadsChart, expiryTimeline } from "./chart";
 import { bytes, duration, escapeHtml as h, expiryClass } from "./format";
 import { listenForDrops, openPaths, setPathsHandler } from "./paths";
@@ -303,6 +303,9 @@ async function withProgress<T>(f: () => Promise<T>): Promise<T> {
 async function preview(): Promise<void> {
   await guarded(async () => {
     const args = releaseArgs();
+    // A first answer in under a second; the exact figures replace it.
+    const estimate = await api.estimateRelease(args.bundle).catch(() => null);
+    $("#preview").innerHTML = estimate ? estimateView(estimate) : "";
     const plan = await withProgress(() => api.planRelease(args));
     const status = current ?? (await api.status());
     const signers = status.keys.filter((k) => k.roles.some((r) => r !== "root"));
@@ -315,6 +318,7 @@ async function preview(): Promise<void> {
         <tr><th>Patch from ${h(plan.previous ?? "—")}</th><td id="preview-patch" data-bytes="${plan.patch?.size ?? ""}">${plan.patch ? `${bytes(plan.patch.size)} (${((plan.patch_ratio ?? 0) * 100).toFixed(1)}% of the archive)` : "none (first release)"}</td></tr>
         <tr><th>Bundle</th><td>${bytes(plan.bundle_bytes)} in a ${bytes(plan.tar_size)} tar</td></tr>
       </table>
+      ${estimate ? estimateView(estimate) : ""}
       <h3>What clients on older releases download</h3>
       <div id="chart">${downloadsChart(plan.clients, plan.archive.size)}</div>
       <h2>Sign and publish</h2>
@@ -324,6 +328,26 @@ async function preview(): Promise<void> {
       <button id="publish-btn" class="primary">Sign and publish ${h(plan.version)}</button>`;
     $("#publish-btn").addEventListener("click", () => void publish());
   });
+}
+
+function estimateView(e: AddEstimate): string {
+  const listed = [...e.changed, ...e.added].slice(0, 8);
+  const rows = listed
+    .map((c) => `<li>${h(c.path)}: ${c.old_size === null ? "new" : bytes(c.old_size)} → ${bytes(c.new_size ?? 0)}</li>`)
+    .join("");
+  const patch = e.previous
+    ? `<tr><th>Patch</th><td id="estimate-patch" data-low="${e.patch_low}" data-high="${e.patch_high}">between ${bytes(e.patch_low)} and ${bytes(e.patch_high)}</td></tr>`
+    : "";
+  return `
+    <section id="estimate">
+      <h3>Estimate ${e.previous ? `against ${h(e.previous)}` : "(first release)"} <small>${(e.seconds * 1000).toFixed(0)} ms</small></h3>
+      <table class="facts">
+        <tr><th>Files</th><td id="estimate-files">${e.unchanged_files} unchanged, ${e.changed.length} changed (${bytes(e.changed_bytes)}), ${e.added.length} added (${bytes(e.added_bytes)}), ${e.removed.length} removed</td></tr>
+        <tr><th>Archive</th><td>about ${bytes(e.archive_estimate)}</td></tr>
+        ${patch}
+      </table>
+      ${rows ? `<ul class="changes">${rows}</ul>` : ""}
+    </section>`;
 }
 
 async function publish(): Promise<void> {

@@ -52,7 +52,7 @@ pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
             }
             ranges.push((from, m.end));
             start = m.end;
-        } else if m.end - start >= GROUP_BYTES || crc32fast::hash(&m.path) % GROUP_CUT == 0 {
+        } else if m.end - start >= GROUP_BYTES || crc32fast::hash(&m.path).is_multiple_of(GROUP_CUT) {
             ranges.push((start, m.end));
             start = m.end;
         }
@@ -179,9 +179,10 @@ pub fn write_archive(
         let file = open(tar)?;
         let mut bytes = vec![0u8; (to - from) as usize];
         read_at(&file, from, &mut bytes).context(|| format!("reading {}", tar.display()))?;
-        if let (Some(r), Some(candidates)) =
-            (reuse, by_crc.get(&(crc32fast::hash(&bytes), bytes.len() as u64)))
-        {
+        if let (Some(r), Some(candidates)) = (
+            reuse,
+            by_crc.get(&(crc32fast::hash(&bytes), bytes.len() as u64)),
+        ) {
             let old_tar = open(&r.tar)?;
             let mut old = vec![0u8; bytes.len()];
             for c in candidates {
@@ -306,7 +307,8 @@ pub fn unpack_with_members(archive: &Path, tar: &Path, limit: u64) -> Result<Unp
             crc: crc.finalize(),
         });
     }
-    out.flush().context(|| format!("writing {}", tar.display()))?;
+    out.flush()
+        .context(|| format!("writing {}", tar.display()))?;
     Ok(Unpacked {
         archive_sha256: hex::encode(src.hasher.finalize()),
         archive_len: src.consumed,

@@ -32,11 +32,17 @@ pub fn gunzip_limited(compressed: impl Read, limit: u64, what: &str) -> Result<V
 }
 
 #[cfg(feature = "publisher")]
+mod manifest;
+#[cfg(feature = "publisher")]
+pub use manifest::{CrcReader, Manifest};
+#[cfg(feature = "publisher")]
 mod members;
 #[cfg(feature = "publisher")]
 pub use members::{
     member_ranges, unpack_with_members, write_archive, ArchiveStats, GzMember, Reusable, Unpacked,
 };
+#[cfg(feature = "publisher")]
+pub(crate) use writer::member_name;
 #[cfg(feature = "publisher")]
 pub use writer::{gzip_to, tar_bundle, BundleEntry, BundleListing, GZIP_MEMBER_BYTES};
 
@@ -184,7 +190,7 @@ mod writer {
         Ok(())
     }
 
-    fn member_name(rel: &Path, dir: bool) -> Result<String> {
+    pub(crate) fn member_name(rel: &Path, dir: bool) -> Result<String> {
         let text = rel
             .to_str()
             .ok_or_else(|| Error::UnsupportedFileType(rel.into()))?
@@ -264,7 +270,8 @@ mod writer {
         listing: &BundleListing,
         out: impl Write,
         progress: &mut dyn Progress,
-    ) -> Result<()> {
+    ) -> Result<super::Manifest> {
+        let mut manifest = super::Manifest::default();
         progress.start(Phase::Archive, Some(listing.content_bytes));
         let mut builder = tar::Builder::new(out);
         let tar_err =
@@ -297,9 +304,11 @@ mod writer {
                     let h = header(tar::EntryType::Regular, mode, *size);
                     // A file that grows while we read it must not corrupt
                     // the tar: read exactly the size we declared.
-                    let mut limited = file.take(*size);
+                    let mut limited = super::CrcReader::new(file.take(*size));
                     append_member(&mut builder, h, &name, None, &mut limited)
                         .map_err(|e| tar_err(&name, e))?;
+                    let (limited, crc) = limited.into_parts();
+                    manifest.files.insert(name.clone(), (*size, crc));
                     if limited.limit() != 0 {
                         return Err(Error::io(
                             format!("reading {}", path.display()),
@@ -325,7 +334,7 @@ mod writer {
             .and_then(|mut w| w.flush())
             .map_err(|e| tar_err("end of archive", e))?;
         progress.finish(Phase::Archive);
-        Ok(())
+        Ok(manifest)
     }
 
     /// Size of the independently compressed pieces of an archive. Fixed,

@@ -690,8 +690,13 @@ impl Updater {
             } else {
                 self.downloads_dir().join(format!("step-{i}.tar"))
             };
-            let result =
-                crate::patch::apply_file(&source, patch_path, &target, patch.tar_size, &patch.tar_hash);
+            let result = crate::patch::apply_file(
+                &source,
+                patch_path,
+                &target,
+                patch.tar_size,
+                &patch.tar_hash,
+            );
             if let Some(done) = intermediate.take() {
                 let _ = std::fs::remove_file(done);
             }

@@ -48,9 +48,9 @@ impl Hasher for MixHasher {
 }
 
 fn hash(block: &[u8]) -> u64 {
-    block
-        .iter()
-        .fold(0u64, |h, b| h.wrapping_mul(BASE).wrapping_add(u64::from(*b)))
+    block.iter().fold(0u64, |h, b| {
+        h.wrapping_mul(BASE).wrapping_add(u64::from(*b))
+    })
 }
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -144,10 +144,7 @@ mod tests {
         let covered: usize = anchors.iter().map(|a| a.len).sum();
         assert!(covered > new.len() - 3000 - 100 - 2 * 1024, "{covered}");
         for a in &anchors {
-            assert_eq!(
-                new[a.new_start..a.new_end()],
-                old[a.old_start..a.old_end()]
-            );
+            assert_eq!(new[a.new_start..a.new_end()], old[a.old_start..a.old_end()]);
         }
         for w in anchors.windows(2) {
             assert!(w[0].new_end() <= w[1].new_start);

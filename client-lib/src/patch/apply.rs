@@ -77,7 +77,11 @@ pub fn apply_streaming(
         )));
     }
     let mut control = block(patch, HEADER_LEN, Some(header.control_len))?;
-    let mut diff = block(patch, HEADER_LEN + header.control_len, Some(header.diff_len))?;
+    let mut diff = block(
+        patch,
+        HEADER_LEN + header.control_len,
+        Some(header.diff_len),
+    )?;
     let mut extra = block(
         patch,
         HEADER_LEN + header.control_len + header.diff_len,

@@ -6,10 +6,10 @@ use crate::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-mod apply;
-mod format;
 #[cfg(feature = "publisher")]
 mod anchors;
+mod apply;
+mod format;
 #[cfg(feature = "publisher")]
 mod tar_aware;
 #[cfg(feature = "publisher")]
@@ -75,7 +75,11 @@ mod tests {
 
     fn apply_bytes(old: &[u8], patch: &[u8], size: u64, hash: &str) -> Result<Vec<u8>> {
         let dir = tempfile::tempdir().unwrap();
-        let (o, p, n) = (dir.path().join("old"), dir.path().join("p"), dir.path().join("new"));
+        let (o, p, n) = (
+            dir.path().join("old"),
+            dir.path().join("p"),
+            dir.path().join("new"),
+        );
         std::fs::write(&o, old).unwrap();
         std::fs::write(&p, patch).unwrap();
         apply_file(&o, &p, &n, size, hash)?;
@@ -137,7 +141,11 @@ mod tests {
         w.extra(b"brand new").unwrap();
         let mut tail = old[9000..].to_vec();
         tail[10] ^= 0xff;
-        let delta: Vec<u8> = tail.iter().zip(&old[9000..]).map(|(n, o)| n.wrapping_sub(*o)).collect();
+        let delta: Vec<u8> = tail
+            .iter()
+            .zip(&old[9000..])
+            .map(|(n, o)| n.wrapping_sub(*o))
+            .collect();
         w.diff(9000, &delta).unwrap();
         new.extend_from_slice(&tail);
         let mut p = Vec::new();
@@ -146,7 +154,10 @@ mod tests {
         assert_eq!(out, new);
         // qbsdiff's own bspatch reads it too.
         let mut again = Vec::new();
-        qbsdiff::Bspatch::new(&p).unwrap().apply(&old, &mut again).unwrap();
+        qbsdiff::Bspatch::new(&p)
+            .unwrap()
+            .apply(&old, &mut again)
+            .unwrap();
         assert_eq!(again, new);
     }
 
@@ -182,21 +193,29 @@ mod tests {
         let mut big2 = big.clone();
         big2.splice(1_000_000..1_000_000, noise(5000, 2));
         big2[4_000_000..4_000_100].fill(9);
-        let old = tar_file(dir.path(), "old.tar", &[
-            ("app.bin", big.clone()),
-            ("keep.txt", b"same".repeat(1000)),
-            ("edit.txt", b"hello world ".repeat(500)),
-            ("gone.txt", b"bye".to_vec()),
-        ]);
+        let old = tar_file(
+            dir.path(),
+            "old.tar",
+            &[
+                ("app.bin", big.clone()),
+                ("keep.txt", b"same".repeat(1000)),
+                ("edit.txt", b"hello world ".repeat(500)),
+                ("gone.txt", b"bye".to_vec()),
+            ],
+        );
         let mut edited = b"hello world ".repeat(500);
         edited.splice(300..300, b"inserted".iter().copied());
-        let new = tar_file(dir.path(), "new.tar", &[
-            ("app.bin", big2),
-            ("edit.txt", edited),
-            ("keep.txt", b"same".repeat(1000)),
-            ("moved/keep2.txt", b"same".repeat(1000)),
-            ("fresh.txt", b"new file".to_vec()),
-        ]);
+        let new = tar_file(
+            dir.path(),
+            "new.tar",
+            &[
+                ("app.bin", big2),
+                ("edit.txt", edited),
+                ("keep.txt", b"same".repeat(1000)),
+                ("moved/keep2.txt", b"same".repeat(1000)),
+                ("fresh.txt", b"new file".to_vec()),
+            ],
+        );
         let mut patch = Vec::new();
         let (size, stats) = create_files(&old, &new, &mut patch, &mut NoProgress).unwrap();
         assert_eq!(size, patch.len() as u64);
@@ -208,10 +227,21 @@ mod tests {
         let out = dir.path().join("out.tar");
         apply_file(&old, &dir.path().join("p"), &out, 0, "").unwrap_err();
         std::fs::write(dir.path().join("p"), &patch).unwrap();
-        apply_file(&old, &dir.path().join("p"), &out, new_bytes.len() as u64, &sha256_hex(&new_bytes)).unwrap();
+        apply_file(
+            &old,
+            &dir.path().join("p"),
+            &out,
+            new_bytes.len() as u64,
+            &sha256_hex(&new_bytes),
+        )
+        .unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), new_bytes);
         let whole = create(&std::fs::read(&old).unwrap(), &new_bytes).unwrap();
-        assert!(size as f64 <= whole.len() as f64 * 1.1, "{size} vs whole-tar {}", whole.len());
+        assert!(
+            size as f64 <= whole.len() as f64 * 1.1,
+            "{size} vs whole-tar {}",
+            whole.len()
+        );
     }
 
     #[test]
@@ -227,6 +257,13 @@ mod tests {
         assert!(stats.whole_tar_fallback);
         std::fs::write(dir.path().join("p"), &patch).unwrap();
         let out = dir.path().join("out");
-        apply_file(&o, &dir.path().join("p"), &out, changed.len() as u64, &sha256_hex(&changed)).unwrap();
+        apply_file(
+            &o,
+            &dir.path().join("p"),
+            &out,
+            changed.len() as u64,
+            &sha256_hex(&changed),
+        )
+        .unwrap();
     }
 }

@@ -106,7 +106,10 @@ fn extension(path: &[u8]) -> Option<&[u8]> {
 }
 
 fn diff_bytes(new: &[u8], old: &[u8]) -> Vec<u8> {
-    new.iter().zip(old).map(|(n, o)| n.wrapping_sub(*o)).collect()
+    new.iter()
+        .zip(old)
+        .map(|(n, o)| n.wrapping_sub(*o))
+        .collect()
 }
 
 impl<'a> TarDiff<'a> {
@@ -173,7 +176,13 @@ impl<'a> TarDiff<'a> {
         let closest = |list: &mut dyn Iterator<Item = &'a MemberSpan>| {
             list.min_by_key(|m| m.data_len.abs_diff(member.data_len))
         };
-        if let Some(found) = closest(&mut by_name.get(base_name(&member.path)).into_iter().flatten().copied()) {
+        if let Some(found) = closest(
+            &mut by_name
+                .get(base_name(&member.path))
+                .into_iter()
+                .flatten()
+                .copied(),
+        ) {
             return Ok(Some(found));
         }
         let old_layout: &'a TarLayout = self.old_layout;
@@ -196,8 +205,10 @@ impl<'a> TarDiff<'a> {
         let mut done = 0;
         while done < len {
             let k = (len - done).min(COMPARE_CHUNK) as usize;
-            read_at(self.new, new_at + done, &mut a[..k]).context(|| "reading the new tar".into())?;
-            read_at(self.old, old_at + done, &mut b[..k]).context(|| "reading the old tar".into())?;
+            read_at(self.new, new_at + done, &mut a[..k])
+                .context(|| "reading the new tar".into())?;
+            read_at(self.old, old_at + done, &mut b[..k])
+                .context(|| "reading the old tar".into())?;
             if a[..k] != b[..k] {
                 return Ok(false);
             }
@@ -223,7 +234,9 @@ impl<'a> TarDiff<'a> {
     fn matched(&mut self, member: &MemberSpan, old: &MemberSpan) -> Result<()> {
         self.headers(member, Some(old))?;
         let len = member.end - member.data_start;
-        if len == old.end - old.data_start && self.same_bytes(member.data_start, old.data_start, len)? {
+        if len == old.end - old.data_start
+            && self.same_bytes(member.data_start, old.data_start, len)?
+        {
             self.stats.unchanged += 1;
             return self.writer.same(old.data_start, len);
         }
@@ -270,10 +283,15 @@ impl<'a> TarDiff<'a> {
                 let hi = hi.min(lo + gap + WINDOW_MARGIN);
                 let from = lo.saturating_sub(WINDOW_MARGIN);
                 let to = (hi + WINDOW_MARGIN).min(old.len());
-                self.bsdiff_window(&old[from..to], &new[new_pos..gap_end], old_base + from as u64)?;
+                self.bsdiff_window(
+                    &old[from..to],
+                    &new[new_pos..gap_end],
+                    old_base + from as u64,
+                )?;
             }
             if let Some(a) = found.get(i) {
-                self.writer.same(old_base + a.old_start as u64, a.len as u64)?;
+                self.writer
+                    .same(old_base + a.old_start as u64, a.len as u64)?;
                 new_pos = a.new_end();
                 old_end_prev = a.old_end();
             }

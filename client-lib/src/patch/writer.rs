@@ -50,7 +50,10 @@ impl Compressor {
     }
 
     fn send(&self, chunk: Chunk) -> Result<()> {
-        let tx = self.tx.as_ref().ok_or_else(|| Error::Patch("patch already finished".into()))?;
+        let tx = self
+            .tx
+            .as_ref()
+            .ok_or_else(|| Error::Patch("patch already finished".into()))?;
         tx.send(chunk)
             .map_err(|_| Error::Patch("the patch compressor stopped".into()))
     }
@@ -199,8 +202,7 @@ impl PatchWriter {
         }
         self.flush_diff_bytes()?;
         let control = {
-            let mut enc =
-                bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+            let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
             enc.write_all(&self.control)
                 .and_then(|_| enc.finish())
                 .map_err(|e| Error::Patch(format!("compressing the patch: {e}")))?

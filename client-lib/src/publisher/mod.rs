@@ -21,6 +21,7 @@
 pub mod adopt;
 pub mod ceremony;
 pub mod commit;
+pub mod estimate;
 mod keyops;
 pub mod keys;
 pub mod project;
@@ -28,21 +29,22 @@ mod signing;
 pub mod upload;
 
 use crate::archive::{
-    tar_bundle, unpack_with_members, write_archive, ArchiveStats, BundleListing, Reusable,
+    tar_bundle, unpack_with_members, write_archive, ArchiveStats, BundleListing, Manifest, Reusable,
 };
-use crate::fsutil::HashingWriter;
-use crate::patch::DiffStats;
 use crate::error::IoContext;
+use crate::fsutil::HashingWriter;
 use crate::metadata::{
     expiry_after_days, file_bytes, read_signed, threshold, valid_signers, RepoMetadata, TopRole,
     SPEC_VERSION,
 };
 use crate::patch::sha256_hex;
+use crate::patch::DiffStats;
 use crate::progress::Progress;
 use crate::releases::{client_downloads, releases, ClientDownload, Release};
 use crate::target::{validate_app_name, ArchiveCustom, PatchCustom, TargetFile};
 use crate::{AppVersion, Error, Phase, Result};
 use commit::{recover, Recovery, RepoLock, Transaction};
+pub use estimate::AddEstimate;
 pub use keyops::RootChange;
 use project::{ensure_dir, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
 use serde::Serialize;
@@ -582,7 +584,7 @@ impl Publisher {
         let meta = self.metadata()?;
         let scratch = tempfile::tempdir().context(|| "creating a temporary directory".into())?;
         self.build_release(&meta, req, scratch.path(), progress)
-            .map(|(plan, _)| plan)
+            .map(|(plan, _, _)| plan)
     }
 
     /// Adds a release and publishes it (or stages it when signatures are
@@ -598,7 +600,7 @@ impl Publisher {
         let result = (|| {
             ensure_dir(&staging.join("targets"))?;
             ensure_dir(&staging.join("metadata"))?;
-            let (plan, targets) =
+            let (plan, targets, manifest) =
                 self.build_release(&session.meta, req, &staging.join("targets"), progress)?;
             progress.start(Phase::Sign, None);
             let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
@@ -609,6 +611,8 @@ impl Publisher {
             )?;
             let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
             progress.finish(Phase::Sign);
+            // Only a cache for estimates: failing to keep it is no failure.
+            let _ = self.keep_manifest(&plan.archive.sha256, &manifest);
             Ok((plan, outcome))
         })();
         if result.is_err() {
@@ -624,7 +628,7 @@ impl Publisher {
         req: &AddRequest,
         out_dir: &Path,
         progress: &mut dyn Progress,
-    ) -> Result<(AddPlan, Targets)> {
+    ) -> Result<(AddPlan, Targets, Manifest)> {
         let app = &self.project.app_name;
         let version: AppVersion = req.version.parse()?;
         let existing = releases(&meta.targets.signed, app)?;
@@ -672,11 +676,12 @@ impl Publisher {
         // memory stays bounded by the largest changed file.
         let work = self.work_dir()?;
         let tar_path = work.path().join("new.tar");
+        let mut manifest;
         let (tar_size, tar_hash) = {
             let file = std::fs::File::create(&tar_path)
                 .context(|| format!("creating {}", tar_path.display()))?;
             let mut w = HashingWriter::new(std::io::BufWriter::new(file));
-            tar_bundle(&listing, &mut w, progress)?;
+            manifest = tar_bundle(&listing, &mut w, progress)?;
             w.finish()
                 .context(|| format!("writing {}", tar_path.display()))?
         };
@@ -699,6 +704,8 @@ impl Publisher {
             stats
         };
         let archive = file_info(&archive_path, archive_target.name())?;
+        manifest.tar_size = tar_size;
+        manifest.archive_size = archive.size;
 
         let (patch, diff) = match (&old, req.skip_patch) {
             (Some(old), false) => {
@@ -757,7 +764,63 @@ impl Publisher {
             clients: client_downloads(&after),
             metadata: cascade_versions(meta, &[TopRole::Targets]),
         };
-        Ok((plan, targets))
+        Ok((plan, targets, manifest))
+    }
+
+    fn manifests_dir(&self) -> PathBuf {
+        self.dir.join(".tufa/manifests")
+    }
+
+    /// Keeps the manifest of the latest release only.
+    fn keep_manifest(&self, archive_sha256: &str, manifest: &Manifest) -> Result<()> {
+        let dir = self.manifests_dir();
+        let path = dir.join(format!("{archive_sha256}.json"));
+        manifest.save(&path)?;
+        for e in std::fs::read_dir(&dir).context(|| format!("reading {}", dir.display()))? {
+            let e = e.context(|| format!("reading {}", dir.display()))?;
+            if e.path() != path {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// A quick estimate of adding the bundle directory `bundle`: which
+    /// files changed since the latest release and bounds on the archive
+    /// and patch sizes, without building anything (see [`estimate`]).
+    pub fn estimate_add(&self, bundle: &Path) -> Result<AddEstimate> {
+        if is_archive(bundle) {
+            return Err(Error::Project(
+                "a quick estimate needs a bundle folder; for a .tar.gz, run the full preview"
+                    .into(),
+            ));
+        }
+        let meta = self.metadata()?;
+        let listing = BundleListing::scan(bundle)?;
+        let latest = releases(&meta.targets.signed, &self.project.app_name)?
+            .last()
+            .cloned();
+        let Some(prev) = latest else {
+            return estimate::estimate(&listing, None);
+        };
+        let path = self
+            .manifests_dir()
+            .join(format!("{}.json", prev.archive_sha256));
+        let manifest = match Manifest::load(&path)? {
+            Some(m) => m,
+            None => {
+                let archive = self.repo().join("targets").join(&prev.archive);
+                let limit = prev
+                    .archive_size
+                    .saturating_mul(1032)
+                    .saturating_add(1 << 20);
+                let m = Manifest::of_archive(&archive, limit)?;
+                let _ = self.keep_manifest(&prev.archive_sha256, &m);
+                m
+            }
+        };
+        let version = prev.version.to_string();
+        estimate::estimate(&listing, Some((&version, &manifest)))
     }
 
     /// A scratch directory beside the project for the tars of a build
@@ -783,12 +846,26 @@ impl Publisher {
             .archive_size
             .saturating_mul(1032)
             .saturating_add(1 << 20);
-        let unpacked = unpack_with_members(&archive, &tar, limit)?;
-        if unpacked.archive_len != prev.archive_size || unpacked.archive_sha256 != prev.archive_sha256 {
-            return Err(Error::VerificationFailed {
-                file: format!("targets/{}", prev.archive),
-                reason: "its size or sha256 differs from targets.json".into(),
-            });
+        let differs = || Error::VerificationFailed {
+            file: format!("targets/{}", prev.archive),
+            reason: "its size or sha256 differs from targets.json".into(),
+        };
+        let unpacked = match unpack_with_members(&archive, &tar, limit) {
+            Ok(u) => u,
+            // A damaged archive is reported as what it is: not the file
+            // targets.json describes.
+            Err(e) => {
+                let info = file_info(&archive, prev.archive.clone())?;
+                if info.size != prev.archive_size || info.sha256 != prev.archive_sha256 {
+                    return Err(differs());
+                }
+                return Err(e);
+            }
+        };
+        if unpacked.archive_len != prev.archive_size
+            || unpacked.archive_sha256 != prev.archive_sha256
+        {
+            return Err(differs());
         }
         if let Some(p) = &prev.patch {
             if unpacked.tar_sha256 != p.tar_hash {
@@ -1187,13 +1264,14 @@ fn is_archive(path: &Path) -> bool {
     path.is_file() && (name.ends_with(".tar.gz") || name.ends_with(".tgz"))
 }
 
+/// Size and sha256 of a file, read as a stream.
 fn file_info(path: &Path, name: String) -> Result<FileInfo> {
-    let bytes = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
-    Ok(FileInfo {
-        name,
-        size: bytes.len() as u64,
-        sha256: sha256_hex(&bytes),
-    })
+    let what = || format!("reading {}", path.display());
+    let mut file = std::fs::File::open(path).context(what)?;
+    let mut sink = HashingWriter::new(std::io::sink());
+    std::io::copy(&mut file, &mut sink).context(what)?;
+    let (size, sha256) = sink.finish().context(what)?;
+    Ok(FileInfo { name, size, sha256 })
 }
 
 fn insert_target(
