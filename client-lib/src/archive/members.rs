@@ -52,7 +52,8 @@ pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
             }
             ranges.push((from, m.end));
             start = m.end;
-        } else if m.end - start >= GROUP_BYTES || crc32fast::hash(&m.path).is_multiple_of(GROUP_CUT) {
+        } else if m.end - start >= GROUP_BYTES || crc32fast::hash(&m.path).is_multiple_of(GROUP_CUT)
+        {
             ranges.push((start, m.end));
             start = m.end;
         }

@@ -97,14 +97,6 @@ fn base_name(path: &[u8]) -> &[u8] {
     trimmed.rsplit(|b| *b == b'/').next().unwrap_or(trimmed)
 }
 
-fn extension(path: &[u8]) -> Option<&[u8]> {
-    let name = base_name(path);
-    name.iter()
-        .rposition(|b| *b == b'.')
-        .filter(|&i| i > 0)
-        .map(|i| &name[i..])
-}
-
 fn diff_bytes(new: &[u8], old: &[u8]) -> Vec<u8> {
     new.iter()
         .zip(old)
@@ -157,8 +149,8 @@ impl<'a> TarDiff<'a> {
     }
 
     /// An old member to diff an added one against: one with identical
-    /// content (a rename), else one with the same file name, else one with
-    /// the same extension and the closest size.
+    /// content (a rename), else the one with the same file name and the
+    /// closest size (a move).
     fn similar(
         &self,
         member: &MemberSpan,
@@ -176,26 +168,15 @@ impl<'a> TarDiff<'a> {
         let closest = |list: &mut dyn Iterator<Item = &'a MemberSpan>| {
             list.min_by_key(|m| m.data_len.abs_diff(member.data_len))
         };
-        if let Some(found) = closest(
+        // Diffing against an unrelated file of the same kind measured
+        // worse than sending the new bytes (bsdiff's diff and extra blocks
+        // compress less well than plain text), so only names count.
+        Ok(closest(
             &mut by_name
                 .get(base_name(&member.path))
                 .into_iter()
                 .flatten()
                 .copied(),
-        ) {
-            return Ok(Some(found));
-        }
-        let old_layout: &'a TarLayout = self.old_layout;
-        let ext = extension(&member.path);
-        if ext.is_none() || member.data_len < 4096 {
-            return Ok(None);
-        }
-        Ok(closest(
-            &mut old_layout
-                .members
-                .iter()
-                .filter(|m| m.data_len > 0 && extension(&m.path) == ext)
-                .filter(|m| m.data_len / 2 <= member.data_len && member.data_len / 2 <= m.data_len),
         ))
     }
 
