@@ -318,3 +318,87 @@ pub fn unpack_with_members(archive: &Path, tar: &Path, limit: u64) -> Result<Unp
         members,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tar_layout::MemberSpan;
+
+    fn layout(sizes: &[(&str, u64)]) -> TarLayout {
+        let mut members = Vec::new();
+        let mut at = 0;
+        for (path, size) in sizes {
+            let data_start = at + 512;
+            let end = data_start + size.div_ceil(512) * 512;
+            members.push(MemberSpan {
+                path: path.as_bytes().to_vec(),
+                start: at,
+                data_start,
+                data_len: *size,
+                end,
+            });
+            at = end;
+        }
+        TarLayout {
+            members,
+            trailer_start: at,
+            len: at + 1024,
+        }
+    }
+
+    fn small_files(n: usize, edited: Option<(usize, u64)>) -> Vec<(String, u64)> {
+        (0..n)
+            .map(|i| {
+                let size = match edited {
+                    Some((j, s)) if j == i => s,
+                    _ => 3000,
+                };
+                (format!("./lib/f{i}.py"), size)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranges_tile_the_tar_and_large_files_get_their_own_pieces() {
+        let big = 9 * PIECE_BYTES + 100;
+        let l = layout(&[("./a", 10), ("./big.bin", big), ("./z", 10)]);
+        let ranges = member_ranges(&l);
+        let mut at = 0;
+        for (from, to) in &ranges {
+            assert_eq!(*from, at);
+            assert!(to > from);
+            at = *to;
+        }
+        assert_eq!(at, l.len);
+        let big_member = &l.members[1];
+        let pieces: Vec<_> = ranges
+            .iter()
+            .filter(|(a, b)| *a >= big_member.start && *b <= big_member.end)
+            .collect();
+        assert_eq!(pieces.len(), 10, "{ranges:?}");
+        assert_eq!(pieces[0].0, big_member.start);
+        assert_eq!(pieces[1].0, big_member.data_start + PIECE_BYTES);
+    }
+
+    /// Growing one small file moves the cuts of its own group only: the
+    /// groups after it start again at the same paths (content-defined).
+    #[test]
+    fn an_edited_small_file_changes_one_group() {
+        let before = small_files(400, None);
+        let after = small_files(400, Some((100, 3900)));
+        let as_ref = |v: &Vec<(String, u64)>| -> TarLayout {
+            layout(&v.iter().map(|(p, s)| (p.as_str(), *s)).collect::<Vec<_>>())
+        };
+        let (lb, la) = (as_ref(&before), as_ref(&after));
+        let first_paths = |l: &TarLayout| -> Vec<Vec<u8>> {
+            member_ranges(l)
+                .iter()
+                .filter_map(|(from, _)| l.members.iter().find(|m| m.start == *from))
+                .map(|m| m.path.clone())
+                .collect()
+        };
+        let (gb, ga) = (first_paths(&lb), first_paths(&la));
+        assert!(gb.len() > 10, "{} groups", gb.len());
+        assert_eq!(gb, ga, "groups start at the same files");
+    }
+}

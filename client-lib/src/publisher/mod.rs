@@ -828,6 +828,19 @@ impl Publisher {
     fn work_dir(&self) -> Result<tempfile::TempDir> {
         let parent = self.dir.join(".tufa");
         ensure_dir(&parent)?;
+        // Left by a build that crashed: a day is far longer than any
+        // build, so a running one (a preview beside a publish) is spared.
+        for e in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+            if stale && e.file_name().to_string_lossy().starts_with("work-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
         tempfile::Builder::new()
             .prefix("work-")
             .tempdir_in(&parent)

@@ -2,7 +2,7 @@
 //! generated bundles. Prints a Markdown table (docs/benchmarks.md).
 //!
 //! ```text
-//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--skip-client] [--work DIR]
+//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--skip-client] [--skip-whole-tar] [--work DIR]
 //! cargo run --release -p tufa-tests --bin tufa-bench -- --scale 1000
 //! ```
 //!
@@ -183,6 +183,15 @@ struct Measured {
 
 /// Runs `cmd`, waiting with `wait4` to read its own peak RSS.
 fn measure(cmd: &mut Command) -> Result<Measured> {
+    measure_within(cmd, None)?.context("no time limit was set")
+}
+
+/// Like [`measure`], but kills the command after `limit` and returns
+/// `None` (for runs that may take hours).
+fn measure_within(
+    cmd: &mut Command,
+    limit: Option<std::time::Duration>,
+) -> Result<Option<Measured>> {
     let start = Instant::now();
     let out_file = tempfile::NamedTempFile::new()?;
     let child = cmd
@@ -194,20 +203,35 @@ fn measure(cmd: &mut Command) -> Result<Measured> {
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not waited for yet; both pointers are valid.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = start.elapsed().as_secs_f64();
-    if rc != pid {
-        bail!("wait4 failed for {cmd:?}");
+    loop {
+        let flags = if limit.is_some() { libc::WNOHANG } else { 0 };
+        // SAFETY: pid is our own child, not reaped yet; both pointers are valid.
+        let rc = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if rc == pid {
+            break;
+        }
+        if rc != 0 {
+            bail!("wait4 failed for {cmd:?}");
+        }
+        if limit.is_some_and(|l| start.elapsed() > l) {
+            // SAFETY: pid is our own child, still running (not reaped).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::wait4(pid, &mut status, 0, &mut usage);
+            }
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    let secs = start.elapsed().as_secs_f64();
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         bail!("{cmd:?} failed (status {status})");
     }
-    Ok(Measured {
+    Ok(Some(Measured {
         secs,
         peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
         stdout: std::fs::read_to_string(out_file.path())?,
-    })
+    }))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -240,6 +264,23 @@ fn main() -> Result<()> {
     if let Some(n) = arg("--scale") {
         return scale_bench(n.parse()?);
     }
+    if let Some(dir) = arg("--generate") {
+        let size: u64 = args.get(3).context("--generate DIR SIZE_MB")?.parse()?;
+        make_bundles(Path::new(&dir), size)?;
+        return Ok(());
+    }
+    if let Some(old) = arg("--whole-tar-diff") {
+        let new = args.get(3).context("--whole-tar-diff OLD NEW")?;
+        let read = |p: &str| -> Result<Vec<u8>> {
+            let file = std::fs::File::open(p)?;
+            let mut tar = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(file), &mut tar)?;
+            Ok(tar)
+        };
+        let (old, new) = (read(&old)?, read(new)?);
+        println!("{}", tufa::patch::create(&old, &new)?.len());
+        return Ok(());
+    }
     let size_mb: u64 = arg("--size-mb")
         .map(|s| s.parse())
         .transpose()?
@@ -261,7 +302,19 @@ fn main() -> Result<()> {
         );
     }
     eprintln!("generating {size_mb} MB bundles in {}", work.display());
-    let (v1, v2) = make_bundles(&work.join("bundles"), size_mb)?;
+    // Generated in a child process: the kernel counts a parent's peak RSS
+    // into the ru_maxrss of children it spawns later (the high-water mark
+    // carries over exec), so this process must stay small.
+    let bundles = work.join("bundles");
+    let status = Command::new(std::env::current_exe()?)
+        .arg("--generate")
+        .arg(&bundles)
+        .arg(size_mb.to_string())
+        .status()?;
+    if !status.success() {
+        bail!("generating bundles failed");
+    }
+    let (v1, v2) = (bundles.join("v1"), bundles.join("v2"));
     let bundle_mb = dir_size(&v2) as f64 / 1e6;
 
     // Tufa
@@ -284,6 +337,16 @@ fn main() -> Result<()> {
             .arg(&v1)
             .args(["--version", "1.0"]),
     )?;
+    eprintln!("tufa: estimate of the second release");
+    let te = measure(
+        Command::new(&tufa)
+            .arg("--project")
+            .arg(&proj)
+            .args(["--json", "add"])
+            .arg(&v2)
+            .args(["--version", "2.0", "--estimate"]),
+    )?;
+    let estimate: serde_json::Value = serde_json::from_str(&te.stdout)?;
     eprintln!("tufa: second release (archive + patch)");
     let t2 = measure(
         Command::new(&tufa)
@@ -309,7 +372,11 @@ fn main() -> Result<()> {
         "skipped".into(),
         "skipped".into(),
     ];
-    if !skip_tufup {
+    let mut skip_tufup_client = skip_tufup;
+    'tufup: {
+        if skip_tufup {
+            break 'tufup;
+        }
         let py = tufa_tests::workspace().join(".venv/bin/python");
         let script = tufa_tests::workspace().join("tests/bench/tufup_publish.py");
         let pw = work.join("tufup-work");
@@ -325,7 +392,8 @@ fn main() -> Result<()> {
                 .arg("1.0"),
         )?;
         eprintln!("tufup: second release (this takes a while: bsdiff4 on the whole tar)");
-        let p2 = measure(
+        let limit = std::time::Duration::from_secs(30 * 60);
+        let p2 = measure_within(
             Command::new(&py)
                 .arg(&script)
                 .arg("add")
@@ -333,8 +401,21 @@ fn main() -> Result<()> {
                 .arg("bench")
                 .arg(&v2)
                 .arg("2.0"),
+            Some(limit),
         )?;
         let targets = pw.join("repository/targets");
+        let Some(p2) = p2 else {
+            eprintln!("tufup: second release stopped after 30 minutes");
+            tufup_cells = [
+                format!("{:.1} s, {:.0} MB peak RSS", p1.secs, p1.peak_rss_mb),
+                "stopped after 30 min (not finished)".into(),
+                "—".into(),
+                "—".into(),
+                "—".into(),
+            ];
+            skip_tufup_client = true;
+            break 'tufup;
+        };
         tufup_cells = [
             format!("{:.1} s, {:.0} MB peak RSS", p1.secs, p1.peak_rss_mb),
             format!("{:.1} s, {:.0} MB peak RSS", p2.secs, p2.peak_rss_mb),
@@ -381,12 +462,53 @@ fn main() -> Result<()> {
         tar_mb / t2.secs,
         tufup_cells[4]
     ));
+    rows.push(format!(
+        "| estimate of the 2nd release (`add --estimate`, bundle already in the page cache) | {:.2} s, {:.0} MB peak RSS: {} files changed, {} added, {} removed; archive ≈ {:.2} MB; patch between {:.3} and {:.3} MB | |",
+        te.secs,
+        te.peak_rss_mb,
+        estimate["changed"].as_array().map_or(0, Vec::len),
+        estimate["added"].as_array().map_or(0, Vec::len),
+        estimate["removed"].as_array().map_or(0, Vec::len),
+        estimate["archive_estimate"].as_f64().unwrap_or(0.0) / 1e6,
+        estimate["patch_low"].as_f64().unwrap_or(0.0) / 1e6,
+        estimate["patch_high"].as_f64().unwrap_or(0.0) / 1e6,
+    ));
+    let diff = &plan["plan"]["diff"];
+    let stats = &plan["plan"]["archive_stats"];
+    rows.push(format!(
+        "| what the 2nd publish did | {} members unchanged, {} changed, {} added; bsdiff on {:.2} MB; {} of {} gzip members ({:.0} MB of tar) copied from 1st archive | |",
+        diff["unchanged"],
+        diff["changed"],
+        diff["added"],
+        diff["bsdiff_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        stats["reused_members"],
+        stats["members"],
+        stats["reused_tar_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+    ));
+    if !args.iter().any(|a| a == "--skip-whole-tar") {
+        eprintln!("whole-tar qbsdiff for comparison");
+        let targets = proj.join("repository/targets");
+        let m = measure(
+            Command::new(std::env::current_exe()?)
+                .arg("--whole-tar-diff")
+                .arg(targets.join("bench-1.0.tar.gz"))
+                .arg(targets.join("bench-2.0.tar.gz")),
+        )?;
+        let whole: f64 = m.stdout.trim().parse()?;
+        rows.push(format!(
+            "| whole-tar qbsdiff patch, for comparison | {:.3} MB; {:.1} s, {:.0} MB peak RSS (tar-aware patch is {:+.1}%) | |",
+            whole / 1e6,
+            m.secs,
+            m.peak_rss_mb,
+            (tufa_patch as f64 / whole - 1.0) * 100.0
+        ));
+    }
     println!("| | | |\n|---|---|---|");
     for r in rows {
         println!("{r}");
     }
     if !args.iter().any(|a| a == "--skip-client") {
-        client_bench(&tufa, &work, &proj, skip_tufup)?;
+        client_bench(&tufa, &work, &proj, skip_tufup_client)?;
     }
     Ok(())
 }
@@ -420,11 +542,16 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
     let repo = proj.join("repository");
     let (mut server, url) = serve(&repo)?;
     let archive = repo.join("targets/bench-1.0.tar.gz");
-    let mut tar = Vec::new();
-    std::io::Read::read_to_end(
+    // Streamed to a file, never held here (see the note on ru_maxrss).
+    let tar = work.join("bench-1.0.tar");
+    std::io::copy(
         &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&archive)?),
-        &mut tar,
+        &mut std::fs::File::create(&tar)?,
     )?;
+    let unpack = |dest: &Path| -> Result<()> {
+        tar::Archive::new(std::fs::File::open(&tar)?).unpack(dest)?;
+        Ok(())
+    };
     let mut rows = Vec::new();
     for (label, patch) in [("patch", true), ("full archive", false)] {
         let base = work.join(format!("client-{}", if patch { "patch" } else { "full" }));
@@ -434,9 +561,9 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             std::fs::create_dir_all(d)?;
         }
         std::fs::copy(repo.join("metadata/1.root.json"), meta.join("root.json"))?;
-        tar::Archive::new(tar.as_slice()).unpack(&install)?;
+        unpack(&install)?;
         if patch {
-            std::fs::write(cache.join("bench-1.0.tar"), &tar)?;
+            std::fs::copy(&tar, cache.join("bench-1.0.tar"))?;
         }
         // Start each run with no dirty pages from the set-up, so that the
         // install's flush to disk measures the install only.
@@ -486,7 +613,7 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             let pinstall = pbase.join("install");
             std::fs::create_dir_all(pbase.join("state/targets"))?;
             std::fs::create_dir_all(&pinstall)?;
-            tar::Archive::new(tar.as_slice()).unpack(&pinstall)?;
+            unpack(&pinstall)?;
             if patch {
                 std::fs::copy(&archive, pbase.join("state/targets/bench-1.0.tar.gz"))?;
             }
