@@ -16,7 +16,7 @@ fn code(n: usize, mut seed: u64) -> Vec<u8> {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let len = out.len();
-        if len > 4096 && seed % 5 == 0 {
+        if len > 4096 && seed.is_multiple_of(5) {
             let start = (seed >> 8) as usize % (len - 300);
             let run = 16 + (seed >> 40) as usize % 200;
             out.extend_from_within(start..start + run);
