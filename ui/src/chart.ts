@@ -75,3 +75,33 @@ export function expiryTimeline(roles: Expiry[]): string {
   });
   return `<svg class="timeline" viewBox="0 0 ${width} 64" width="${width}" height="64" role="img" aria-label="Expiry timeline">${out}</svg>`;
 }
+
+/** What the new bundle is made of, compared with the latest release. */
+export interface BundleChange {
+  unchangedBytes: number;
+  changedBytes: number;
+  addedBytes: number;
+}
+
+/** One stacked bar: bytes unchanged, changed and added (only the last two cost patch bytes). */
+export function bundleChangeBar(c: BundleChange): string {
+  const total = c.unchangedBytes + c.changedBytes + c.addedBytes;
+  if (total === 0) return "";
+  const width = 560;
+  const parts: [string, string, number][] = [
+    ["unchanged", "unchanged", c.unchangedBytes],
+    ["changed", "changed", c.changedBytes],
+    ["added", "added", c.addedBytes],
+  ];
+  let x = 0;
+  let rects = "";
+  let legend = "";
+  parts.forEach(([cls, label, v], i) => {
+    // A sliver stays visible: a 40 KB change in a 500 MB bundle is the point.
+    const w = v === 0 ? 0 : Math.max(3, (v / total) * width);
+    rects += `<rect class="seg ${cls}" x="${x.toFixed(1)}" y="0" width="${w.toFixed(1)}" height="16" data-bytes="${v}"><title>${label} ${bytes(v)}</title></rect>`;
+    legend += `<text x="${i * 190}" y="34" class="axis"><tspan class="key ${cls}">■</tspan> ${label} ${bytes(v)}</text>`;
+    x += w;
+  });
+  return `<svg class="bundle-bar" viewBox="0 0 ${width + 10} 40" width="${width + 10}" height="40" role="img" aria-label="bundle bytes unchanged, changed and added">${rects}${legend}</svg>`;
+}

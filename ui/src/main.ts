@@ -3,7 +3,7 @@
 import "./style.css";
 import { listen } from "@tauri-apps/api/event";
 import { api, errorText, ROLES, type AddEstimate, type Role, type ReleaseArgs, type RequestView, type Status } from "./api";
-import { downloadsChart, expiryTimeline } from "./chart";
+import { bundleChangeBar, downloadsChart, expiryTimeline } from "./chart";
 import { bytes, duration, escapeHtml as h, expiryClass } from "./format";
 import { listenForDrops, openPaths, setPathsHandler } from "./paths";
 
@@ -346,6 +346,7 @@ function estimateView(e: AddEstimate): string {
         <tr><th>Archive</th><td>about ${bytes(e.archive_estimate)}</td></tr>
         ${patch}
       </table>
+      ${bundleChangeBar({ unchangedBytes: e.unchanged_bytes, changedBytes: e.changed_bytes, addedBytes: e.added_bytes })}
       ${rows ? `<ul class="changes">${rows}</ul>` : ""}
     </section>`;
 }

@@ -1,4 +1,4 @@
-import { downloadsChart, expiryTimeline, type ClientDownload } from "../src/chart";
+import { bundleChangeBar, downloadsChart, expiryTimeline, type ClientDownload } from "../src/chart";
 
 const client = (from: string, method: "patch" | "full", chain: number | null, total: number): ClientDownload => ({
   from_version: from,
@@ -46,4 +46,14 @@ test("expiry timeline: one marker per role, nearer expiries further left, colour
   expect(doc.querySelector('circle[data-role="timestamp"]')?.getAttribute("class")).toContain("warn");
   expect(doc.querySelector('circle[data-role="targets"]')?.getAttribute("class")).toContain("expired");
   expect(doc.querySelector('circle[data-role="root"]')?.getAttribute("class")).toContain("ok");
+});
+
+test("bundle change bar shows unchanged, changed and added bytes, keeping small changes visible", () => {
+  const svg = bundleChangeBar({ unchangedBytes: 500_000_000, changedBytes: 40_000, addedBytes: 0 });
+  expect(svg).toContain('class="seg unchanged"');
+  expect(svg).toContain('data-bytes="40000"');
+  const changed = /class="seg changed" x="[\d.]+" y="0" width="([\d.]+)"/.exec(svg);
+  expect(Number(changed?.[1])).toBeGreaterThanOrEqual(3);
+  expect(/class="seg added"[^>]*width="0.0"/.test(svg)).toBe(true);
+  expect(bundleChangeBar({ unchangedBytes: 0, changedBytes: 0, addedBytes: 0 })).toBe("");
 });
