@@ -244,6 +244,34 @@ mod tests {
         );
     }
 
+    /// A large file rewritten throughout (no unchanged run) is diffed in
+    /// bounded pieces, and the pieces still make one correct patch.
+    #[test]
+    fn rewritten_large_files_are_diffed_in_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_bin = noise(5 << 20, 21);
+        let new_bin: Vec<u8> = old_bin.iter().map(|b| b ^ 1).collect();
+        let old = tar_file(dir.path(), "old.tar", &[("big", old_bin)]);
+        let new = tar_file(dir.path(), "new.tar", &[("big", new_bin)]);
+        let mut patch = Vec::new();
+        let (_, stats) =
+            tar_aware::create_files_with(&old, &new, &mut patch, &mut NoProgress, 1 << 20).unwrap();
+        assert_eq!(stats.bsdiff_bytes, 5 << 20);
+        let p = dir.path().join("p");
+        std::fs::write(&p, &patch).unwrap();
+        let new_bytes = std::fs::read(&new).unwrap();
+        let out = dir.path().join("out");
+        apply_file(
+            &old,
+            &p,
+            &out,
+            new_bytes.len() as u64,
+            &sha256_hex(&new_bytes),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), new_bytes);
+    }
+
     #[test]
     fn files_that_are_not_tars_fall_back_to_whole_file_diff() {
         let dir = tempfile::tempdir().unwrap();

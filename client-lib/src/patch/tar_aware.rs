@@ -20,6 +20,8 @@ use std::path::Path;
 const WHOLE_FILE_DIFF: usize = 4 << 20;
 /// Block size of the rolling hash that finds unchanged runs.
 const ANCHOR_BLOCK: usize = 2048;
+/// The most new bytes handed to bsdiff at once.
+const MAX_WINDOW: usize = 16 << 20;
 /// Old bytes on each side of a window that bsdiff may also match against.
 const WINDOW_MARGIN: usize = 64 * 1024;
 const COMPARE_CHUNK: u64 = 1 << 20;
@@ -48,6 +50,16 @@ pub fn create_files(
     out: impl Write,
     progress: &mut dyn Progress,
 ) -> Result<(u64, DiffStats)> {
+    create_files_with(old, new, out, progress, MAX_WINDOW)
+}
+
+pub(crate) fn create_files_with(
+    old: &Path,
+    new: &Path,
+    out: impl Write,
+    progress: &mut dyn Progress,
+    max_window: usize,
+) -> Result<(u64, DiffStats)> {
     match (TarLayout::read(old), TarLayout::read(new)) {
         (Ok(old_layout), Ok(new_layout)) if !new_layout.members.is_empty() => {
             let old_file = File::open(old).context(|| format!("opening {}", old.display()))?;
@@ -58,6 +70,7 @@ pub fn create_files(
                 old_layout: &old_layout,
                 writer: PatchWriter::new(),
                 stats: DiffStats::default(),
+                max_window,
             };
             progress.start(Phase::Patch, Some(new_layout.len));
             diff.run(&new_layout, progress)?;
@@ -90,6 +103,7 @@ struct TarDiff<'a> {
     old_layout: &'a TarLayout,
     writer: PatchWriter,
     stats: DiffStats,
+    max_window: usize,
 }
 
 fn base_name(path: &[u8]) -> &[u8] {
@@ -253,22 +267,39 @@ impl<'a> TarDiff<'a> {
                 None => (new.len(), old.len()),
             };
             if gap_end > new_pos {
-                let gap = gap_end - new_pos;
                 let (lo, hi) = if old_end_prev <= old_next {
                     (old_end_prev, old_next)
                 } else {
                     (old_next, old_end_prev)
                 };
-                // A window far wider than its gap (a move across the
-                // file) is cut to the region where the gap would sit.
-                let hi = hi.min(lo + gap + WINDOW_MARGIN);
-                let from = lo.saturating_sub(WINDOW_MARGIN);
-                let to = (hi + WINDOW_MARGIN).min(old.len());
-                self.bsdiff_window(
-                    &old[from..to],
-                    &new[new_pos..gap_end],
-                    old_base + from as u64,
-                )?;
+                // A rewritten stretch with no unchanged run in it goes to
+                // bsdiff in pieces, so that its suffix sort (several
+                // times the window in memory) stays bounded; each piece
+                // is matched against the old bytes where it would sit.
+                let gap = gap_end - new_pos;
+                let max_window = self.max_window.max(1);
+                let mut piece_start = new_pos;
+                while piece_start < gap_end {
+                    let piece_end = gap_end.min(piece_start + max_window);
+                    let (from, to) = if gap <= max_window {
+                        // A window far wider than its gap (a move across
+                        // the file) is cut to where the gap would sit.
+                        let hi = hi.min(lo + gap + WINDOW_MARGIN);
+                        (lo.saturating_sub(WINDOW_MARGIN), hi + WINDOW_MARGIN)
+                    } else {
+                        let at = lo + (piece_start - new_pos);
+                        let len = piece_end - piece_start;
+                        (at.saturating_sub(WINDOW_MARGIN), at + len + WINDOW_MARGIN)
+                    };
+                    let to = to.min(old.len());
+                    let from = from.min(to);
+                    self.bsdiff_window(
+                        &old[from..to],
+                        &new[piece_start..piece_end],
+                        old_base + from as u64,
+                    )?;
+                    piece_start = piece_end;
+                }
             }
             if let Some(a) = found.get(i) {
                 self.writer

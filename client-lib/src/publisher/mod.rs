@@ -722,6 +722,22 @@ impl Publisher {
                     std::io::BufWriter::new(file),
                     progress,
                 )?;
+                // Never publish a patch that does not rebuild this tar:
+                // apply it as a client will (streaming, a second or two
+                // for 500 MB) before it is signed.
+                let rebuilt = crate::patch::apply_streaming(
+                    &old.tar,
+                    &path,
+                    &mut std::io::sink(),
+                    tar_size,
+                )?;
+                if rebuilt != tar_hash {
+                    return Err(Error::Patch(format!(
+                        "the new patch does not rebuild the tar (sha256 {rebuilt}, expected \
+                         {tar_hash}); this is a bug in Tufa, please report it. Publish with \
+                         --skip-patch meanwhile"
+                    )));
+                }
                 (Some(file_info(&path, target.name())?), Some(stats))
             }
             _ => (None, None),
