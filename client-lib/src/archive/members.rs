@@ -275,30 +275,22 @@ pub fn unpack_with_members(archive: &Path, tar: &Path, limit: u64) -> Result<Unp
     let mut tar_hasher = sha2::Sha256::new();
     let mut members = Vec::new();
     let mut total = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
     let what = || format!("decompressing {}", archive.display());
     while !src.fill_buf().context(what)?.is_empty() {
         let compressed_at = src.consumed;
         let tar_at = total;
         let mut crc = crc32fast::Hasher::new();
         let mut member = flate2::bufread::GzDecoder::new(&mut src);
-        loop {
-            let n = member.read(&mut buf).context(what)?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            if total > limit {
-                return Err(Error::TooLarge {
-                    what: format!("{} (decompressed)", archive.display()),
-                    limit,
-                });
-            }
-            crc.update(&buf[..n]);
-            tar_hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .context(|| format!("writing {}", tar.display()))?;
-        }
+        total += super::copy_decompressed(
+            &mut member,
+            &mut out,
+            limit - total,
+            (archive, tar),
+            &mut |chunk| {
+                crc.update(chunk);
+                tar_hasher.update(chunk);
+            },
+        )?;
         drop(member);
         members.push(GzMember {
             compressed_at,

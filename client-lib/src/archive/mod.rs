@@ -364,6 +364,39 @@ mod writer {
     }
 }
 
+/// Copies what `reader` decompresses from `paths.0` into `out` (writing
+/// `paths.1`), refusing more than `limit` bytes; every chunk also goes to
+/// `seen` (hashes). Returns the bytes copied.
+pub(crate) fn copy_decompressed(
+    reader: &mut dyn Read,
+    out: &mut dyn std::io::Write,
+    limit: u64,
+    paths: (&Path, &Path),
+    seen: &mut dyn FnMut(&[u8]),
+) -> Result<u64> {
+    let (archive, tar) = paths;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .context(|| format!("decompressing {}", archive.display()))?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        if total > limit {
+            return Err(Error::TooLarge {
+                what: format!("{} (decompressed)", archive.display()),
+                limit,
+            });
+        }
+        seen(&buf[..n]);
+        out.write_all(&buf[..n])
+            .context(|| format!("writing {}", tar.display()))?;
+    }
+}
+
 /// Decompresses the `.tar.gz` file `archive` into the file `tar` as a
 /// stream, hashing while writing. More than `limit` bytes is refused;
 /// `check` sees the sha256 (lowercase hex) before the tar is renamed into
@@ -383,26 +416,9 @@ pub fn gunzip_file(
     let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
         .take(limit.saturating_add(1));
     let mut out = std::io::BufWriter::new(tmp.as_file());
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .context(|| format!("decompressing {}", archive.display()))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        if total > limit {
-            return Err(Error::TooLarge {
-                what: format!("{} (decompressed)", archive.display()),
-                limit,
-            });
-        }
-        hasher.update(&buf[..n]);
-        std::io::Write::write_all(&mut out, &buf[..n])
-            .context(|| format!("writing {}", tar.display()))?;
-    }
+    copy_decompressed(&mut reader, &mut out, limit, (archive, tar), &mut |chunk| {
+        hasher.update(chunk)
+    })?;
     std::io::Write::flush(&mut out).context(|| format!("writing {}", tar.display()))?;
     drop(out);
     check(&hex::encode(hasher.finalize()))?;

@@ -725,12 +725,8 @@ impl Publisher {
                 // Never publish a patch that does not rebuild this tar:
                 // apply it as a client will (streaming, a second or two
                 // for 500 MB) before it is signed.
-                let rebuilt = crate::patch::apply_streaming(
-                    &old.tar,
-                    &path,
-                    &mut std::io::sink(),
-                    tar_size,
-                )?;
+                let rebuilt =
+                    crate::patch::apply_streaming(&old.tar, &path, &mut std::io::sink(), tar_size)?;
                 if rebuilt != tar_hash {
                     return Err(Error::Patch(format!(
                         "the new patch does not rebuild the tar (sha256 {rebuilt}, expected \
