@@ -7,9 +7,18 @@ use tufa_tests::moto::{head, Moto, ENV};
 use tufa_tests::*;
 
 fn bundle(tmp: &Path, v: &str, i: usize) -> String {
+    bundle_of(tmp, v, i, 60_000)
+}
+
+/// A bundle over 6 MiB once archived: uploaded in parts (multipart).
+fn large_bundle(tmp: &Path, v: &str, i: usize) -> String {
+    bundle_of(tmp, v, i, 7_000_000)
+}
+
+fn bundle_of(tmp: &Path, v: &str, i: usize, size: usize) -> String {
     let dir = tmp.join(format!("b-{v}"));
     let mut x = 12345u32;
-    let mut bin: Vec<u8> = (0..60_000)
+    let mut bin: Vec<u8> = (0..size)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 17;
@@ -48,7 +57,13 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
     for (i, v) in ["1.0", "1.1", "1.2"].iter().enumerate() {
         tufa(
             &proj,
-            &["--json", "add", &bundle(tmp.path(), v, i), "--version", v],
+            &[
+                "--json",
+                "add",
+                &large_bundle(tmp.path(), v, i),
+                "--version",
+                v,
+            ],
         )
         .json();
         let up = publish(&proj, &moto, &[]).json();
@@ -60,7 +75,14 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
     // Cache policy: timestamp never cached, archives forever.
     assert!(head(&format!("{base}/metadata/timestamp.json"))
         .contains("cache-control: no-cache, no-store, max-age=0"));
-    assert!(head(&format!("{base}/targets/demo-1.2.tar.gz")).contains("immutable"));
+    let archive_head = head(&format!("{base}/targets/demo-1.2.tar.gz"));
+    assert!(archive_head.contains("immutable"));
+    // Sent in two parts (S3 marks multipart ETags with "-<parts>").
+    let etag = archive_head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("etag:"))
+        .unwrap_or_default();
+    assert!(etag.trim_end().ends_with("-2\""), "{archive_head}");
     // Re-publishing uploads only what changes.
     let again = publish(&proj, &moto, &[]).json();
     assert_eq!(
@@ -80,7 +102,7 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
         &[
             "--json",
             "add",
-            &bundle(tmp.path(), "1.3", 3),
+            &large_bundle(tmp.path(), "1.3", 3),
             "--version",
             "1.3",
         ],

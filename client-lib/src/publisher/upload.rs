@@ -16,7 +16,10 @@ use crate::{Error, Result};
 use futures_util::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
+use object_store::{
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
+    PutPayload, WriteMultipart,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -226,8 +229,11 @@ async fn upload_store(
     let remote = remote_sizes(store, prefix).await?;
     let mut report = UploadReport::default();
     for (rel, policy, immutable) in &plan.files {
-        let bytes = std::fs::read(repo.join(rel)).context(|| format!("reading {rel}"))?;
-        if *immutable && remote.get(rel) == Some(&(bytes.len() as u64)) {
+        let path = repo.join(rel);
+        let size = std::fs::metadata(&path)
+            .context(|| format!("reading {rel}"))?
+            .len();
+        if *immutable && remote.get(rel) == Some(&size) {
             report.skipped.push(rel.clone());
             continue;
         }
@@ -242,15 +248,20 @@ async fn upload_store(
             "application/octet-stream"
         };
         attributes.insert(Attribute::ContentType, content_type.into());
-        let opts = PutOptions {
-            attributes,
-            ..Default::default()
-        };
-        report.bytes += bytes.len() as u64;
-        store
-            .put_opts(&key(prefix, rel), PutPayload::from(bytes), opts)
-            .await
-            .map_err(store_err)?;
+        if size < MULTIPART_FROM {
+            let bytes = std::fs::read(&path).context(|| format!("reading {rel}"))?;
+            let opts = PutOptions {
+                attributes,
+                ..Default::default()
+            };
+            store
+                .put_opts(&key(prefix, rel), PutPayload::from(bytes), opts)
+                .await
+                .map_err(store_err)?;
+        } else {
+            put_multipart(store, &key(prefix, rel), &path, attributes).await?;
+        }
+        report.bytes += size;
         report.uploaded.push(rel.clone());
     }
     let listed: Vec<&String> = plan.files.iter().map(|(r, _, _)| r).collect();
@@ -262,6 +273,44 @@ async fn upload_store(
         report.deleted.push(rel.clone());
     }
     Ok(report)
+}
+
+/// Files from this size on go up in parts, read from disk as they are
+/// sent: an archive is never held in memory whole.
+const MULTIPART_FROM: u64 = 6 << 20;
+/// S3's smallest part (but the last).
+const PART_BYTES: usize = 5 << 20;
+
+async fn put_multipart(
+    store: &dyn ObjectStore,
+    location: &ObjectPath,
+    path: &Path,
+    attributes: Attributes,
+) -> Result<()> {
+    use std::io::Read;
+    let opts = PutMultipartOptions {
+        attributes,
+        ..Default::default()
+    };
+    let upload = store
+        .put_multipart_opts(location, opts)
+        .await
+        .map_err(store_err)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+    let mut file = std::fs::File::open(path).context(|| format!("reading {}", path.display()))?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        writer.wait_for_capacity(2).await.map_err(store_err)?;
+        writer.write(&buf[..n]);
+    }
+    writer.finish().await.map_err(store_err)?;
+    Ok(())
 }
 
 fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
@@ -279,12 +328,21 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
         if rel == "metadata/targets.json" {
             crate::fsutil::failpoint("upload-before-metadata");
         }
-        let bytes = std::fs::read(&from).context(|| format!("reading {}", from.display()))?;
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
-        }
-        crate::fsutil::write_atomic(&to, &bytes)?;
-        report.bytes += bytes.len() as u64;
+        let parent = to.parent().unwrap_or(dest);
+        std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
+        // Copied aside, then renamed: a reader never sees half a file.
+        let tmp = tempfile::Builder::new()
+            .prefix(".tufa-tmp")
+            .tempfile_in(parent)
+            .context(|| format!("creating a file in {}", parent.display()))?;
+        let mut src =
+            std::fs::File::open(&from).context(|| format!("reading {}", from.display()))?;
+        std::io::copy(&mut src, &mut tmp.as_file())
+            .and_then(|_| tmp.as_file().sync_all())
+            .context(|| format!("writing {}", to.display()))?;
+        tmp.persist(&to)
+            .map_err(|e| Error::io(format!("replacing {}", to.display()), e.error))?;
+        report.bytes += size;
         report.uploaded.push(rel.clone());
     }
     let tdir = dest.join("targets");
