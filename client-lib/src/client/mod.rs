@@ -678,7 +678,13 @@ impl Updater {
     /// only the last lands in the cache (atomically).
     fn apply_chain(&self, plan: &UpdatePlan, files: &[PathBuf]) -> Result<(), Error> {
         let mut source = self.cached_tar(&self.current);
-        let steps = plan.chain.len().min(files.len());
+        let steps = plan.chain.len();
+        if files.len() != steps {
+            return Err(Error::Patch(format!(
+                "{} patch files for a chain of {steps}",
+                files.len()
+            )));
+        }
         let mut intermediate: Option<PathBuf> = None;
         for (i, (release, patch_path)) in plan.chain.iter().zip(files).enumerate() {
             let patch = release
