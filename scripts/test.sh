@@ -13,7 +13,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The client library alone (what applications embed) must build without
 # the publisher feature.
-cargo check -p tufa --lib
+cargo clippy -p tufa --lib -- -D warnings
 # The end-to-end tests drive the real binaries and the demo app.
 cargo build --workspace --bins --examples
 # Inside a private D-Bus session with an unlocked GNOME Keyring: the key

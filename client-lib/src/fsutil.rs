@@ -43,12 +43,14 @@ pub fn failpoint(name: &str) {
 }
 
 /// Passes writes through while counting and hashing (sha256) them.
+#[cfg(feature = "publisher")]
 pub(crate) struct HashingWriter<W: std::io::Write> {
     inner: W,
     hasher: sha2::Sha256,
     len: u64,
 }
 
+#[cfg(feature = "publisher")]
 impl<W: std::io::Write> HashingWriter<W> {
     pub(crate) fn new(inner: W) -> Self {
         use sha2::Digest;
@@ -67,6 +69,7 @@ impl<W: std::io::Write> HashingWriter<W> {
     }
 }
 
+#[cfg(feature = "publisher")]
 impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         use sha2::Digest;

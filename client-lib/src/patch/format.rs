@@ -7,6 +7,7 @@ use crate::{Error, Result};
 pub const MAGIC: &[u8; 8] = b"BSDIFF40";
 pub const HEADER_LEN: u64 = 32;
 
+#[cfg(any(feature = "publisher", test))]
 /// bsdiff's `offtout`: 63-bit magnitude little-endian, sign in the top bit.
 pub fn encode_int(value: i64, out: &mut [u8]) {
     let mut bytes = value.unsigned_abs().to_le_bytes();
@@ -66,6 +67,7 @@ impl Header {
         }
     }
 
+    #[cfg(any(feature = "publisher", test))]
     pub fn to_bytes(self) -> [u8; 32] {
         let mut out = [0u8; 32];
         out[..8].copy_from_slice(MAGIC);
