@@ -401,6 +401,19 @@ pub(crate) fn copy_decompressed(
 /// stream, hashing while writing. More than `limit` bytes is refused;
 /// `check` sees the sha256 (lowercase hex) before the tar is renamed into
 /// place, so a refused tar never appears at `tar`.
+///
+/// ```no_run
+/// use tufa::archive::gunzip_file;
+/// let expected = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// gunzip_file("app-1.1.tar.gz".as_ref(), "app-1.1.tar".as_ref(), 1 << 30, |sha256| {
+///     if sha256 == expected {
+///         Ok(())
+///     } else {
+///         Err(tufa::Error::Patch("not the tar targets.json describes".into()))
+///     }
+/// })?;
+/// # Ok::<(), tufa::Error>(())
+/// ```
 pub fn gunzip_file(
     archive: &Path,
     tar: &Path,

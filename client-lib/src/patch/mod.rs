@@ -41,6 +41,18 @@ pub fn create(old: &[u8], new: &[u8]) -> Result<Vec<u8>> {
 /// the result to `new` atomically (aside, then renamed), streaming: memory
 /// stays at a few buffers. The result must be exactly `expected_size`
 /// bytes with sha256 `expected_hash`, checked before it takes its place.
+///
+/// ```no_run
+/// // The values come from the patch's custom metadata in targets.json.
+/// tufa::patch::apply_file(
+///     "cache/app-1.0.tar".as_ref(),
+///     "downloads/app-1.1.patch".as_ref(),
+///     "cache/app-1.1.tar".as_ref(),
+///     104_857_600,
+///     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+/// )?;
+/// # Ok::<(), tufa::Error>(())
+/// ```
 pub fn apply_file(
     old: &Path,
     patch: &Path,
