@@ -442,11 +442,6 @@ fn main() -> Result<()> {
         "| publish 2nd release (tar + gzip + patch + sign) | {:.1} s, {:.0} MB peak RSS | {} |",
         t2.secs, t2.peak_rss_mb, tufup_cells[1]
     ));
-    let patch_secs = (t2.secs - t1.secs).max(0.001);
-    rows.push(format!(
-        "| patch creation alone (2nd − 1st publish) | {patch_secs:.1} s ({:.1} MB/s of tar) | |",
-        tar_mb / patch_secs
-    ));
     rows.push(format!(
         "| archive size (2nd) | {:.2} MB | {} |",
         tufa_archive as f64 / 1e6,
