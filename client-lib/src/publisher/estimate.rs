@@ -141,9 +141,14 @@ pub fn estimate(
         est.patch_low = 200
             + touched * PER_FILE_PATCH_BYTES
             + ((growth + est.added_bytes) as f64 * ratio * 0.5) as u64;
-        est.patch_high = 200
+        let whole_files = 200
             + touched * (PER_FILE_PATCH_BYTES + 512)
             + ((est.changed_bytes + est.added_bytes) as f64 * ratio * 1.1) as u64;
+        // Sending changed files whole never costs more than the archive
+        // (give or take bzip2 against gzip).
+        est.patch_high = whole_files
+            .min(est.archive_estimate + est.archive_estimate / 20)
+            .max(est.patch_low);
     }
     est.changed.sort_by_key(|c| std::cmp::Reverse(c.new_size));
     est.added.sort_by_key(|c| std::cmp::Reverse(c.new_size));
