@@ -107,9 +107,13 @@ before(async () => {
   assert.ok(fs.existsSync(appBin), `${appBin} missing: build the app first (scripts/test.sh does)`);
   const port = await freePort();
   const native = await freePort();
+  // Its own process group: the driver, WebKitWebDriver and the app are
+  // all stopped at the end, even when the app does not quit with the
+  // session (it holds our stdout, and the test runner waits for it).
   driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(native)], {
     env: { ...process.env, TUFA_APP_DATA: path.join(work, "appdata") },
     stdio: ["ignore", "inherit", "inherit"],
+    detached: true,
   });
   await waitPort(port);
   browser = await remote({
@@ -121,9 +125,21 @@ before(async () => {
   });
 });
 
+function killGroup(signal) {
+  try {
+    process.kill(-driver.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 after(async () => {
   await browser?.deleteSession().catch(() => {});
-  driver?.kill();
+  if (driver) {
+    killGroup("SIGTERM");
+    await new Promise((r) => setTimeout(r, 1000));
+    killGroup("SIGKILL");
+  }
 });
 
 test("create a repository, add two releases by typed path, preview equals the engine's plan, publish", async () => {

@@ -345,8 +345,15 @@ impl<'a> TarDiff<'a> {
             let seek = super::format::decode_int(&entry[16..24]);
             let offset = u64::try_from(old_pos)
                 .map_err(|_| Error::Patch("window patch seeks before its start".into()))?;
-            self.writer.diff(old_base + offset, &diff[d..d + add])?;
-            self.writer.extra(&extra[e..e + copy])?;
+            let inconsistent = || Error::Patch("a window patch is inconsistent".into());
+            let diff_run = diff
+                .get(d..d.saturating_add(add))
+                .ok_or_else(inconsistent)?;
+            let extra_run = extra
+                .get(e..e.saturating_add(copy))
+                .ok_or_else(inconsistent)?;
+            self.writer.diff(old_base + offset, diff_run)?;
+            self.writer.extra(extra_run)?;
             d += add;
             e += copy;
             old_pos += add as i64 + seek;
