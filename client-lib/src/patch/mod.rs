@@ -284,6 +284,33 @@ mod tests {
         assert_eq!(std::fs::read(&out).unwrap(), new_bytes);
     }
 
+    /// Cancel is honoured between the windows of one large file too.
+    #[test]
+    fn cancel_stops_inside_a_large_file() {
+        /// Says "cancel" from its third question on: the first comes
+        /// before the only member, the next ones between its windows.
+        struct CancelAfter(std::cell::Cell<u32>);
+        impl crate::Progress for CancelAfter {
+            fn start(&mut self, _: crate::Phase, _: Option<u64>) {}
+            fn advance(&mut self, _: u64) {}
+            fn finish(&mut self, _: crate::Phase) {}
+            fn cancelled(&self) -> bool {
+                self.0.set(self.0.get() + 1);
+                self.0.get() >= 3
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let old_bin = noise(3 << 20, 31);
+        let new_bin: Vec<u8> = old_bin.iter().map(|b| b ^ 1).collect();
+        let old = tar_file(dir.path(), "old.tar", &[("big", old_bin)]);
+        let new = tar_file(dir.path(), "new.tar", &[("big", new_bin)]);
+        let mut progress = CancelAfter(std::cell::Cell::new(0));
+        let err = tar_aware::create_files_with(&old, &new, Vec::new(), &mut progress, 1 << 20)
+            .unwrap_err();
+        assert!(matches!(err, Error::Cancelled), "{err}");
+        assert_eq!(progress.0.get(), 3, "stopped at the second window");
+    }
+
     #[test]
     fn files_that_are_not_tars_fall_back_to_whole_file_diff() {
         let dir = tempfile::tempdir().unwrap();

@@ -64,7 +64,9 @@ pub(crate) fn create_files_with(
         (Ok(old_layout), Ok(new_layout)) if !new_layout.members.is_empty() => {
             let old_file = File::open(old).context(|| format!("opening {}", old.display()))?;
             let new_file = File::open(new).context(|| format!("opening {}", new.display()))?;
+            progress.start(Phase::Patch, Some(new_layout.len));
             let mut diff = TarDiff {
+                progress: &mut *progress,
                 old: &old_file,
                 new: &new_file,
                 old_layout: &old_layout,
@@ -72,8 +74,7 @@ pub(crate) fn create_files_with(
                 stats: DiffStats::default(),
                 max_window,
             };
-            progress.start(Phase::Patch, Some(new_layout.len));
-            diff.run(&new_layout, progress)?;
+            diff.run(&new_layout)?;
             let TarDiff { writer, stats, .. } = diff;
             let size = writer.finish(out)?;
             progress.finish(Phase::Patch);
@@ -98,6 +99,7 @@ pub(crate) fn create_files_with(
 }
 
 struct TarDiff<'a> {
+    progress: &'a mut dyn Progress,
     old: &'a File,
     new: &'a File,
     old_layout: &'a TarLayout,
@@ -119,7 +121,7 @@ fn diff_bytes(new: &[u8], old: &[u8]) -> Vec<u8> {
 }
 
 impl<'a> TarDiff<'a> {
-    fn run(&mut self, new_layout: &TarLayout, progress: &mut dyn Progress) -> Result<()> {
+    fn run(&mut self, new_layout: &TarLayout) -> Result<()> {
         let old_layout: &'a TarLayout = self.old_layout;
         let by_path: HashMap<&[u8], &MemberSpan> = old_layout
             .members
@@ -135,9 +137,7 @@ impl<'a> TarDiff<'a> {
             }
         }
         for member in &new_layout.members {
-            if progress.cancelled() {
-                return Err(Error::Cancelled);
-            }
+            self.checkpoint()?;
             match by_path.get(member.path.as_slice()) {
                 Some(old) => self.matched(member, old)?,
                 None => {
@@ -146,7 +146,7 @@ impl<'a> TarDiff<'a> {
                     self.added(member, similar)?;
                 }
             }
-            progress.advance(self.writer.new_len());
+            self.progress.advance(self.writer.new_len());
         }
         // End-of-archive blocks.
         let new_len = new_layout.len - new_layout.trailer_start;
@@ -159,6 +159,16 @@ impl<'a> TarDiff<'a> {
         } else {
             self.writer.extra(&tail)?;
         }
+        Ok(())
+    }
+
+    /// Between members and between the windows of a large file: the user
+    /// may stop, and the bar moves.
+    fn checkpoint(&mut self) -> Result<()> {
+        if self.progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.progress.advance(self.writer.new_len());
         Ok(())
     }
 
@@ -280,6 +290,7 @@ impl<'a> TarDiff<'a> {
                 let max_window = self.max_window.max(1);
                 let mut piece_start = new_pos;
                 while piece_start < gap_end {
+                    self.checkpoint()?;
                     let piece_end = gap_end.min(piece_start + max_window);
                     let (from, to) = if gap <= max_window {
                         // A window far wider than its gap (a move across
