@@ -8,18 +8,39 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
 /// then renamed over.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |out| {
+        out.write_all(bytes)
+            .context(|| format!("writing {}", path.display()))
+    })
+}
+
+/// Writes `path` atomically from a stream: `fill` writes into a temporary
+/// file beside it; an error from `fill` (a failed check) leaves `path`
+/// untouched and the temporary file removed. Otherwise it is synced and
+/// renamed over `path`.
+pub fn write_atomic_with<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".tufa-tmp")
         .tempfile_in(dir)
         .context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    let value = {
+        let mut out = std::io::BufWriter::new(tmp.as_file());
+        let value = fill(&mut out)?;
+        out.flush()
+            .context(|| format!("writing {}", path.display()))?;
+        value
+    };
+    tmp.as_file()
+        .sync_all()
         .context(|| format!("writing {}", path.display()))?;
     tmp.persist(path)
         .map_err(|e| Error::io(format!("replacing {}", path.display()), e.error))?;
     sync_dir(dir);
-    Ok(())
+    Ok(value)
 }
 
 /// Makes a rename in `dir` durable. Some filesystems refuse to sync a

@@ -422,25 +422,15 @@ pub fn gunzip_file(
 ) -> Result<()> {
     use sha2::Digest;
     let file = std::fs::File::open(archive).context(|| format!("opening {}", archive.display()))?;
-    let dir = tar.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .context(|| format!("creating a file in {}", dir.display()))?;
     let mut hasher = sha2::Sha256::new();
     let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
         .take(limit.saturating_add(1));
-    let mut out = std::io::BufWriter::new(tmp.as_file());
-    copy_decompressed(&mut reader, &mut out, limit, (archive, tar), &mut |chunk| {
-        hasher.update(chunk)
-    })?;
-    std::io::Write::flush(&mut out).context(|| format!("writing {}", tar.display()))?;
-    drop(out);
-    check(&hex::encode(hasher.finalize()))?;
-    tmp.as_file()
-        .sync_all()
-        .context(|| format!("writing {}", tar.display()))?;
-    tmp.persist(tar)
-        .map_err(|e| Error::io(format!("writing {}", tar.display()), e.error))?;
-    Ok(())
+    crate::fsutil::write_atomic_with(tar, |out| {
+        copy_decompressed(&mut reader, out, limit, (archive, tar), &mut |chunk| {
+            hasher.update(chunk)
+        })?;
+        check(&hex::encode(hasher.finalize_reset()))
+    })
 }
 
 /// Reads a `.tar.gz` file into its uncompressed tar, refusing more than

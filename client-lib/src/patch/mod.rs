@@ -1,7 +1,6 @@
 //! Binary patches between the uncompressed tars of two releases, in the
 //! BSDIFF40 format of bsdiff 4.x (what Python's `bsdiff4` and tufup use).
 
-use crate::error::IoContext;
 use crate::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -60,24 +59,16 @@ pub fn apply_file(
     expected_size: u64,
     expected_hash: &str,
 ) -> Result<()> {
-    let dir = new.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .context(|| format!("creating a file in {}", dir.display()))?;
-    let mut out = std::io::BufWriter::new(tmp.as_file());
-    let actual = apply::apply_streaming(old, patch, &mut out, expected_size)?;
-    drop(out);
-    if actual != expected_hash {
-        return Err(Error::TarHashMismatch {
-            expected: expected_hash.to_string(),
-            actual,
-        });
-    }
-    tmp.as_file()
-        .sync_all()
-        .context(|| format!("writing {}", new.display()))?;
-    tmp.persist(new)
-        .map_err(|e| Error::io(format!("writing {}", new.display()), e.error))?;
-    Ok(())
+    crate::fsutil::write_atomic_with(new, |out| {
+        let actual = apply::apply_streaming(old, patch, out, expected_size)?;
+        if actual != expected_hash {
+            return Err(Error::TarHashMismatch {
+                expected: expected_hash.to_string(),
+                actual,
+            });
+        }
+        Ok(())
+    })
 }
 
 #[cfg(all(test, feature = "publisher"))]

@@ -331,17 +331,11 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
         let parent = to.parent().unwrap_or(dest);
         std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
         // Copied aside, then renamed: a reader never sees half a file.
-        let tmp = tempfile::Builder::new()
-            .prefix(".tufa-tmp")
-            .tempfile_in(parent)
-            .context(|| format!("creating a file in {}", parent.display()))?;
         let mut src =
             std::fs::File::open(&from).context(|| format!("reading {}", from.display()))?;
-        std::io::copy(&mut src, &mut tmp.as_file())
-            .and_then(|_| tmp.as_file().sync_all())
-            .context(|| format!("writing {}", to.display()))?;
-        tmp.persist(&to)
-            .map_err(|e| Error::io(format!("replacing {}", to.display()), e.error))?;
+        crate::fsutil::write_atomic_with(&to, |out| {
+            std::io::copy(&mut src, out).context(|| format!("writing {}", to.display()))
+        })?;
         report.bytes += size;
         report.uploaded.push(rel.clone());
     }
