@@ -64,7 +64,7 @@ pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
     ranges
 }
 
-pub(super) fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
+fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = flate2::GzBuilder::new().mtime(0).write(
         Vec::with_capacity(chunk.len() / 2),
         flate2::Compression::new(9),
@@ -75,7 +75,7 @@ pub(super) fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// Runs `job(i)` for `0..jobs` on every core and writes the results to
 /// `out` in order; `sizes[i]` is job i's share of the progress total.
-pub(super) fn parallel_in_order(
+fn parallel_in_order(
     sizes: &[u64],
     job: &(dyn Fn(usize) -> Result<Vec<u8>> + Sync),
     out: &mut dyn Write,

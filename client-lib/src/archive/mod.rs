@@ -14,21 +14,11 @@ use std::path::Path;
 /// value keeps archives reproducible; installers do not rely on it.
 pub const FIXED_MTIME: u64 = 946_684_800;
 
-/// Reads a gzip stream fully, refusing output larger than `limit` bytes (a
-/// small hostile archive can expand to terabytes).
-pub fn gunzip_limited(compressed: impl Read, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(compressed)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .context(|| format!("decompressing {what}"))?;
-    if out.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            what: format!("{what} (decompressed)"),
-            limit,
-        });
-    }
-    Ok(out)
+/// The largest tar a gzip file of `compressed_len` bytes can hold: gzip
+/// cannot expand more than ~1032:1, so this bound never rejects a genuine
+/// archive, while a small hostile one cannot fill the disk.
+pub fn gunzip_bound(compressed_len: u64) -> u64 {
+    compressed_len.saturating_mul(1032).saturating_add(1 << 20)
 }
 
 #[cfg(feature = "publisher")]
@@ -44,7 +34,7 @@ pub use members::{
 #[cfg(feature = "publisher")]
 pub(crate) use writer::member_name;
 #[cfg(feature = "publisher")]
-pub use writer::{gzip_to, tar_bundle, BundleEntry, BundleListing, GZIP_MEMBER_BYTES};
+pub use writer::{tar_bundle, BundleEntry, BundleListing};
 
 #[cfg(feature = "publisher")]
 mod writer {
@@ -336,32 +326,6 @@ mod writer {
         progress.finish(Phase::Archive);
         Ok(manifest)
     }
-
-    /// Size of the independently compressed pieces of an archive. Fixed,
-    /// so that the output does not depend on the number of cores.
-    pub const GZIP_MEMBER_BYTES: usize = 4 << 20;
-
-    /// Compresses `tar` into `out` as gzip on every core: one gzip member
-    /// per 4 MiB piece, concatenated in order (RFC 1952 allows several
-    /// members; gzip, Python's gzip/tarfile and Tufa's client read them).
-    /// Header mtime 0 and fixed piece boundaries keep archives
-    /// reproducible whatever the machine. Releases use
-    /// [`write_archive`](super::write_archive), which cuts on tar members.
-    pub fn gzip_to(tar: &[u8], mut out: impl Write, progress: &mut dyn Progress) -> Result<()> {
-        progress.start(Phase::Compress, Some(tar.len() as u64));
-        let chunks: Vec<&[u8]> = if tar.is_empty() {
-            vec![tar]
-        } else {
-            tar.chunks(GZIP_MEMBER_BYTES).collect()
-        };
-        let sizes: Vec<u64> = chunks.iter().map(|c| c.len() as u64).collect();
-        let job = |i: usize| {
-            super::members::gzip_member(chunks[i]).map_err(|e| Error::io("compressing archive", e))
-        };
-        super::members::parallel_in_order(&sizes, &job, &mut out, progress)?;
-        progress.finish(Phase::Compress);
-        Ok(())
-    }
 }
 
 /// Copies what `reader` decompresses from `paths.0` into `out` (writing
@@ -431,17 +395,6 @@ pub fn gunzip_file(
         })?;
         check(&hex::encode(hasher.finalize_reset()))
     })
-}
-
-/// Reads a `.tar.gz` file into its uncompressed tar, refusing more than
-/// `limit` bytes.
-pub fn read_tar_gz(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).context(|| format!("opening {}", path.display()))?;
-    gunzip_limited(
-        std::io::BufReader::new(file),
-        limit,
-        &path.display().to_string(),
-    )
 }
 
 #[cfg(all(test, feature = "publisher", unix))]
@@ -515,39 +468,63 @@ mod tests {
         );
     }
 
-    #[test]
-    fn gzip_round_trip_and_size_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        sample(dir.path());
-        let tar = tar_of(dir.path());
+    /// Writes `tar` to a file and compresses it as releases are; returns
+    /// the archive's bytes.
+    fn archive_of(dir: &Path, tar: &[u8], reuse: Option<&Reusable>) -> (Vec<u8>, ArchiveStats) {
+        let tar_path = dir.join("t.tar");
+        std::fs::write(&tar_path, tar).unwrap();
+        let layout = crate::tar_layout::TarLayout::read(&tar_path).unwrap();
         let mut gz = Vec::new();
-        gzip_to(&tar, &mut gz, &mut NoProgress).unwrap();
-        let mut gz2 = Vec::new();
-        gzip_to(&tar, &mut gz2, &mut NoProgress).unwrap();
-        assert_eq!(gz, gz2, "gzip output is reproducible");
-        assert_eq!(
-            gunzip_limited(gz.as_slice(), tar.len() as u64, "t").unwrap(),
-            tar
-        );
-        let err = gunzip_limited(gz.as_slice(), tar.len() as u64 - 1, "t").unwrap_err();
-        assert!(matches!(err, Error::TooLarge { .. }));
+        let stats = write_archive(&tar_path, &layout, reuse, &mut gz, &mut NoProgress).unwrap();
+        (gz, stats)
     }
 
     #[test]
-    fn large_archives_are_several_gzip_members_in_order() {
-        let data: Vec<u8> = (0..(GZIP_MEMBER_BYTES * 2 + 12345) as u32)
+    fn archive_round_trip_reproducible_and_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let tar = tar_of(dir.path());
+        let work = tempfile::tempdir().unwrap();
+        let (gz, _) = archive_of(work.path(), &tar, None);
+        let (gz2, _) = archive_of(work.path(), &tar, None);
+        assert_eq!(gz, gz2, "gzip output is reproducible");
+        let archive = work.path().join("a.tar.gz");
+        std::fs::write(&archive, &gz).unwrap();
+        let out = work.path().join("out.tar");
+        gunzip_file(&archive, &out, tar.len() as u64, |_| Ok(())).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), tar);
+        let refused = work.path().join("refused.tar");
+        let err = gunzip_file(&archive, &refused, tar.len() as u64 - 1, |_| Ok(())).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }));
+        assert!(!refused.exists(), "nothing half written");
+    }
+
+    #[test]
+    fn large_archives_are_several_gzip_members_in_order_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..(members::PIECE_BYTES * 2 + 12345) as u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
             .collect();
-        let mut gz = Vec::new();
-        gzip_to(&data, &mut gz, &mut NoProgress).unwrap();
-        let members = gz.windows(4).filter(|w| *w == [0x1f, 0x8b, 8, 0]).count();
-        assert!(members >= 3, "{members} members");
-        assert_eq!(
-            gunzip_limited(gz.as_slice(), data.len() as u64, "t").unwrap(),
-            data
-        );
-        let mut again = Vec::new();
-        gzip_to(&data, &mut again, &mut NoProgress).unwrap();
-        assert_eq!(gz, again, "reproducible");
+        std::fs::write(dir.path().join("big.bin"), &data).unwrap();
+        std::fs::write(dir.path().join("small.txt"), b"small").unwrap();
+        let tar = tar_of(dir.path());
+        let work = tempfile::tempdir().unwrap();
+        let (gz, stats) = archive_of(work.path(), &tar, None);
+        assert!(stats.members >= 3, "{stats:?}");
+        assert_eq!(stats.reused_members, 0);
+        let archive = work.path().join("a.tar.gz");
+        std::fs::write(&archive, &gz).unwrap();
+        let old_tar = work.path().join("old.tar");
+        let unpacked = unpack_with_members(&archive, &old_tar, tar.len() as u64).unwrap();
+        assert_eq!(unpacked.members.len() as u64, stats.members);
+        assert_eq!(std::fs::read(&old_tar).unwrap(), tar, "members in order");
+        let reuse = Reusable {
+            archive,
+            tar: old_tar,
+            members: unpacked.members,
+        };
+        let (again, stats) = archive_of(work.path(), &tar, Some(&reuse));
+        assert_eq!(stats.reused_members, stats.members, "{stats:?}");
+        assert_eq!(gz, again, "copied members are the bytes compression gives");
     }
 }

@@ -725,12 +725,7 @@ impl Updater {
             .patch
             .as_ref()
             .map(|p| p.tar_size)
-            .unwrap_or_else(|| {
-                plan.full_archive
-                    .size
-                    .saturating_mul(1032)
-                    .saturating_add(1 << 20)
-            });
+            .unwrap_or_else(|| crate::archive::gunzip_bound(plan.full_archive.size));
         let tar_path = self.cached_tar(&plan.version);
         let unpacked = crate::archive::gunzip_file(archive, &tar_path, limit, |hash| {
             match &plan.release.patch {

@@ -660,8 +660,7 @@ impl Publisher {
                 .metadata()
                 .context(|| format!("reading {}", req.bundle.display()))?
                 .len();
-            // gzip cannot expand more than ~1032:1.
-            let limit = compressed.saturating_mul(1032).saturating_add(1 << 20);
+            let limit = crate::archive::gunzip_bound(compressed);
             let tar = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
             let dir = unpacked.path().join("bundle");
             crate::install::extract_tar(tar, &dir, limit).map_err(|e| {
@@ -676,15 +675,8 @@ impl Publisher {
         // memory stays bounded by the largest changed file.
         let work = self.work_dir()?;
         let tar_path = work.path().join("new.tar");
-        let mut manifest;
-        let (tar_size, tar_hash) = {
-            let file = std::fs::File::create(&tar_path)
-                .context(|| format!("creating {}", tar_path.display()))?;
-            let mut w = HashingWriter::new(std::io::BufWriter::new(file));
-            manifest = tar_bundle(&listing, &mut w, progress)?;
-            w.finish()
-                .context(|| format!("writing {}", tar_path.display()))?
-        };
+        let (mut manifest, tar_size, tar_hash) =
+            write_hashed(&tar_path, |w| tar_bundle(&listing, w, progress))?;
         let layout = crate::tar_layout::TarLayout::read(&tar_path)?;
 
         let old = match &previous {
@@ -693,17 +685,14 @@ impl Publisher {
         };
         let archive_target = TargetFile::archive(app, &version);
         let archive_path = out_dir.join(archive_target.name());
-        let archive_stats = {
-            let file = std::fs::File::create(&archive_path)
-                .context(|| format!("creating {}", archive_path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            let stats = write_archive(&tar_path, &layout, old.as_ref(), &mut w, progress)?;
-            use std::io::Write;
-            w.flush()
-                .context(|| format!("writing {}", archive_path.display()))?;
-            stats
+        let (archive_stats, archive_size, archive_sha256) = write_hashed(&archive_path, |w| {
+            write_archive(&tar_path, &layout, old.as_ref(), w, progress)
+        })?;
+        let archive = FileInfo {
+            name: archive_target.name(),
+            size: archive_size,
+            sha256: archive_sha256,
         };
-        let archive = file_info(&archive_path, archive_target.name())?;
         manifest.tar_size = tar_size;
         manifest.archive_size = archive.size;
 
@@ -714,14 +703,9 @@ impl Publisher {
                 }
                 let target = TargetFile::patch(app, &version);
                 let path = out_dir.join(target.name());
-                let file = std::fs::File::create(&path)
-                    .context(|| format!("creating {}", path.display()))?;
-                let (_, stats) = crate::patch::create_files(
-                    &old.tar,
-                    &tar_path,
-                    std::io::BufWriter::new(file),
-                    progress,
-                )?;
+                let ((_, stats), size, sha256) = write_hashed(&path, |w| {
+                    crate::patch::create_files(&old.tar, &tar_path, w, progress)
+                })?;
                 // Never publish a patch that does not rebuild this tar:
                 // apply it as a client will (streaming, a second or two
                 // for 500 MB) before it is signed.
@@ -734,7 +718,12 @@ impl Publisher {
                          --skip-patch meanwhile"
                     )));
                 }
-                (Some(file_info(&path, target.name())?), Some(stats))
+                let info = FileInfo {
+                    name: target.name(),
+                    size,
+                    sha256,
+                };
+                (Some(info), Some(stats))
             }
             _ => (None, None),
         };
@@ -822,10 +811,7 @@ impl Publisher {
             Some(m) => m,
             None => {
                 let archive = self.repo().join("targets").join(&prev.archive);
-                let limit = prev
-                    .archive_size
-                    .saturating_mul(1032)
-                    .saturating_add(1 << 20);
+                let limit = crate::archive::gunzip_bound(prev.archive_size);
                 let m = Manifest::of_archive(&archive, limit)?;
                 let _ = self.keep_manifest(&prev.archive_sha256, &m);
                 m
@@ -865,12 +851,7 @@ impl Publisher {
     fn previous_tar(&self, prev: &Release, work: &Path) -> Result<Reusable> {
         let archive = self.repo().join("targets").join(&prev.archive);
         let tar = work.join("old.tar");
-        // gzip cannot expand more than ~1032:1, so this bound never
-        // rejects a genuine archive.
-        let limit = prev
-            .archive_size
-            .saturating_mul(1032)
-            .saturating_add(1 << 20);
+        let limit = crate::archive::gunzip_bound(prev.archive_size);
         let differs = || Error::VerificationFailed {
             file: format!("targets/{}", prev.archive),
             reason: "its size or sha256 differs from targets.json".into(),
@@ -1287,6 +1268,22 @@ fn is_archive(path: &Path) -> bool {
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     path.is_file() && (name.ends_with(".tar.gz") || name.ends_with(".tgz"))
+}
+
+/// Creates `path` and lets `fill` write it; returns what `fill` returned
+/// with the file's size and sha256, hashed as it was written (a file just
+/// written is not read back).
+fn write_hashed<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
+) -> Result<(T, u64, String)> {
+    let file = std::fs::File::create(path).context(|| format!("creating {}", path.display()))?;
+    let mut w = HashingWriter::new(std::io::BufWriter::new(file));
+    let value = fill(&mut w)?;
+    let (size, sha256) = w
+        .finish()
+        .context(|| format!("writing {}", path.display()))?;
+    Ok((value, size, sha256))
 }
 
 /// Size and sha256 of a file, read as a stream.
