@@ -162,6 +162,12 @@ pub fn fingerprint(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// Adds and publishes `bundle` as release `version` of the project,
+/// expecting success; returns the JSON report.
+pub fn add_release(project: &Path, bundle: &str, version: &str) -> serde_json::Value {
+    tufa(project, &["--json", "add", bundle, "--version", version]).json()
+}
+
 /// Initialises a project `demo` in `dir/proj` and returns its path.
 pub fn init_project(dir: &Path, extra: &[&str]) -> PathBuf {
     let proj = dir.join("proj");

@@ -57,11 +57,7 @@ fn adopted_tufup_repository_serves_python_and_tufa_clients() {
     copy_dir(&bundles.join("2.0"), &b21);
     std::fs::write(b21.join("VERSION"), "2.1\n").unwrap();
     std::fs::write(b21.join("main.py"), "print('demo 2.1')\n").unwrap();
-    let added = tufa(
-        &project,
-        &["--json", "add", b21.to_str().unwrap(), "--version", "2.1"],
-    )
-    .json();
+    let added = add_release(&project, b21.to_str().unwrap(), "2.1");
     assert_eq!(added["plan"]["patch"]["name"], "demo-2.1.patch");
     let server = Server::start(project.join("repository"));
     let expected = fingerprint(&b21);

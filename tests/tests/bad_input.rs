@@ -14,17 +14,7 @@ fn project_with_one_release(tmp: &Path) -> std::path::PathBuf {
         &tmp.join("b2"),
         &[("app.bin", b"version two"), ("data/x.txt", b"x")],
     );
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            tmp.join("b1").to_str().unwrap(),
-            "--version",
-            "1.0",
-        ],
-    )
-    .json();
+    add_release(&proj, tmp.join("b1").to_str().unwrap(), "1.0");
     proj
 }
 
@@ -145,17 +135,7 @@ fn bundles_must_exist_and_stay_inside() {
     let inside = tmp.path().join("inside-link");
     write_bundle(&inside, &[("lib/real.so", b"so"), ("app.bin", b"x")]);
     std::os::unix::fs::symlink("lib/real.so", inside.join("link.so")).unwrap();
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            inside.to_str().unwrap(),
-            "--version",
-            "1.1",
-        ],
-    )
-    .json();
+    add_release(&proj, inside.to_str().unwrap(), "1.1");
 }
 
 #[test]
@@ -283,11 +263,7 @@ fn a_second_writer_is_locked_out() {
         "another tufa process",
     );
     drop(lock);
-    tufa(
-        &proj,
-        &["--json", "add", b2.to_str().unwrap(), "--version", "1.1"],
-    )
-    .json();
+    add_release(&proj, b2.to_str().unwrap(), "1.1");
 }
 
 #[test]

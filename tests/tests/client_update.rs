@@ -346,11 +346,7 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let old = snapshot_metadata(&repo);
     let b = bundle(repo.tmp.path(), "1.2", 2);
-    tufa(
-        &repo.proj,
-        &["--json", "add", b.to_str().unwrap(), "--version", "1.2"],
-    )
-    .json();
+    add_release(&repo.proj, b.to_str().unwrap(), "1.2");
     let c = Client::new(&repo, "c", "1.0", true);
     c.update(&repo, "1.0", &["--check-only"]).json();
     let new = snapshot_metadata(&repo);
@@ -390,11 +386,7 @@ fn mix_and_match_and_unknown_keys_are_refused() {
     let repo = publish(&[("1.0", false), ("1.1", false)]);
     let old = snapshot_metadata(&repo);
     let b = bundle(repo.tmp.path(), "1.2", 2);
-    tufa(
-        &repo.proj,
-        &["--json", "add", b.to_str().unwrap(), "--version", "1.2"],
-    )
-    .json();
+    add_release(&repo.proj, b.to_str().unwrap(), "1.2");
     let c = Client::new(&repo, "c", "1.0", true);
     // New timestamp and snapshot, old targets: the snapshot pins another version.
     repo.server.fault(

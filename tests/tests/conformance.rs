@@ -28,11 +28,7 @@ fn init_refresh_download_keep_metadata_byte_for_byte() {
     let proj = init_project(tmp.path(), &[]);
     let b = tmp.path().join("b");
     write_bundle(&b, &[("app.bin", b"hello")]);
-    tufa(
-        &proj,
-        &["--json", "add", b.to_str().unwrap(), "--version", "1.0"],
-    )
-    .json();
+    add_release(&proj, b.to_str().unwrap(), "1.0");
     let repo = proj.join("repository");
     let server = Server::start(repo.clone());
     let md = tmp.path().join("client-md");

@@ -15,17 +15,7 @@ fn setup(tmp: &Path) -> std::path::PathBuf {
         &tmp.join("b2"),
         &[("app.bin", &[2u8; 5000][..]), ("notes.txt", b"two")],
     );
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            tmp.join("b1").to_str().unwrap(),
-            "--version",
-            "1.0",
-        ],
-    )
-    .json();
+    add_release(&proj, tmp.join("b1").to_str().unwrap(), "1.0");
     proj
 }
 
@@ -108,11 +98,7 @@ fn crash_at_every_step_of_a_publish_leaves_old_or_new_state() {
         // And the repository keeps working.
         let b3 = tmp.path().join("b3");
         write_bundle(&b3, &[("app.bin", &[3u8; 5000][..])]);
-        tufa(
-            &proj,
-            &["--json", "add", b3.to_str().unwrap(), "--version", "2.0"],
-        )
-        .json();
+        add_release(&proj, b3.to_str().unwrap(), "2.0");
     }
 }
 

@@ -30,7 +30,7 @@ fn bundle(tmp: &Path, v: &str) -> String {
 }
 
 fn add(proj: &Path, tmp: &Path, v: &str) {
-    tufa(proj, &["--json", "add", &bundle(tmp, v), "--version", v]).json();
+    add_release(proj, &bundle(tmp, v), v);
 }
 
 /// Where key `name` lives, relative to the project (file keys).

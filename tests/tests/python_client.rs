@@ -9,28 +9,8 @@ use tufa_tests::*;
 fn publish_fixture_versions(tmp: &std::path::Path) -> std::path::PathBuf {
     let bundles = fixture_bundles(&tmp.join("bundles"));
     let proj = init_project(tmp, &[]);
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            bundles.join("1.0").to_str().unwrap(),
-            "--version",
-            "1.0",
-        ],
-    )
-    .json();
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            bundles.join("1.1").to_str().unwrap(),
-            "--version",
-            "1.1",
-        ],
-    )
-    .json();
+    add_release(&proj, bundles.join("1.0").to_str().unwrap(), "1.0");
+    add_release(&proj, bundles.join("1.1").to_str().unwrap(), "1.1");
     let meta = r#"{"changes": ["new feature x", "bug y fixed"], "channel": "stable"}"#;
     let added = tufa(
         &proj,
@@ -146,17 +126,7 @@ fn python_tarfile_unpacks_long_names_symlinks_and_executables() {
         .collect();
     std::fs::write(bundle.join("assets.bin"), &big).unwrap();
     let proj = init_project(tmp.path(), &[]);
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            bundle.to_str().unwrap(),
-            "--version",
-            "1.0",
-        ],
-    )
-    .json();
+    add_release(&proj, bundle.to_str().unwrap(), "1.0");
     let out = tmp.path().join("out");
     let script = "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2], filter='tar')\n    print('\\n'.join(t.getnames()))\n";
     let run = Command::new(python())

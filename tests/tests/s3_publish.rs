@@ -55,17 +55,7 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
     let proj = init_project(tmp.path(), &[]);
     let base = format!("{}/updates/demo", moto.endpoint);
     for (i, v) in ["1.0", "1.1", "1.2"].iter().enumerate() {
-        tufa(
-            &proj,
-            &[
-                "--json",
-                "add",
-                &large_bundle(tmp.path(), v, i),
-                "--version",
-                v,
-            ],
-        )
-        .json();
+        add_release(&proj, &large_bundle(tmp.path(), v, i), v);
         let up = publish(&proj, &moto, &[]).json();
         assert_eq!(
             up["upload"]["uploaded"].as_array().unwrap().last().unwrap(),
@@ -97,17 +87,7 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
     tufa(tmp.path(), &["--json", "verify", &base]).json();
 
     // 1.3: the publish is killed after the new files went up, before any metadata.
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            &large_bundle(tmp.path(), "1.3", 3),
-            "--version",
-            "1.3",
-        ],
-    )
-    .json();
+    add_release(&proj, &large_bundle(tmp.path(), "1.3", 3), "1.3");
     let killed = publish(
         &proj,
         &moto,
@@ -149,17 +129,7 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
 fn publish_to_a_directory_and_from_the_project_file() {
     let tmp = tempfile::tempdir().unwrap();
     let proj = init_project(tmp.path(), &[]);
-    tufa(
-        &proj,
-        &[
-            "--json",
-            "add",
-            &bundle(tmp.path(), "1.0", 0),
-            "--version",
-            "1.0",
-        ],
-    )
-    .json();
+    add_release(&proj, &bundle(tmp.path(), "1.0", 0), "1.0");
     let www = tmp.path().join("www");
     let toml = std::fs::read_to_string(proj.join("tufa.toml")).unwrap();
     std::fs::write(
@@ -184,17 +154,7 @@ fn retention_keeps_every_kept_release_updatable_by_patch() {
     let proj = init_project(tmp.path(), &[]);
     let versions: Vec<String> = (0..50).map(|i| format!("1.{i}")).collect();
     for (i, v) in versions.iter().enumerate() {
-        tufa(
-            &proj,
-            &[
-                "--json",
-                "add",
-                &bundle(tmp.path(), v, i % 50),
-                "--version",
-                v,
-            ],
-        )
-        .json();
+        add_release(&proj, &bundle(tmp.path(), v, i % 50), v);
     }
     let pruned = tufa(&proj, &["--json", "prune", "--keep", "10"]).json();
     assert_eq!(pruned["removed_versions"].as_array().unwrap().len(), 40);

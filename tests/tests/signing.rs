@@ -136,7 +136,7 @@ fn remove_latest_drops_archive_patch_and_metadata_entries() {
     let proj = init_project(tmp.path(), &[]);
     let b1 = bundle(tmp.path(), "b1", &[7u8; 3000]);
     let b2 = bundle(tmp.path(), "b2", &[8u8; 3000]);
-    tufa(&proj, &["--json", "add", &b1, "--version", "1.0"]).json();
+    add_release(&proj, &b1, "1.0");
     tufa(
         &proj,
         &["--json", "add", &b2, "--version", "1.1", "--required"],
@@ -158,7 +158,7 @@ fn remove_latest_drops_archive_patch_and_metadata_entries() {
     let targets = read_json(&proj.join("repository/metadata/targets.json"));
     assert_eq!(targets["signed"]["targets"].as_object().unwrap().len(), 1);
     // 1.1 may be released again (with other content) afterwards.
-    tufa(&proj, &["--json", "add", &b2, "--version", "1.1"]).json();
+    add_release(&proj, &b2, "1.1");
 }
 
 #[test]
@@ -179,11 +179,11 @@ fn plan_changes_nothing_and_matches_the_real_add() {
     let mut b2content = b1content.clone();
     b2content[100..200].fill(9);
     let b2 = bundle(tmp.path(), "b2", &b2content);
-    tufa(&proj, &["--json", "add", &b1, "--version", "1.0"]).json();
+    add_release(&proj, &b1, "1.0");
     let before = fingerprint(&proj);
     let plan = tufa(&proj, &["--json", "add", &b2, "--version", "1.1", "--plan"]).json();
     assert_eq!(fingerprint(&proj), before);
-    let added = tufa(&proj, &["--json", "add", &b2, "--version", "1.1"]).json();
+    let added = add_release(&proj, &b2, "1.1");
     assert_eq!(plan["archive"], added["plan"]["archive"]);
     assert_eq!(plan["patch"], added["plan"]["patch"]);
     assert_eq!(plan["tar_hash"], added["plan"]["tar_hash"]);
@@ -200,11 +200,7 @@ fn a_bundle_can_be_a_tar_gz_and_gives_the_same_tar() {
     let proj = init_project(tmp.path(), &[]);
     let dir = tmp.path().join("b1");
     write_bundle(&dir, &[("app.bin", b"binary"), ("lib/x.txt", b"x")]);
-    let first = tufa(
-        &proj,
-        &["--json", "add", dir.to_str().unwrap(), "--version", "1.0"],
-    )
-    .json();
+    let first = add_release(&proj, dir.to_str().unwrap(), "1.0");
     // The release's own archive as the bundle of the next version: same tar.
     let archive = proj.join("repository/targets/demo-1.0.tar.gz");
     let plan = tufa(

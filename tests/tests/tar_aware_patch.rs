@@ -86,13 +86,7 @@ fn second_release_is_diffed_per_member_and_bsdiff4_applies_it() {
     let tmp = tempfile::tempdir().unwrap();
     let (v1, v2) = bundles(tmp.path());
     let proj = init_project(tmp.path(), &[]);
-    let add = |dir: &Path, version: &str| {
-        tufa(
-            &proj,
-            &["--json", "add", dir.to_str().unwrap(), "--version", version],
-        )
-        .json()
-    };
+    let add = |dir: &Path, version: &str| add_release(&proj, dir.to_str().unwrap(), version);
     add(&v1, "1.0");
 
     // The estimate, before anything is built.

@@ -13,11 +13,7 @@ fn verify_reports_missing_and_altered_files_and_expiry() {
         let mut content: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
         content[100] = byte;
         write_bundle(&b, &[("app.bin", &content)]);
-        tufa(
-            &proj,
-            &["--json", "add", b.to_str().unwrap(), "--version", v],
-        )
-        .json();
+        add_release(&proj, b.to_str().unwrap(), v);
     }
     let server = Server::start(proj.join("repository"));
     let ok = tufa(tmp.path(), &["--json", "verify", &server.url]).json();
