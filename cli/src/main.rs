@@ -131,6 +131,8 @@ enum Command {
         /// The trusted root.json clients ship (default: trust the repository's 1.root.json on first use).
         #[arg(long)]
         root: Option<PathBuf>,
+        #[command(flatten)]
+        http: update::HttpArgs,
     },
     /// Take over a tufup project: import its keys, publish a root with standard key ids, write tufa.toml into DIR.
     AdoptTufup {
@@ -336,7 +338,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keycmd::run_threshold(&dir, role, threshold, json)
         }
         Command::Root(cmd) => keycmd::run_root(&dir, cmd, json),
-        Command::Verify { url, root } => {
+        Command::Verify { url, root, http } => {
             let trusted = root
                 .map(|p| std::fs::read(&p).with_context(|| format!("reading {}", p.display())))
                 .transpose()?;
@@ -346,7 +348,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = rt.block_on(tufa::client::verify::verify_repository(
                 &url,
                 trusted,
-                tufa::client::HttpOptions::default(),
+                http.to_options()?,
             ))?;
             output::verify(&report, json);
             Ok(if report.ok() {

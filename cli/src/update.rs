@@ -1,9 +1,11 @@
 //! `tufa update`: the client library driven from the command line.
 
+use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 use tufa::client::{BlockingUpdater, InstallOptions, Updater};
 use tufa::Channel;
 
@@ -48,9 +50,105 @@ pub struct UpdateArgs {
     /// Only report the plan; download and install nothing.
     #[arg(long)]
     check_only: bool,
-    /// Extra HTTP header for every request, NAME:VALUE (repeatable).
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// Environment variable with extra HTTP headers, one `Name: value` per
+/// line: secrets there stay out of `ps`, unlike `--header`.
+pub const HEADERS_ENV: &str = "TUFA_HTTP_HEADERS";
+
+/// HTTP settings shared by `tufa update` and `tufa verify`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct HttpArgs {
+    /// Extra HTTP header for every request, NAME:VALUE (repeatable). Other
+    /// users can read it in `ps`: put secrets in --header-file or
+    /// TUFA_HTTP_HEADERS (one 'Name: value' per line) instead.
     #[arg(long, value_name = "NAME:VALUE")]
     header: Vec<String>,
+    /// File of extra HTTP headers, one 'Name: value' per line (blank lines
+    /// and lines starting with # are skipped). Overrides TUFA_HTTP_HEADERS;
+    /// --header overrides both.
+    #[arg(long, value_name = "FILE")]
+    header_file: Option<PathBuf>,
+    /// Seconds one metadata file may take, from request to last byte
+    /// [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    metadata_timeout: Option<Duration>,
+    /// Minimum average speed of a download, in bytes per second, over
+    /// --speed-window; slower fails as slow_retrieval (0: no minimum)
+    /// [default: 1024].
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    min_speed: Option<u64>,
+    /// Seconds over which --min-speed is measured [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    speed_window: Option<Duration>,
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(secs > 0.0) {
+        return Err("must be more than 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
+}
+
+/// `Name: value` lines of `text` (from `source`, for messages). A bad
+/// line is named by number only: it may hold a secret.
+fn header_lines(text: &str, source: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .filter(|(name, _)| !name.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("{source} line {}: expected 'Name: value'", i + 1))?;
+        out.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(out)
+}
+
+impl HttpArgs {
+    /// The library's options: defaults, then headers from the
+    /// environment, the file and the command line, in that order (a later
+    /// header of the same name replaces an earlier one).
+    pub fn to_options(&self) -> anyhow::Result<tufa::client::HttpOptions> {
+        let mut http = tufa::client::HttpOptions::default();
+        if let Some(text) = std::env::var_os(HEADERS_ENV) {
+            let text = text
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("{HEADERS_ENV} is not valid UTF-8"))?;
+            http.headers.extend(header_lines(&text, HEADERS_ENV)?);
+        }
+        if let Some(path) = &self.header_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --header-file {}", path.display()))?;
+            http.headers
+                .extend(header_lines(&text, &path.display().to_string())?);
+        }
+        for h in &self.header {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| anyhow::anyhow!("--header must be NAME:VALUE"))?;
+            http.headers
+                .push((k.trim().to_string(), v.trim().to_string()));
+        }
+        if let Some(t) = self.metadata_timeout {
+            http.metadata_timeout = t;
+        }
+        if let Some(s) = self.min_speed {
+            http.min_speed = s;
+        }
+        if let Some(w) = self.speed_window {
+            http.speed_window = w;
+        }
+        Ok(http)
+    }
 }
 
 pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -58,14 +156,7 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         Some(p) => p.parse()?,
         None => Channel::Stable,
     };
-    let mut http = tufa::client::HttpOptions::default();
-    for h in &args.header {
-        let (k, v) = h
-            .split_once(':')
-            .ok_or_else(|| anyhow::anyhow!("--header must be NAME:VALUE"))?;
-        http.headers
-            .push((k.trim().to_string(), v.trim().to_string()));
-    }
+    let http = args.http.to_options()?;
     let updater = Updater::builder(&args.app, &args.current_version)
         .install_dir(&args.install_dir)
         .metadata_dir(&args.metadata_dir)

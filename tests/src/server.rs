@@ -1,6 +1,7 @@
 //! A real HTTP/1.1 file server on 127.0.0.1 for the client tests, with
 //! faults on demand: a connection dropped halfway, a body that never ends,
-//! files swapped by other content. Every request is logged.
+//! files swapped by other content, a body dripped byte by byte, an error
+//! status, a redirect. Every request is logged, with its headers.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -18,12 +19,40 @@ pub enum Fault {
     Endless,
     /// Serve these bytes instead of the file.
     Replace(Vec<u8>),
+    /// Send the headers at once, then one body byte per interval: never
+    /// idle long enough for an idle timeout, yet practically never done.
+    Drip(Duration),
+    /// Answer with this status (e.g. 503) the first time only.
+    StatusOnce(u16),
+    /// Answer `302 Found` with this `Location` (absolute URL).
+    Redirect(String),
+}
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Request path.
+    pub path: String,
+    /// Header names (lower case) and values, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Received {
+    /// The value of header `name` (any case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
 struct State {
     faults: HashMap<String, Fault>,
     log: Vec<String>,
+    received: Vec<Received>,
 }
 
 /// A running server; stops when dropped.
@@ -77,6 +106,12 @@ impl Server {
     pub fn log(&self) -> Vec<String> {
         self.state.lock().expect("lock").log.clone()
     }
+
+    /// Requests so far with their headers (to prove what reached which
+    /// server).
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().expect("lock").received.clone()
+    }
 }
 
 impl Drop for Server {
@@ -94,10 +129,14 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut range_from = 0u64;
     let mut range_text = String::new();
+    let mut headers = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" {
             break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
         if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
             range_text = v.trim().to_string();
@@ -118,13 +157,30 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
             format!("GET {path} range={range_text}")
         };
         st.log.push(entry);
+        st.received.push(Received {
+            path: path.clone(),
+            headers,
+        });
         let f = st.faults.get(&path).cloned();
-        if let Some(Fault::DropOnceAfter(_)) = f {
+        if let Some(Fault::DropOnceAfter(_) | Fault::StatusOnce(_)) = f {
             st.faults.remove(&path);
         }
         f
     };
     let mut out = conn;
+    if let Some(Fault::StatusOnce(code)) = fault {
+        let head =
+            format!("HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        out.write_all(head.as_bytes())?;
+        return out.flush();
+    }
+    if let Some(Fault::Redirect(ref to)) = fault {
+        let head = format!(
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        out.write_all(head.as_bytes())?;
+        return out.flush();
+    }
     if let Some(Fault::Endless) = fault {
         out.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\n",
@@ -169,6 +225,16 @@ fn handle(conn: TcpStream, root: &std::path::Path, state: &Mutex<State>) -> std:
         out.flush()?;
         // An abrupt end: reset instead of an orderly close.
         let _ = out.shutdown(std::net::Shutdown::Both);
+        return Ok(());
+    }
+    if let Some(Fault::Drip(interval)) = fault {
+        // Ends when the client hangs up (the write fails) or, in theory,
+        // when the whole file has been dripped.
+        for byte in part {
+            out.write_all(std::slice::from_ref(byte))?;
+            out.flush()?;
+            std::thread::sleep(interval);
+        }
         return Ok(());
     }
     out.write_all(part)?;

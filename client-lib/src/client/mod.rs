@@ -50,6 +50,12 @@ pub enum UpdateError {
     /// The update server could not be reached (retry later).
     #[error("update server unreachable: {0}")]
     Offline(String),
+    /// The server sent too slowly: a metadata file took longer than
+    /// `HttpOptions::metadata_timeout`, or a download fell below
+    /// `HttpOptions::min_speed`. A stalling server (TUF's slow-retrieval
+    /// attack) or a link too poor to finish; nothing was installed.
+    #[error("slow retrieval: {0}; nothing was installed")]
+    SlowRetrieval(String),
     /// Signed metadata has expired: the publisher must re-sign, or an
     /// attacker is replaying old metadata. Nothing was installed.
     #[error("update metadata has expired ({role} expired {expired}); nothing was installed")]
@@ -77,6 +83,7 @@ impl UpdateError {
     pub fn code(&self) -> &'static str {
         match self {
             UpdateError::Offline(_) => "offline",
+            UpdateError::SlowRetrieval(_) => "slow_retrieval",
             UpdateError::MetadataExpired { .. } => "metadata_expired",
             UpdateError::Verification(_) => "verification_failed",
             UpdateError::PatchFailed { .. } => "patch_failed",
@@ -89,24 +96,54 @@ impl UpdateError {
 
 fn from_tough(e: tough::error::Error) -> UpdateError {
     use tough::error::Error as T;
+    // URLs in messages lose any user:password (see `redact_urls`).
+    let url_of = |url: &Url| transport::redact_urls(url.as_str());
     match e {
         T::Transport { url, source, .. } => {
-            if source.kind() == tough::TransportErrorKind::FileNotFound {
-                UpdateError::Verification(format!("{url} is missing on the server"))
+            if let Some(slow) = find_in_chain::<transport::SlowRetrieval>(&source) {
+                UpdateError::SlowRetrieval(format!("{}: {slow}", url_of(&url)))
+            } else if source.kind() == tough::TransportErrorKind::FileNotFound {
+                UpdateError::Verification(format!("{} is missing on the server", url_of(&url)))
             } else if is_network_failure(&source) {
-                UpdateError::Offline(format!("{url}: {}", error_chain(&source)))
+                UpdateError::Offline(transport::redact_urls(&format!(
+                    "{url}: {}",
+                    error_chain(&source)
+                )))
             } else {
                 // tough reports too-long or wrong-hash data through the
                 // transport error too: that is an attack, not an outage.
-                UpdateError::Verification(format!("{url}: {}", error_chain(&source)))
+                UpdateError::Verification(transport::redact_urls(&format!(
+                    "{url}: {}",
+                    error_chain(&source)
+                )))
             }
         }
         T::ExpiredMetadata { role, .. } => UpdateError::MetadataExpired {
             role: role.to_string(),
             expired: "already".into(),
         },
-        other => UpdateError::Verification(error_chain(&other)),
+        other => match find_in_chain::<transport::SlowRetrieval>(&other) {
+            Some(slow) => UpdateError::SlowRetrieval(transport::redact_urls(&format!(
+                "{}: {slow}",
+                error_chain(&other)
+            ))),
+            None => UpdateError::Verification(transport::redact_urls(&error_chain(&other))),
+        },
     }
+}
+
+/// The first error of type `E` in `e`'s chain of sources.
+fn find_in_chain<'a, E: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(found) = err.downcast_ref::<E>() {
+            return Some(found);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// Whether an error comes from the network (connection refused, reset,
@@ -325,17 +362,25 @@ impl UpdaterBuilder {
             if !s.ends_with('/') {
                 s.push('/');
             }
-            Url::parse(&s).map_err(|e| UpdateError::Config(format!("{what} '{s}': {e}")))
+            Url::parse(&s).map_err(|e| {
+                UpdateError::Config(transport::redact_urls(&format!("{what} '{s}': {e}")))
+            })
         };
-        let transport = HttpTransport::new(self.http).map_err(UpdateError::Config)?;
+        let metadata_url = url(self.metadata_url, "metadata URL")?;
+        let targets_url = url(self.targets_url, "targets URL")?;
+        // The transport tells metadata from targets by these bases, for
+        // their different limits (see `HttpOptions`).
+        let transport = HttpTransport::new(self.http)
+            .map_err(UpdateError::Config)?
+            .for_repository(&metadata_url, &targets_url);
         Ok(Updater {
             app: self.app,
             current,
             install_dir: need(self.install_dir, "install dir")?,
             metadata_dir: need(self.metadata_dir, "metadata dir")?,
             cache_dir: need(self.cache_dir, "cache dir")?,
-            metadata_url: url(self.metadata_url, "metadata URL")?,
-            targets_url: url(self.targets_url, "targets URL")?,
+            metadata_url,
+            targets_url,
             transport,
             channel: self.channel,
             ignore_required: self.ignore_required,
@@ -547,7 +592,13 @@ impl Updater {
                 }
                 Err(e) if plan.method == Method::Patch => {
                     let why = format!("{}: {e}", f.name);
-                    let archive = self.fall_back_to_archive(plan, &why, progress).await?;
+                    // Only a patch that did not verify is the chain's
+                    // fault; an outage, a slow server or a full disk is
+                    // not, and the next update tries the chain again.
+                    let blame = matches!(e, UpdateError::Verification(_));
+                    let archive = self
+                        .fall_back_to_archive(plan, &why, blame, progress)
+                        .await?;
                     fetched.push(plan.full_archive.clone());
                     paths = vec![archive];
                     fell_back = Some(why);
@@ -564,16 +615,22 @@ impl Updater {
         })
     }
 
-    /// A patch of the chain failed (`why`): never try the chain again and
-    /// fetch the full archive instead.
+    /// A patch of the chain could not be used (`why`): fetch the full
+    /// archive instead. When the patch itself is to `blame` (it did not
+    /// verify or apply), the chain is never tried again; otherwise the
+    /// archive's own error is returned as is (e.g. `Offline`: the patch
+    /// did not fail, the network did).
     async fn fall_back_to_archive(
         &self,
         plan: &UpdatePlan,
         why: &str,
+        blame: bool,
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
     ) -> Result<PathBuf, UpdateError> {
-        let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
-        self.mark_failed(&names)?;
+        if blame {
+            let names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
+            self.mark_failed(&names)?;
+        }
         let mut done = 0;
         self.fetch(
             plan,
@@ -583,9 +640,15 @@ impl Updater {
             progress,
         )
         .await
-        .map_err(|full| UpdateError::PatchFailed {
-            patch: why.to_string(),
-            full: full.to_string(),
+        .map_err(|full| {
+            if blame {
+                UpdateError::PatchFailed {
+                    patch: why.to_string(),
+                    full: full.to_string(),
+                }
+            } else {
+                full
+            }
         })
     }
 
@@ -656,7 +719,12 @@ impl Updater {
                 Ok(()) => return self.finish(&plan, fetched, fell_back),
                 Err(e) => {
                     let why = e.to_string();
-                    archive = Some(self.fall_back_to_archive(&plan, &why, &mut |_| {}).await?);
+                    // A local failure (disk, cancel) is not the patch's.
+                    let blame = !matches!(e, Error::Io { .. } | Error::Cancelled);
+                    archive = Some(
+                        self.fall_back_to_archive(&plan, &why, blame, &mut |_| {})
+                            .await?,
+                    );
                     fetched.push(plan.full_archive.clone());
                     fell_back = Some(why);
                 }

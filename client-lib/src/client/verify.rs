@@ -3,8 +3,8 @@
 //! length and hash, with problems reported in plain words instead of
 //! stopping at the first.
 
-use super::transport::{HttpOptions, HttpTransport};
-use super::{error_chain, from_tough, UpdateError};
+use super::transport::{redact_urls, HttpOptions, HttpTransport, SlowRetrieval};
+use super::{error_chain, find_in_chain, from_tough, UpdateError};
 use futures_util::StreamExt;
 use serde::Serialize;
 use tough::{ExpirationEnforcement, RepositoryLoader, Transport};
@@ -51,17 +51,22 @@ pub async fn verify_repository(
     } else {
         format!("{base_url}/")
     };
-    let base = Url::parse(&base)
-        .map_err(|e| UpdateError::Config(format!("'{base_url}' is not a URL: {e}")))?;
+    let base = Url::parse(&base).map_err(|e| {
+        UpdateError::Config(redact_urls(&format!("'{base_url}' is not a URL: {e}")))
+    })?;
     let md = base
         .join("metadata/")
         .map_err(|e| UpdateError::Config(e.to_string()))?;
     let tg = base
         .join("targets/")
         .map_err(|e| UpdateError::Config(e.to_string()))?;
-    let transport = HttpTransport::new(http).map_err(UpdateError::Config)?;
+    // The same limits as a client's: a stalling server must not hold a
+    // check forever either.
+    let transport = HttpTransport::new(http)
+        .map_err(UpdateError::Config)?
+        .for_repository(&md, &tg);
     let mut report = VerifyReport {
-        url: base.to_string(),
+        url: redact_urls(base.as_str()),
         root_version: None,
         versions: Vec::new(),
         targets_checked: 0,
@@ -80,13 +85,18 @@ pub async fn verify_repository(
             let url = md
                 .join("1.root.json")
                 .map_err(|e| UpdateError::Config(e.to_string()))?;
-            let mut stream = transport
-                .fetch(url.clone())
-                .await
-                .map_err(|e| UpdateError::Offline(format!("{url}: {}", error_chain(&e))))?;
+            let failed = |e: tough::TransportError| {
+                let text = redact_urls(&format!("{url}: {}", error_chain(&e)));
+                if find_in_chain::<SlowRetrieval>(&e).is_some() {
+                    UpdateError::SlowRetrieval(text)
+                } else {
+                    UpdateError::Offline(text)
+                }
+            };
+            let mut stream = transport.fetch(url.clone()).await.map_err(failed)?;
             let mut bytes = Vec::new();
             while let Some(chunk) = stream.next().await {
-                bytes.extend_from_slice(&chunk.map_err(|e| UpdateError::Offline(error_chain(&e)))?);
+                bytes.extend_from_slice(&chunk.map_err(failed)?);
                 if bytes.len() as u64 > crate::metadata::MAX_METADATA_BYTES {
                     return Err(UpdateError::Verification(
                         "1.root.json is absurdly large".into(),
@@ -106,12 +116,17 @@ pub async fn verify_repository(
         .await
     {
         Ok(r) => r,
-        Err(e) => {
-            report
-                .problems
-                .push(format!("metadata does not verify: {}", from_tough(e)));
-            return Ok(report);
-        }
+        Err(e) => match from_tough(e) {
+            // Not a finding about the repository but about the server:
+            // the same distinct error a client gets.
+            slow @ UpdateError::SlowRetrieval(_) => return Err(slow),
+            other => {
+                report
+                    .problems
+                    .push(format!("metadata does not verify: {other}"));
+                return Ok(report);
+            }
+        },
     };
     report.root_version = Some(repo.root().signed.version.get());
     let now = jiff::Timestamp::now().as_second();
@@ -170,7 +185,10 @@ pub async fn verify_repository(
 }
 
 fn plain_target_error(e: &tough::error::Error) -> String {
-    let text = error_chain(e);
+    if let Some(slow) = find_in_chain::<SlowRetrieval>(e) {
+        return format!("slow retrieval: {slow}");
+    }
+    let text = redact_urls(&error_chain(e));
     if let tough::error::Error::Transport { source, .. } = e {
         if source.kind() == tough::TransportErrorKind::FileNotFound {
             return "missing on the server".into();
