@@ -3,11 +3,14 @@
 //! have been built from a poisoned bundle, and defence in depth is cheap.
 //!
 //! Refused: absolute paths, `..`, paths through a symlink, symlinks whose
-//! target leaves the tree, hard links, device files, fifos, entries whose
+//! target leaves the tree (by its text when written, and on disk, through
+//! the other links, once the tree is complete), hard links, device files, fifos, entries whose
 //! data runs past the end of the archive, and anything beyond `max_bytes`.
 
 use crate::error::IoContext;
 use crate::{Error, Result};
+use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -59,6 +62,88 @@ fn link_stays_inside(rel: &Path, target: &Path) -> bool {
     true
 }
 
+/// How many symlinks one path may pass through before it counts as a loop
+/// (Linux's own limit, ELOOP).
+const MAX_LINK_HOPS: usize = 40;
+/// Path components resolving links may walk, per link on average (plus
+/// [`RESOLVE_SLACK`]): a real tree needs a handful; links built to expand
+/// into each other would otherwise cost hops × length per link.
+pub(crate) const RESOLVE_STEPS_PER_LINK: usize = 256;
+pub(crate) const RESOLVE_SLACK: usize = 4096;
+
+/// Why a path does not resolve inside the tree.
+pub(crate) const OUTSIDE: &str = "resolves outside the tree";
+const LOOPS: &str = "passes through more than 40 symlinks";
+const TOO_LONG: &str = "takes too many steps to resolve";
+
+/// Resolves `rel` (relative to `root`) the way the OS will, following the
+/// symlinks that exist *on disk* below `root`, and returns where it leads
+/// relative to `root`; refused when it leaves `root` (through `..` or an
+/// absolute target), loops, or exhausts `budget` (steps walked, shared by
+/// all the links of one tree). Components that do not exist are taken as
+/// plain names. Checking only a link's own text is not enough: with
+/// `q -> ../..` and `p -> q/..`, every text stays inside, `p` does not.
+pub(crate) fn resolve_inside(
+    root: &Path,
+    rel: &Path,
+    budget: &mut usize,
+) -> std::result::Result<PathBuf, &'static str> {
+    let mut at: Vec<OsString> = Vec::new();
+    let mut todo: VecDeque<Step> = VecDeque::new();
+    push_steps(&mut todo, rel)?;
+    let mut hops = 0;
+    while let Some(step) = todo.pop_front() {
+        *budget = budget.checked_sub(1).ok_or(TOO_LONG)?;
+        match step {
+            Step::Up => {
+                at.pop().ok_or(OUTSIDE)?;
+            }
+            Step::Name(name) => {
+                at.push(name);
+                let here = root.join(at.iter().collect::<PathBuf>());
+                let is_link = fs::symlink_metadata(&here)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
+                if is_link {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err(LOOPS);
+                    }
+                    let target = fs::read_link(&here).map_err(|_| OUTSIDE)?;
+                    // The link is replaced by its target, read from the
+                    // directory holding it.
+                    at.pop();
+                    push_steps(&mut todo, &target)?;
+                }
+            }
+        }
+    }
+    Ok(at.iter().collect())
+}
+
+enum Step {
+    Up,
+    Name(OsString),
+}
+
+/// Puts the components of `path` in front of `todo`; an absolute path
+/// leaves any tree.
+fn push_steps(todo: &mut VecDeque<Step>, path: &Path) -> std::result::Result<(), &'static str> {
+    let mut steps = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => steps.push(Step::Up),
+            Component::Normal(n) => steps.push(Step::Name(n.to_os_string())),
+            Component::RootDir | Component::Prefix(_) => return Err(OUTSIDE),
+        }
+    }
+    for s in steps.into_iter().rev() {
+        todo.push_front(s);
+    }
+    Ok(())
+}
+
 /// Refuses to write below a symlink: every existing parent of `rel` inside
 /// `root` must be a real directory.
 fn check_parents(root: &Path, rel: &Path) -> Result<()> {
@@ -92,6 +177,7 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
     fs::create_dir(dest).context(|| format!("creating {}", dest.display()))?;
     let mut archive = tar::Archive::new(tar);
     let mut written = 0u64;
+    let mut links: Vec<PathBuf> = Vec::new();
     let entries = archive
         .entries()
         .context(|| "reading the release tar".into())?;
@@ -167,6 +253,7 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
                     )));
                 }
                 make_symlink(&target, &path)?;
+                links.push(rel);
             }
             tar::EntryType::Link => {
                 return Err(hostile(format!("'{}' is a hard link", rel.display())));
@@ -179,7 +266,32 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
             }
         }
     }
+    // Links are checked again once the tree is complete: a link written
+    // early can point through one written later, so what a link means on
+    // disk is only known at the end. Nothing was written through a link
+    // meanwhile (`check_parents`, `create_new`), so refusing now is enough.
+    check_links(dest, &links)?;
     Ok(written)
+}
+
+/// Refuses any of `links` (paths relative to `root`) that resolves, on
+/// disk, outside `root`.
+pub(crate) fn check_links(root: &Path, links: &[PathBuf]) -> Result<()> {
+    let mut budget = links
+        .len()
+        .saturating_mul(RESOLVE_STEPS_PER_LINK)
+        .saturating_add(RESOLVE_SLACK);
+    for rel in links {
+        if let Err(why) = resolve_inside(root, rel, &mut budget) {
+            let target = fs::read_link(root.join(rel)).unwrap_or_default();
+            return Err(hostile(format!(
+                "symlink '{}' {why} ({})",
+                rel.display(),
+                target.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -286,6 +398,64 @@ mod tests {
                 ("./x", T::Regular, b"2", None),
             ],
             "twice",
+        );
+    }
+
+    /// Every link's text stays inside; on disk `q` is the root, so `p`
+    /// (`q/..`) and `s` (through `p`) are outside. Written before `q`, so
+    /// only the check of the finished tree sees it.
+    #[test]
+    fn refuses_a_chain_of_links_that_leaves_on_disk() {
+        refuses(
+            &[
+                ("./s", T::Symlink, b"", Some("d1/d2/p/victim")),
+                ("./d1/", T::Directory, b"", None),
+                ("./d1/d2/", T::Directory, b"", None),
+                ("./d1/d2/p", T::Symlink, b"", Some("q/../../..")),
+                ("./d1/d2/q", T::Symlink, b"", Some("../..")),
+            ],
+            "symlink 's' resolves outside the tree (d1/d2/p/victim)",
+        );
+        refuses(
+            &[
+                ("./a", T::Symlink, b"", Some("b")),
+                ("./b", T::Symlink, b"", Some("a")),
+            ],
+            "symlink 'a' passes through more than 40 symlinks",
+        );
+        // Links into links that stay inside are fine.
+        let dir = tempfile::tempdir().unwrap();
+        let tar = tar_with(&[
+            ("./lib/", T::Directory, b"", None),
+            ("./lib/real.so", T::Regular, b"so", None),
+            ("./lib/v1.so", T::Symlink, b"", Some("real.so")),
+            ("./up", T::Symlink, b"", Some("lib/../lib")),
+            ("./cur.so", T::Symlink, b"", Some("up/v1.so")),
+        ]);
+        extract_tar(tar.as_slice(), &dir.path().join("o"), 100).unwrap();
+        assert_eq!(fs::read(dir.path().join("o/cur.so")).unwrap(), b"so");
+    }
+
+    /// Links built to expand into each other exhaust the shared budget
+    /// instead of the CPU.
+    #[cfg(unix)]
+    #[test]
+    fn link_resolution_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Each level doubles: l1 -> l0/l0, l2 -> l1/l1, …
+        std::os::unix::fs::symlink(".", root.join("l0")).unwrap();
+        for i in 1..30 {
+            let prev = format!("l{}", i - 1);
+            std::os::unix::fs::symlink(format!("{prev}/{prev}"), root.join(format!("l{i}")))
+                .unwrap();
+        }
+        let mut budget = 10_000;
+        let err = resolve_inside(root, Path::new("l29"), &mut budget).unwrap_err();
+        assert!(err == TOO_LONG || err == LOOPS, "{err}");
+        assert_eq!(
+            resolve_inside(root, Path::new("l0/.."), &mut 100),
+            Err(OUTSIDE)
         );
     }
 

@@ -10,6 +10,7 @@
 //! app exits.
 
 mod extract;
+mod link;
 mod swap;
 pub mod windows;
 
@@ -64,23 +65,29 @@ pub fn staging_dir(install_dir: &Path) -> Result<PathBuf> {
 /// Installs the tar file `tar` into `install_dir`, reading it as a stream. A crash at any point leaves the old
 /// or the new version in `install_dir`, never a mix: run
 /// [`recover_interrupted`] at start-up to clean leftovers.
+///
+/// An `install_dir` that is a symlink (`app -> versions/app-1.0`) stays
+/// one: the new version is written beside the directory it points to,
+/// named after the tar (`versions/app-1.1` for `app-1.1.tar`), the link is
+/// replaced atomically by one to it, and the old directory is removed.
 pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> Result<()> {
+    if options.installer.is_none() {
+        if let Some(link) = link::read(install_dir)? {
+            return link::install(tar, install_dir, &link, options);
+        }
+    }
     recover_interrupted(install_dir)?;
     let staging = staging_dir(install_dir)?;
     if staging.exists() {
         std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
     }
-    let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
-    let max = file
-        .metadata()
-        .context(|| format!("reading {}", tar.display()))?
-        .len();
     let result = (|| {
-        extract_tar(std::io::BufReader::new(file), &staging, max)?;
-        if install_dir.exists() {
-            carry_over(install_dir, &staging, options)?;
-        }
-        swap::fsync_tree(&staging);
+        stage(
+            tar,
+            &staging,
+            install_dir.exists().then_some(install_dir),
+            options,
+        )?;
         crate::fsutil::failpoint("before-swap");
         match &options.installer {
             Some(custom) => custom(&staging, install_dir)
@@ -102,6 +109,22 @@ pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> 
     result
 }
 
+/// Extracts `tar` into `staging`, carries over what must survive from
+/// `old` and flushes the result to disk: the new version, complete.
+fn stage(tar: &Path, staging: &Path, old: Option<&Path>, options: &InstallOptions) -> Result<()> {
+    let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
+    let max = file
+        .metadata()
+        .context(|| format!("reading {}", tar.display()))?
+        .len();
+    extract_tar(std::io::BufReader::new(file), staging, max)?;
+    if let Some(old) = old {
+        carry_over(old, staging, options)?;
+    }
+    swap::fsync_tree(staging);
+    Ok(())
+}
+
 /// Copies into the staged new version what must survive from the old one:
 /// everything it lacks (no purge) or only the excluded paths (purge).
 fn carry_over(old: &Path, staged: &Path, options: &InstallOptions) -> Result<()> {
@@ -119,6 +142,7 @@ fn carry_over(old: &Path, staged: &Path, options: &InstallOptions) -> Result<()>
             }
             let from = old.join(rel);
             if std::fs::symlink_metadata(&from).is_ok() {
+                real_parents(staged, rel)?;
                 let to = staged.join(rel);
                 if std::fs::symlink_metadata(&to).is_err() {
                     copy_tree(&from, &to)?;
@@ -128,6 +152,43 @@ fn carry_over(old: &Path, staged: &Path, options: &InstallOptions) -> Result<()>
         return Ok(());
     }
     merge_missing(old, staged)
+}
+
+/// Makes every parent of `rel` below `staged` a real directory (creating
+/// missing ones) and refuses a symlink or a file among them. The staged
+/// tree comes from the archive: a link there, even one that stays inside,
+/// must never redirect where the old install's files are written.
+fn real_parents(staged: &Path, rel: &Path) -> Result<()> {
+    let Some(parent) = rel.parent() else {
+        return Ok(());
+    };
+    let mut cur = staged.to_path_buf();
+    let mut prefix = PathBuf::new();
+    for c in parent.components() {
+        cur.push(c);
+        prefix.push(c);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(md) if md.file_type().is_symlink() => {
+                return Err(Error::Install(format!(
+                    "'{}' would be carried over through the symlink '{}' of the new version",
+                    rel.display(),
+                    prefix.display()
+                )))
+            }
+            Ok(md) if !md.is_dir() => {
+                return Err(Error::Install(format!(
+                    "'{}' would be carried over below the file '{}' of the new version",
+                    rel.display(),
+                    prefix.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(_) => {
+                std::fs::create_dir(&cur).context(|| format!("creating {}", cur.display()))?
+            }
+        }
+    }
+    Ok(())
 }
 
 fn merge_missing(old: &Path, staged: &Path) -> Result<()> {
