@@ -11,15 +11,17 @@
 //!
 //! Exit status 0 on success, 1 on any failure (panics included). `D` holds
 //! only the trusted metadata, byte for byte as served (`root.json`,
-//! `timestamp.json`, `snapshot.json`, `targets.json`); tough's datastore
-//! lives beside it in `D.tough/`.
+//! `timestamp.json`, `snapshot.json`, `targets.json`, one
+//! `<percent-encoded role>.json` per delegated role); the clock policy's
+//! latest known time lives beside it in `D.tufa/`.
 
 use anyhow::{bail, Context, Result};
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tough::{ExpirationEnforcement, RepositoryLoader, TargetName};
-use tufa::client::transport::{HttpOptions, HttpTransport, RecordingTransport};
+use tufa::client::clock;
+use tufa::client::refresh::{matches_target, Expiry, Limits, Options, TrustedSet};
+use tufa::client::transport::{HttpOptions, HttpTransport};
 use url::Url;
 
 #[derive(Default)]
@@ -63,9 +65,11 @@ fn dir_url(s: &str) -> Result<Url> {
     Url::parse(&s).with_context(|| format!("bad URL {s}"))
 }
 
-fn datastore_for(md: &Path) -> PathBuf {
+/// Tufa's clock policy keeps its latest known time beside the metadata
+/// dir: the suite counts every `.json` file inside it as trusted metadata.
+fn state_dir_for(md: &Path) -> PathBuf {
     let mut name = md.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".tough");
+    name.push(".tufa");
     md.with_file_name(name)
 }
 
@@ -87,61 +91,45 @@ fn file_name_for(target: &str) -> String {
     out
 }
 
+/// Written beside its place (under a name the suite ignores), synced, then
+/// renamed over it.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
+    let name = path.file_name().context("no file name")?.to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.part"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
 
-async fn refresh(a: &Args, md: &Path) -> Result<(tough::Repository, RecordingTransport, Url)> {
+/// The refresh every command starts with: Tufa's one TUF workflow, with
+/// the trusted metadata (byte for byte as served) in `md`.
+async fn refresh(a: &Args, md: &Path) -> Result<TrustedSet> {
     let url = dir_url(
         a.metadata_url
             .as_deref()
             .context("--metadata-url is required")?,
     )?;
-    let targets_url = dir_url(a.target_base_url.as_deref().unwrap_or(url.as_str()))?;
-    let root =
-        std::fs::read(md.join("root.json")).context("no trusted root.json: run init first")?;
-    let store = datastore_for(md);
-    std::fs::create_dir_all(&store)?;
-    // Expiry is judged below, against the (possibly shifted) clock.
-    let _ = std::fs::remove_file(store.join("latest_known_time.json"));
-    let transport = RecordingTransport::new(
-        HttpTransport::new(HttpOptions::default()).map_err(anyhow::Error::msg)?,
-        64 << 20,
-    );
-    let repo = RepositoryLoader::new(&root, url.clone(), targets_url)
-        .transport(transport.clone())
-        .datastore(&store)
-        .expiration_enforcement(ExpirationEnforcement::Unsafe)
-        .load()
-        .await;
-    let repo = repo?;
-    let now = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * a.days_in_future);
-    for (role, exp) in [
-        ("root", repo.root().signed.expires),
-        ("timestamp", repo.timestamp().signed.expires),
-        ("snapshot", repo.snapshot().signed.expires),
-        ("targets", repo.targets().signed.expires),
-    ] {
-        if exp <= now {
-            bail!("{role} metadata expired at {exp}");
-        }
-    }
-    // Persist exactly what the server sent for the now-trusted versions.
-    let root_version = repo.root().signed.version;
-    let root_url = url.join(&format!("{root_version}.root.json"))?;
-    if let Some(bytes) = transport.bytes_of(&root_url) {
-        write_atomic(&md.join("root.json"), &bytes)?;
-    }
-    for name in ["timestamp.json", "snapshot.json", "targets.json"] {
-        let bytes = transport
-            .bytes_of(&url.join(name)?)
-            .with_context(|| format!("{name} was not fetched"))?;
-        write_atomic(&md.join(name), &bytes)?;
-    }
-    Ok((repo, transport, url))
+    let state = state_dir_for(md);
+    std::fs::create_dir_all(&state)?;
+    let now = clock::now(&state);
+    let shift = jiff::SignedDuration::from_hours(24 * a.days_in_future);
+    let opts = Options {
+        metadata_url: url,
+        root_path: md.join("root.json"),
+        dir: md.to_path_buf(),
+        expiry: Expiry::Enforce(now.effective + shift),
+        limits: Limits::default(),
+    };
+    let transport = HttpTransport::new(HttpOptions::default()).map_err(anyhow::Error::msg)?;
+    let mut trusted = TrustedSet::open(opts, transport, None)?;
+    trusted.refresh().await?;
+    clock::record_success(&state, now)?;
+    Ok(trusted)
 }
 
 async fn run(a: Args) -> Result<()> {
@@ -163,37 +151,32 @@ async fn run(a: Args) -> Result<()> {
         }
         Some("refresh") => refresh(&a, &md).await.map(|_| ()),
         Some("download") => {
-            let (repo, _, _) = refresh(&a, &md).await?;
+            let mut trusted = refresh(&a, &md).await?;
+            let base = dir_url(
+                a.target_base_url
+                    .as_deref()
+                    .context("--target-base-url is required")?,
+            )?;
             let dir = a.target_dir.clone().context("--target-dir is required")?;
             std::fs::create_dir_all(&dir)?;
             for name in &a.target_names {
-                let target = TargetName::new(name.as_str())?;
-                let info = repo
-                    .targets()
-                    .signed
-                    .targets
-                    .get(&target)
+                let info = trusted
+                    .target(name)
+                    .await?
                     .with_context(|| format!("{name} is not a target"))?;
                 let path = dir.join(file_name_for(name));
-                // Already here with the right length and hash: nothing to fetch.
+                // Already here with the right length and hashes: nothing to fetch.
                 if let Ok(existing) = std::fs::read(&path) {
-                    if existing.len() as u64 == info.length
-                        && tufa::patch::sha256_hex(&existing) == hex::encode(&info.hashes.sha256)
-                    {
+                    if matches_target(&existing, &info) {
                         continue;
                     }
                 }
-                let mut stream = repo
-                    .read_target(&target)
-                    .await?
-                    .with_context(|| format!("{name} is not a target"))?;
+                let mut stream = trusted.download(&base, name, &info).await?;
                 let mut bytes = Vec::new();
                 while let Some(chunk) = stream.next().await {
                     bytes.extend_from_slice(&chunk?);
                 }
-                let tmp = dir.join(format!(".{}.part", file_name_for(name)));
-                std::fs::write(&tmp, &bytes)?;
-                std::fs::rename(&tmp, &path)?;
+                write_atomic(&path, &bytes)?;
             }
             Ok(())
         }

@@ -23,6 +23,8 @@
 
 mod blocking;
 pub mod clock;
+pub mod delegation;
+pub mod refresh;
 pub mod select;
 pub mod transport;
 pub mod verify;
