@@ -189,9 +189,9 @@ fn bz2_empty() -> Vec<u8> {
 }
 
 /// Issue #11, part 6. A patch of a few KB whose control block expands to
-/// 4 GiB of entries that write nothing: refused at the first entry (it
-/// used to spin through all of them), and the update falls back to the
-/// full archive.
+/// 4 GiB of entries that do nothing: refused at the second entry (it used
+/// to spin through all of them; bsdiff may start with one), and the
+/// update falls back to the full archive.
 #[test]
 fn a_tiny_patch_that_expands_to_empty_entries_is_refused_quickly() {
     let repo = publish();
@@ -218,7 +218,7 @@ fn a_tiny_patch_that_expands_to_empty_entries_is_refused_quickly() {
     assert_eq!(v["update"]["method"], "patch", "{v}");
     let why = v["fell_back"].as_str().unwrap();
     assert!(
-        why.contains("the patch is corrupt: control entry 1 does nothing"),
+        why.contains("the patch is corrupt: control entry 2 does nothing"),
         "{why}"
     );
     let fetched: Vec<&str> = v["fetched"]
@@ -307,4 +307,47 @@ fn an_install_dir_that_is_a_symlink_stays_a_symlink() {
         std::fs::read_link(&link).unwrap(),
         Path::new("versions/demo-1.1")
     );
+}
+
+/// An embedding app cancels while patches apply: the update stops with
+/// `Cancelled`, does not fall back to downloading the full archive, and
+/// leaves no new tar in the cache.
+#[test]
+fn an_app_can_cancel_patching() {
+    let repo = publish();
+    let c = ClientDirs::install(&repo.tmp.path().join("c"), &repo.proj, Some("1.0"), true);
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let updater = tufa::client::Updater::builder("demo", "1.0")
+        .install_dir(&c.install)
+        .metadata_dir(&c.meta)
+        .cache_dir(&c.cache)
+        .metadata_url(&format!("{}/metadata", repo.server.url))
+        .targets_url(&format!("{}/targets", repo.server.url))
+        .cancel_flag(cancel.clone())
+        .build()
+        .unwrap();
+    let updater = tufa::client::BlockingUpdater::new(updater).unwrap();
+    let plan = updater.check().unwrap().expect("an update");
+    assert_eq!(plan.method, tufa::client::Method::Patch);
+    let downloaded = updater.download(&plan, &mut |_| {}).unwrap();
+    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    let err = updater.apply(downloaded).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tufa::client::UpdateError::Engine(tufa::Error::Cancelled)
+        ),
+        "{err}"
+    );
+    assert!(
+        !repo
+            .server
+            .log()
+            .iter()
+            .any(|l| l.contains("demo-1.1.tar.gz")),
+        "fell back to the archive: {:?}",
+        repo.server.log()
+    );
+    assert!(!c.cache.join("demo-1.1.tar").exists());
+    assert_eq!(std::fs::read(c.install.join("VERSION")).unwrap(), b"1.0");
 }

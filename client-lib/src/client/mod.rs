@@ -302,6 +302,7 @@ pub struct UpdaterBuilder {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl UpdaterBuilder {
@@ -351,6 +352,13 @@ impl UpdaterBuilder {
         self.patches = yes;
         self
     }
+    /// A flag the app sets (from any thread) to stop applying patches: the
+    /// update then ends with [`Error::Cancelled`], without falling back to
+    /// the full archive, and leaves no partial tar behind.
+    pub fn cancel_flag(mut self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.cancel = flag;
+        self
+    }
 
     /// Checks the settings and builds the updater.
     pub fn build(self) -> Result<Updater, UpdateError> {
@@ -387,6 +395,7 @@ impl UpdaterBuilder {
             channel: self.channel,
             ignore_required: self.ignore_required,
             patches: self.patches,
+            cancel: self.cancel,
         })
     }
 }
@@ -405,6 +414,7 @@ pub struct Updater {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 const FAILED_PATCHES: &str = "failed-patches.json";
@@ -424,6 +434,7 @@ impl Updater {
             channel: Channel::Stable,
             ignore_required: false,
             patches: true,
+            cancel: Arc::default(),
         }
     }
 
@@ -719,6 +730,8 @@ impl Updater {
         if fell_back.is_none() && plan.method == Method::Patch {
             match self.apply_chain(&plan, &files) {
                 Ok(()) => return self.finish(&plan, fetched, fell_back),
+                // The app asked to stop: not a reason to download more.
+                Err(Error::Cancelled) => return Err(Error::Cancelled.into()),
                 Err(e) => {
                     let why = e.to_string();
                     // A local failure (disk, cancel) is not the patch's.
@@ -766,12 +779,13 @@ impl Updater {
             } else {
                 self.downloads_dir().join(format!("step-{i}.tar"))
             };
-            let result = crate::patch::apply_file(
+            let result = crate::patch::apply_file_cancellable(
                 &source,
                 patch_path,
                 &target,
                 patch.tar_size,
                 &patch.tar_hash,
+                &self.cancel,
             );
             if let Some(done) = intermediate.take() {
                 let _ = std::fs::remove_file(done);

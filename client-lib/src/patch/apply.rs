@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -52,6 +53,9 @@ fn read_block(r: &mut dyn Read, buf: &mut [u8], what: &str) -> Result<()> {
     })
 }
 
+/// Control entries read between two looks at the cancel flag.
+const CANCEL_EVERY: u64 = 4096;
+
 /// Applies the patch file `patch` to the file `old`, writing the result
 /// to `out`. The output must be exactly `expected_size` bytes: a patch is
 /// never trusted to say how large its output is. Returns the lowercase
@@ -61,6 +65,27 @@ pub fn apply_streaming(
     patch: &Path,
     out: &mut dyn Write,
     expected_size: u64,
+) -> Result<String> {
+    apply_streaming_cancellable(old, patch, out, expected_size, &AtomicBool::new(false))
+}
+
+/// [`apply_streaming`] that stops with [`Error::Cancelled`] soon after
+/// `cancel` is set (checked every few thousand control entries and every
+/// 256 KiB of output).
+///
+/// The work is bounded by the declared size, not by the patch: there may
+/// be at most `expected_size + 1` control entries, and after the first
+/// each must move the output or the old position (`(0, 0, 0)` is refused).
+/// bsdiff itself emits a leading `(0, 0, 0)` and entries that only seek,
+/// several in a row, so those stay allowed. Without these limits bzip2
+/// turns a 2.5 KB patch into gigabytes of empty entries that take minutes
+/// to read before the output is found wrong.
+pub fn apply_streaming_cancellable(
+    old: &Path,
+    patch: &Path,
+    out: &mut dyn Write,
+    expected_size: u64,
+    cancel: &AtomicBool,
 ) -> Result<String> {
     let patch_len = std::fs::metadata(patch)
         .context(|| format!("reading {}", patch.display()))?
@@ -98,6 +123,9 @@ pub fn apply_streaming(
     let mut old_pos: i64 = 0;
     let mut delta = vec![0u8; CHUNK];
     let mut base = vec![0u8; CHUNK];
+    let max_entries = expected_size.saturating_add(1);
+    let mut entries: u64 = 0;
+    let cancelled = || cancel.load(Ordering::Relaxed);
     let mut emit = |bytes: &[u8], hasher: &mut Sha256| -> Result<()> {
         hasher.update(bytes);
         out.write_all(bytes)
@@ -126,6 +154,20 @@ pub fn apply_streaming(
             decode_int(&entry[8..16]),
             decode_int(&entry[16..24]),
         );
+        entries += 1;
+        if entries > max_entries {
+            return Err(corrupt(&format!(
+                "it has more control entries than the {expected_size} bytes it produces"
+            )));
+        }
+        if entries % CANCEL_EVERY == 0 && cancelled() {
+            return Err(Error::Cancelled);
+        }
+        // bsdiff starts with (0, 0, 0) when the new file begins with a
+        // match at offset 0; anywhere else the entry is pure cost.
+        if (add, copy, seek) == (0, 0, 0) && entries > 1 {
+            return Err(corrupt(&format!("control entry {entries} does nothing")));
+        }
         let (Ok(add), Ok(copy)) = (u64::try_from(add), u64::try_from(copy)) else {
             return Err(corrupt("a control entry has a negative length"));
         };
@@ -135,6 +177,9 @@ pub fn apply_streaming(
         }
         let mut left = add;
         while left > 0 {
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
             let k = left.min(CHUNK as u64) as usize;
             read_block(diff.as_mut(), &mut delta[..k], "diff")?;
             read_old(&mut old_file, old_len, old_pos, &mut base[..k])?;
@@ -148,6 +193,9 @@ pub fn apply_streaming(
         written += add;
         let mut left = copy;
         while left > 0 {
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
             let k = left.min(CHUNK as u64) as usize;
             read_block(extra.as_mut(), &mut delta[..k], "extra")?;
             emit(&delta[..k], &mut hasher)?;
@@ -165,4 +213,98 @@ pub fn apply_streaming(
     }
     out.flush().context(|| "writing the patched tar".into())?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::format::encode_int;
+
+    fn bz2(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// A BSDIFF40 patch from raw control entries and blocks.
+    fn patch(entries: &[(i64, i64, i64)], diff: &[u8], extra: &[u8], new_size: u64) -> Vec<u8> {
+        let mut control = Vec::new();
+        for (a, c, s) in entries {
+            let mut e = [0u8; 24];
+            encode_int(*a, &mut e[0..8]);
+            encode_int(*c, &mut e[8..16]);
+            encode_int(*s, &mut e[16..24]);
+            control.extend_from_slice(&e);
+        }
+        patch_with_control(&bz2(&control), diff, extra, new_size)
+    }
+
+    fn patch_with_control(control: &[u8], diff: &[u8], extra: &[u8], new_size: u64) -> Vec<u8> {
+        let (diff, extra) = (bz2(diff), bz2(extra));
+        let header = Header {
+            control_len: control.len() as u64,
+            diff_len: diff.len() as u64,
+            new_size,
+        };
+        [&header.to_bytes()[..], control, &diff, &extra].concat()
+    }
+
+    fn run(old: &[u8], patch: &[u8], size: u64, cancel: bool) -> Result<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let (o, p) = (dir.path().join("old"), dir.path().join("p"));
+        std::fs::write(&o, old).unwrap();
+        std::fs::write(&p, patch).unwrap();
+        let mut out = Vec::new();
+        apply_streaming_cancellable(&o, &p, &mut out, size, &AtomicBool::new(cancel))?;
+        Ok(out)
+    }
+
+    /// Issue #11: 24 MiB of (0, 0, 0) entries in a few dozen bytes, which
+    /// used to be read to the end, are refused at the second one (the
+    /// first is what bsdiff writes when the new file starts like the old).
+    #[test]
+    fn entries_that_do_nothing_are_refused_at_once() {
+        let control = bz2(&vec![0u8; 24 << 20]);
+        assert!(control.len() < 200, "{}", control.len());
+        let p = patch_with_control(&control, b"", b"", 10);
+        let started = std::time::Instant::now();
+        let err = run(b"0123456789", &p, 10, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the patch is corrupt: control entry 2 does nothing"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    /// Entries that only seek are bsdiff's own (bsdiff4 starts patches with
+    /// several in a row), so they pass, but never more entries than bytes.
+    #[test]
+    fn seeking_entries_pass_but_are_capped_by_the_output_size() {
+        let old = b"0123456789";
+        let p = patch(&[(0, 0, 5), (0, 0, -3), (3, 0, 0)], &[0, 0, 1], b"", 3);
+        assert_eq!(run(old, &p, 3, false).unwrap(), b"235");
+        let p = patch(&[(0, 0, 0), (2, 0, 0)], &[0, 0], b"", 2);
+        assert_eq!(run(old, &p, 2, false).unwrap(), b"01");
+        let mut hostile: Vec<(i64, i64, i64)> = Vec::new();
+        for i in 0..12 {
+            hostile.push((0, 0, if i % 2 == 0 { 1 } else { -1 }));
+        }
+        let p = patch(&hostile, b"", b"", 10);
+        let err = run(old, &p, 10, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("it has more control entries than the 10 bytes it produces"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_set_cancel_flag_stops_the_work() {
+        let old = vec![7u8; 1 << 20];
+        let p = patch(&[(1 << 20, 0, 0)], &vec![0u8; 1 << 20], b"", 1 << 20);
+        assert_eq!(run(&old, &p, 1 << 20, false).unwrap(), old);
+        let err = run(&old, &p, 1 << 20, true).unwrap_err();
+        assert!(matches!(err, Error::Cancelled), "{err}");
+    }
 }

@@ -4,6 +4,7 @@
 use crate::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 #[cfg(feature = "publisher")]
 mod anchors;
@@ -14,7 +15,7 @@ mod tar_aware;
 #[cfg(feature = "publisher")]
 mod writer;
 
-pub use apply::apply_streaming;
+pub use apply::{apply_streaming, apply_streaming_cancellable};
 #[cfg(feature = "publisher")]
 pub use tar_aware::{create_files, DiffStats};
 
@@ -59,8 +60,22 @@ pub fn apply_file(
     expected_size: u64,
     expected_hash: &str,
 ) -> Result<()> {
+    let never = AtomicBool::new(false);
+    apply_file_cancellable(old, patch, new, expected_size, expected_hash, &never)
+}
+
+/// [`apply_file`] that stops with [`Error::Cancelled`] soon after `cancel`
+/// is set, leaving nothing at `new`.
+pub fn apply_file_cancellable(
+    old: &Path,
+    patch: &Path,
+    new: &Path,
+    expected_size: u64,
+    expected_hash: &str,
+    cancel: &AtomicBool,
+) -> Result<()> {
     crate::fsutil::write_atomic_with(new, |out| {
-        let actual = apply::apply_streaming(old, patch, out, expected_size)?;
+        let actual = apply::apply_streaming_cancellable(old, patch, out, expected_size, cancel)?;
         if actual != expected_hash {
             return Err(Error::TarHashMismatch {
                 expected: expected_hash.to_string(),
