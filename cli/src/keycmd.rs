@@ -76,6 +76,12 @@ pub enum RootCmd {
         /// An OS keyring entry name holding a Tufa key (repeatable).
         #[arg(long)]
         keyring_entry: Vec<String>,
+        /// Sign without asking (for scripts): only after the change was reviewed.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Sign only if the request's fingerprint is this one (as compared by phone).
+        #[arg(long, value_name = "FINGERPRINT")]
+        expect_fingerprint: Option<String>,
     },
     /// Show what a request changes and its signatures; copies signed in parallel are merged.
     Status {
@@ -141,6 +147,7 @@ fn print_status(status: &tufa::publisher::ceremony::RequestStatus) {
     for line in &status.summary {
         println!("  {line}");
     }
+    println!("  Fingerprint: {}", status.fingerprint);
     println!("  {status}");
     if !status.invalid_signatures.is_empty() {
         println!(
@@ -148,6 +155,41 @@ fn print_status(status: &tufa::publisher::ceremony::RequestStatus) {
             status.invalid_signatures.join(", ")
         );
     }
+}
+
+/// Shows the whole change and its fingerprint, then asks before signing:
+/// a custodian signs only what they have read. Without a terminal to ask
+/// on, `--yes` (or an expected fingerprint) is required.
+fn confirm_signing(path: &Path, req: &SigningRequest, yes: bool) -> anyhow::Result<()> {
+    let status = req.status();
+    let mut text = format!(
+        "Root signing request {} for app '{}'\n",
+        path.display(),
+        tufa::display::printable(&req.app, 80)
+    );
+    for line in &status.summary {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push_str(&format!("  Fingerprint: {}\n", status.fingerprint));
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not signing without confirmation: review the change with `tufa root status {}` \
+             (fingerprint {}), then sign with --yes or --expect-fingerprint",
+            path.display(),
+            status.fingerprint
+        );
+    }
+    // The review goes to stderr so that --json output stays machine-readable.
+    eprint!("{text}Compare the fingerprint with the publisher's. Sign this change? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        bail!("not signed: the change was not confirmed");
+    }
+    Ok(())
 }
 
 pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> {
@@ -164,7 +206,7 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
                         "{:<14} {:<20} {}…  {:<16} {}{}",
                         k.name,
                         roles.join(","),
-                        &k.keyid[..12],
+                        tufa::display::short_id(&k.keyid),
                         k.owner.as_deref().unwrap_or("-"),
                         k.location,
                         if k.available { "" } else { "  (not at hand)" }
@@ -265,8 +307,14 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
             request,
             key,
             keyring_entry,
+            yes,
+            expect_fingerprint,
         } => {
             let mut req = SigningRequest::load(&request)?;
+            if let Some(f) = &expect_fingerprint {
+                req.confirm(f)?;
+            }
+            confirm_signing(&request, &req, yes || expect_fingerprint.is_some())?;
             let mut signers = Vec::new();
             for path in &key {
                 signers.push(keys::signer_from_file(path, None)?);

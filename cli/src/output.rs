@@ -286,7 +286,7 @@ pub fn status(s: &Status, json: bool) {
             "  {:<12} {:<10} {}…  {}{}",
             k.name,
             roles.join(","),
-            &k.keyid[..k.keyid.len().min(12)],
+            tufa::display::short_id(&k.keyid),
             k.location,
             if k.available {
                 ""

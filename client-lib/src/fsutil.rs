@@ -22,6 +22,24 @@ pub fn write_atomic_with<T>(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<T>,
 ) -> Result<T> {
+    write_atomic_mode(path, None, fill)
+}
+
+/// [`write_atomic_with`] for a file others must read (published
+/// repositories served by a web server running as another user): mode
+/// 0644 is set before the rename, so the file is never seen unreadable.
+pub fn write_public_atomic_with<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
+    write_atomic_mode(path, Some(0o644), fill)
+}
+
+fn write_atomic_mode<T>(
+    path: &Path,
+    mode: Option<u32>,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
         .prefix(".tufa-tmp")
@@ -34,6 +52,15 @@ pub fn write_atomic_with<T>(
             .context(|| format!("writing {}", path.display()))?;
         value
     };
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .context(|| format!("setting the permissions of {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     tmp.as_file()
         .sync_all()
         .context(|| format!("writing {}", path.display()))?;

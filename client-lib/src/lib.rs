@@ -16,6 +16,7 @@
 
 pub mod archive;
 pub mod client;
+pub mod display;
 mod error;
 mod fsutil;
 pub mod install;

@@ -411,11 +411,15 @@ pub async fn custodian_sign(
     key_file: Option<String>,
     keyring_entry: Option<String>,
     passphrase: Option<String>,
+    fingerprint: String,
 ) -> AppResult<RequestView> {
     blocking(move || {
         use tufa::publisher::keys;
         let path = PathBuf::from(request.trim());
         let mut req = SigningRequest::load(&path)?;
+        // The custodian confirmed the change with this fingerprint on
+        // screen: sign only if the file still is that change.
+        req.confirm(&fingerprint)?;
         let pass = passphrase
             .filter(|p| !p.is_empty())
             .map(|p| keys::Secret::new(p.into_bytes()));

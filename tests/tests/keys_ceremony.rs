@@ -153,10 +153,9 @@ fn two_of_three_root_in_three_sources_signed_in_parallel_copies() {
     .json();
     assert!(v["status"]["complete"].as_bool().unwrap(), "{v}");
     assert!(
-        v["status"]["summary"][1]
-            .as_str()
-            .unwrap()
-            .contains("Adds key root-3"),
+        v["status"]["summary"]
+            .to_string()
+            .contains("Adds key 'root-3'"),
         "{v}"
     );
     tufa(
@@ -205,6 +204,7 @@ fn two_of_three_root_in_three_sources_signed_in_parallel_copies() {
             "--json",
             "root",
             "sign",
+            "--yes",
             a.to_str().unwrap(),
             "--key",
             proj.join("keys/root.pem").to_str().unwrap(),
@@ -230,6 +230,7 @@ fn two_of_three_root_in_three_sources_signed_in_parallel_copies() {
             "--json",
             "root",
             "sign",
+            "--yes",
             b.to_str().unwrap(),
             "--keyring-entry",
             &entry,
@@ -273,6 +274,7 @@ fn two_of_three_root_in_three_sources_signed_in_parallel_copies() {
             "--json",
             "root",
             "sign",
+            "--yes",
             c.to_str().unwrap(),
             "--key",
             root2_path.to_str().unwrap(),
@@ -286,6 +288,7 @@ fn two_of_three_root_in_three_sources_signed_in_parallel_copies() {
             "--json",
             "root",
             "sign",
+            "--yes",
             c.to_str().unwrap(),
             "--key",
             root2_path.to_str().unwrap(),
@@ -390,7 +393,7 @@ fn a_revoked_targets_key_cannot_sign_for_clients() {
     assert!(
         v["status"]["summary"]
             .to_string()
-            .contains("Removes key targets"),
+            .contains("Removes key 'targets'"),
         "{v}"
     );
     tufa(

@@ -62,11 +62,16 @@ fn s3_publish_serves_clients_and_survives_an_interrupted_upload() {
             "metadata/timestamp.json"
         );
     }
-    // Cache policy: timestamp never cached, archives forever.
+    // Cache policy: timestamp never cached, root versions forever, target
+    // files revalidated (a name can come back with other bytes).
     assert!(head(&format!("{base}/metadata/timestamp.json"))
         .contains("cache-control: no-cache, no-store, max-age=0"));
+    assert!(head(&format!("{base}/metadata/1.root.json")).contains("immutable"));
     let archive_head = head(&format!("{base}/targets/demo-1.2.tar.gz"));
-    assert!(archive_head.contains("immutable"));
+    assert!(
+        archive_head.contains("cache-control: public, no-cache"),
+        "{archive_head}"
+    );
     // Sent in two parts (S3 marks multipart ETags with "-<parts>").
     let etag = archive_head
         .lines()

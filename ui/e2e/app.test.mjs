@@ -251,7 +251,12 @@ test("custodian mode: open a signing request, review it, sign it with a key file
   const st = await el("#req-status");
   assert.match(await st.getText(), /0 of 1 signatures from the new root; missing: root/);
   assert.match(await (await el("#req-summary")).getText(), /Root version 1 → 2/);
+  // The fingerprint custodians compare by phone is the CLI's.
+  assert.equal(await (await el("#req-fingerprint")).getText(), req.status.fingerprint);
   await type("#key-file", path.join(proj, "keys", "root.pem"));
+  // Nothing is signed before the custodian confirms the review.
+  assert.equal(await (await el("#sign-btn")).isEnabled(), false);
+  await click("#sign-confirm");
   await shot("custodian");
   await click("#sign-btn");
   await el("#signed:not([hidden])");

@@ -155,6 +155,7 @@ export interface ThresholdStatus {
 
 export interface RequestStatus {
   summary: string[];
+  fingerprint: string;
   old_root: ThresholdStatus;
   new_root: ThresholdStatus;
   invalid_signatures: string[];
@@ -206,8 +207,8 @@ export const api = {
   rootChange: (change: Record<string, unknown>) => invoke<RequestView>("root_change", { change }),
   requestStatus: (paths: string[]) => invoke<RequestView>("request_status", { paths }),
   publishRequest: (paths: string[]) => invoke<PublishOutcome>("publish_request", { paths }),
-  custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null) =>
-    invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase }),
+  custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null, fingerprint: string) =>
+    invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase, fingerprint }),
   adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),
   pickPath: (folder: boolean) => invoke<string | null>("pick_path", { folder }),
   upload: (to: string | null, endpoint: string | null) => invoke<UploadReport>("upload", { to, endpoint }),

@@ -376,6 +376,7 @@ function requestHtml(v: RequestView): string {
     t.signatures >= t.threshold ? "" : `; missing: ${t.missing.map(h).join(", ")}`;
   return `
     <ul id="req-summary">${s.summary.map((l) => `<li>${h(l)}</li>`).join("")}</ul>
+    <p>Fingerprint: <strong id="req-fingerprint" class="fingerprint">${h(s.fingerprint)}</strong></p>
     <p id="req-status" class="${s.complete ? "ok" : "warn"}">${s.new_root.signatures} of ${s.new_root.threshold} signatures from the new root${miss(s.new_root)}, ${s.old_root.signatures} of ${s.old_root.threshold} from the old${miss(s.old_root)}</p>
     ${s.invalid_signatures.length ? `<p class="warning">Signatures that do not verify (altered request?): ${s.invalid_signatures.map(h).join(", ")}</p>` : ""}
     <p class="muted">Request file: <span id="req-file">${h(v.path)}</span></p>`;
@@ -453,21 +454,32 @@ function showCustodian(): void {
         ${pathField("key-file", "Key file (PEM, encrypted PEM, or tufup key file)", false)}
         <label>Passphrase (encrypted keys only)<input id="key-pass" type="password" autocomplete="off"/></label>
         <label>…or an OS keyring entry<input id="key-entry" type="text"/></label>
-        <button id="sign-btn" class="primary">Sign and save</button>
+        <label class="confirm"><input id="sign-confirm" type="checkbox"/> I have read every change above, and the fingerprint matches the one the publisher gave me</label>
+        <button id="sign-btn" class="primary" disabled>Sign and save</button>
         <p id="signed" class="ok" hidden></p>
       </div>
     </section>`;
   wireBrowse();
   setPathsHandler((paths) => (($("#req-path") as HTMLInputElement).value = paths[0]));
+  // What the custodian reviewed: signing is refused if the file changed since.
+  let reviewed = "";
+  const confirmBox = $("#sign-confirm") as HTMLInputElement;
+  const signBtn = $("#sign-btn") as HTMLButtonElement;
+  confirmBox.addEventListener("change", () => (signBtn.disabled = !confirmBox.checked || !reviewed));
   $("#req-open").addEventListener("click", () =>
     guarded(async () => {
-      $("#request").innerHTML = requestHtml(await api.requestStatus([val("#req-path")]));
+      const v = await api.requestStatus([val("#req-path")]);
+      reviewed = v.status.fingerprint;
+      confirmBox.checked = false;
+      signBtn.disabled = true;
+      $("#request").innerHTML = requestHtml(v);
       $("#sign-box").hidden = false;
     }),
   );
-  $("#sign-btn").addEventListener("click", () =>
+  signBtn.addEventListener("click", () =>
     guarded(async () => {
-      const v = await api.custodianSign(val("#req-path"), val("#key-file") || null, val("#key-entry") || null, val("#key-pass") || null);
+      if (!confirmBox.checked || !reviewed) return;
+      const v = await api.custodianSign(val("#req-path"), val("#key-file") || null, val("#key-entry") || null, val("#key-pass") || null, reviewed);
       ($("#key-pass") as HTMLInputElement).value = "";
       $("#request").innerHTML = requestHtml(v);
       const done = $("#signed");

@@ -8,8 +8,7 @@ use super::keys::{self, Secret};
 use super::project::{KeyConfig, KeyLocation};
 use super::{new_key, KeyStore, PublishOutcome, Publisher};
 use crate::error::IoContext;
-use crate::metadata::{expiry_after_days, TopRole};
-use crate::patch::sha256_hex;
+use crate::metadata::{canonical_json, expiry_after_days, TopRole};
 use crate::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -59,12 +58,6 @@ fn keyid_bytes(id: &str) -> Result<tough::schema::decoded::Decoded<tough::schema
 }
 
 impl Publisher {
-    fn root_file_sha(&self, version: u64) -> Result<String> {
-        let path = self.repo().join(format!("metadata/{version}.root.json"));
-        let bytes = crate::metadata::read_limited(&path, crate::metadata::MAX_METADATA_BYTES)?;
-        Ok(sha256_hex(&bytes))
-    }
-
     /// Prepares a root change as a signing request, signs it with the root
     /// keys at hand, and writes it to `<project>/root-request-v<N>.json`.
     pub fn root_request(
@@ -198,7 +191,7 @@ impl Publisher {
             format: super::ceremony::FORMAT.into(),
             app: project.app_name.clone(),
             base_version: old.signed.version.get(),
-            base_sha256: self.root_file_sha(old.signed.version.get())?,
+            base_sha256: super::ceremony::root_hash(&old)?,
             old_root: old,
             new_root: Signed {
                 signed: root,
@@ -266,13 +259,30 @@ impl Publisher {
         }
         let session = self.session()?;
         let current = session.meta.root().signed.version.get();
-        if request.base_version != current || request.base_sha256 != self.root_file_sha(current)? {
-            return Err(Error::Project(format!(
-                "this request changes root version {}, but the repository's root is now version {current}: \
-                 make a new request from the current root",
-                request.base_version
-            )));
+        if request.base_version != current {
+            return Err(Error::RequestNotForThisRoot {
+                reason: format!(
+                    "it changes root version {}, but the repository's root is now version {current}",
+                    request.base_version
+                ),
+            });
         }
+        // The request's own checks (on load) prove its old root is some
+        // validly signed root; only this proves it is *ours*, so that the
+        // summary custodians read is the change clients will see.
+        if canonical_json(&request.old_root)? != canonical_json(session.meta.root())? {
+            return Err(Error::RequestNotForThisRoot {
+                reason: format!(
+                    "the version {current} root inside it is not the repository's version {current} root"
+                ),
+            });
+        }
+        request
+            .check()
+            .map_err(|reason| Error::InvalidSigningRequest {
+                file: "the signing request".into(),
+                reason,
+            })?;
         let status = request.status();
         if !status.complete {
             return Err(Error::Project(format!(
@@ -280,7 +290,15 @@ impl Publisher {
             )));
         }
         let mut next = self.clone();
-        next.project.keys = request.project_keys.clone();
+        // Where a key lives is this machine's business: keys the project
+        // knows keep their local settings, whatever the file says.
+        let mut keys = request.project_keys.clone();
+        for cfg in keys.values_mut() {
+            if let Some(local) = self.project.keys.values().find(|k| k.keyid == cfg.keyid) {
+                *cfg = local.clone();
+            }
+        }
+        next.project.keys = keys;
         next.project.roles = request.project_roles.clone();
         next.project.validate()?;
         next.write_staged_role(TopRole::Root, &request.new_root)?;

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod adopt;
+mod bundle_guard;
 pub mod ceremony;
 pub mod commit;
 pub mod estimate;
@@ -302,6 +303,20 @@ impl Publisher {
             )));
         }
         let keys_dir = dir.join(&keys_rel);
+        // Checked before any key is generated: keys inside the repository
+        // would be uploaded with it.
+        bundle_guard::check_layout(
+            dir,
+            &Project {
+                app_name: opts.app_name.clone(),
+                repo_dir: repo_rel.clone(),
+                keys_dir: keys_rel.clone(),
+                roles: BTreeMap::new(),
+                keys: BTreeMap::new(),
+                trust_from_root: 1,
+                publish: None,
+            },
+        )?;
         if opts.key_store == KeyStore::File {
             ensure_dir(&keys_dir)?;
         }
@@ -450,6 +465,7 @@ impl Publisher {
     /// Opens the project in `dir` (reads `tufa.toml`).
     pub fn open(dir: &Path) -> Result<Self> {
         let project = Project::load(dir)?;
+        bundle_guard::check_layout(dir, &project)?;
         Ok(Publisher {
             dir: dir.to_path_buf(),
             project,
@@ -671,6 +687,7 @@ impl Publisher {
             req.bundle.clone()
         };
         let listing = BundleListing::scan(&bundle_dir)?;
+        bundle_guard::check_bundle(&self.dir, &self.project, &bundle_dir, &listing)?;
         // Both tars live in files next to the project, not in memory:
         // memory stays bounded by the largest changed file.
         let work = self.work_dir()?;
@@ -798,6 +815,7 @@ impl Publisher {
         }
         let meta = self.metadata()?;
         let listing = BundleListing::scan(bundle)?;
+        bundle_guard::check_bundle(&self.dir, &self.project, bundle, &listing)?;
         let latest = releases(&meta.targets.signed, &self.project.app_name)?
             .last()
             .cloned();

@@ -5,8 +5,11 @@
 //! Order makes every moment consistent for clients: new target files
 //! first, then root versions, targets.json, snapshot.json, root.json, and
 //! timestamp.json last; files no longer listed are deleted only after
-//! that. An interrupted upload is resumed by running it again: immutable
-//! files already there (same size) are skipped. Credentials come from the
+//! that. Only files the verified metadata lists are uploaded (anything
+//! else in the folder is reported, never sent). An interrupted upload is
+//! resumed by running it again: target files and root versions already
+//! there with the same sha256 are skipped. Local folders get modes 0644
+//! and 0755, so a web server running as another user can serve them. Credentials come from the
 //! usual environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 //! `AWS_REGION`, …), never from the project file.
 
@@ -17,20 +20,29 @@ use futures_util::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
-    PutPayload, WriteMultipart,
+    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutOptions, PutPayload, WriteMultipart,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-/// Cache policy of files that never change once published.
+/// Cache policy of files that never change once published: root versions
+/// (`N.root.json`; a version number is never reused).
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache policy of target files: a name can come back with other bytes
+/// (after `remove-latest`, the same version released again), so caches
+/// keep them but revalidate (a cheap conditional request) every time.
+pub const TARGET: &str = "public, no-cache";
 /// Cache policy of metadata that changes with every release.
 pub const REVALIDATE: &str = "no-cache";
 /// Cache policy of timestamp.json: never served from a cache.
 pub const NEVER_CACHE: &str = "no-cache, no-store, max-age=0";
+
+/// Object metadata holding a file's sha256, so that a resumed upload
+/// skips only objects whose bytes are the same, not just their size.
+const SHA256_META: &str = "sha256";
 
 /// Where a repository is published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,65 +97,95 @@ pub struct S3Options {
 pub struct UploadReport {
     /// Files written, in order.
     pub uploaded: Vec<String>,
-    /// Immutable files already there.
+    /// Files already there with the same bytes.
     pub skipped: Vec<String>,
     /// Files removed because metadata no longer lists them.
     pub deleted: Vec<String>,
+    /// Files in the repository folder that the metadata does not list:
+    /// not uploaded (whatever they are, clients would never use them).
+    pub not_listed: Vec<String>,
     /// Bytes sent.
     pub bytes: u64,
 }
 
 struct Plan {
-    /// (relative path, cache policy, immutable)
+    /// (relative path, cache policy, skipped when the same bytes are there)
     files: Vec<(String, &'static str, bool)>,
+    /// Files present but not listed by the metadata.
+    not_listed: Vec<String>,
 }
 
-fn upload_plan(repo: &Path) -> Result<Plan> {
+/// What to upload: the target files that `targets` (the names targets.json
+/// lists) names, root versions 1 to `latest_root`, and the top-level
+/// metadata; nothing else in the folder.
+fn upload_plan(repo: &Path, targets: &BTreeSet<String>, latest_root: u64) -> Result<Plan> {
     let mut files = Vec::new();
-    let mut targets: Vec<String> = Vec::new();
+    let mut not_listed = Vec::new();
+    for name in targets {
+        let plain = Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain || name.is_empty() {
+            return Err(Error::InvalidMetadata {
+                file: "targets.json".into(),
+                reason: format!("target name '{name}' is not a plain file name"),
+            });
+        }
+        let path = repo.join("targets").join(name);
+        if !path.is_file() {
+            return Err(Error::VerificationFailed {
+                file: format!("targets/{name}"),
+                reason: "targets.json lists it, but the file is missing".into(),
+            });
+        }
+        files.push((format!("targets/{name}"), TARGET, true));
+    }
     let tdir = repo.join("targets");
     for e in std::fs::read_dir(&tdir).context(|| format!("reading {}", tdir.display()))? {
-        let e = e.context(|| format!("reading {}", tdir.display()))?;
-        if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            targets.push(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    targets.sort();
-    files.extend(
-        targets
-            .into_iter()
-            .map(|t| (format!("targets/{t}"), IMMUTABLE, true)),
-    );
-    let mut roots: Vec<(u64, String)> = Vec::new();
-    let mdir = repo.join("metadata");
-    for e in std::fs::read_dir(&mdir).context(|| format!("reading {}", mdir.display()))? {
         let name = e
-            .context(|| format!("reading {}", mdir.display()))?
+            .context(|| format!("reading {}", tdir.display()))?
             .file_name()
             .to_string_lossy()
             .into_owned();
-        if let Some(n) = name
-            .strip_suffix(".root.json")
-            .and_then(|n| n.parse::<u64>().ok())
-        {
-            roots.push((n, name));
+        if !targets.contains(&name) {
+            not_listed.push(format!("targets/{name}"));
         }
     }
-    roots.sort();
-    files.extend(
-        roots
-            .into_iter()
-            .map(|(_, r)| (format!("metadata/{r}"), IMMUTABLE, true)),
-    );
-    for (name, policy) in [
+    for n in 1..=latest_root {
+        files.push((format!("metadata/{n}.root.json"), IMMUTABLE, true));
+    }
+    let top = [
         ("targets.json", REVALIDATE),
         ("snapshot.json", REVALIDATE),
         ("root.json", REVALIDATE),
         ("timestamp.json", NEVER_CACHE),
-    ] {
+    ];
+    for (name, policy) in top {
         files.push((format!("metadata/{name}"), policy, false));
     }
-    Ok(Plan { files })
+    let mdir = repo.join("metadata");
+    for e in std::fs::read_dir(&mdir).context(|| format!("reading {}", mdir.display()))? {
+        let rel = format!(
+            "metadata/{}",
+            e.context(|| format!("reading {}", mdir.display()))?
+                .file_name()
+                .to_string_lossy()
+        );
+        if !files.iter().any(|(r, _, _)| *r == rel) {
+            not_listed.push(rel);
+        }
+    }
+    not_listed.sort();
+    Ok(Plan { files, not_listed })
+}
+
+/// sha256 of a file, streamed.
+fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path).context(|| format!("reading {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher).context(|| format!("reading {}", path.display()))?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn store_err(e: object_store::Error) -> Error {
@@ -155,11 +197,20 @@ impl Publisher {
     /// consistent, then removes target files the metadata no longer lists.
     pub async fn upload(&self, dest: &Destination, s3: &S3Options) -> Result<UploadReport> {
         let repo = self.repo();
-        crate::metadata::RepoMetadata::load_from_root(
+        // Only what verified metadata lists is published: a stray file in
+        // targets/ (a key, a build left-over) never leaves this machine.
+        let meta = crate::metadata::RepoMetadata::load_from_root(
             &repo.join("metadata"),
             self.project.trust_from_root,
         )?;
-        let plan = upload_plan(&repo)?;
+        let listed: BTreeSet<String> = meta
+            .targets
+            .signed
+            .targets
+            .keys()
+            .map(|t| t.raw().to_string())
+            .collect();
+        let plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
         match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
             Destination::S3 { bucket, prefix } => {
@@ -227,13 +278,20 @@ async fn upload_store(
     plan: &Plan,
 ) -> Result<UploadReport> {
     let remote = remote_sizes(store, prefix).await?;
-    let mut report = UploadReport::default();
+    let mut report = UploadReport {
+        not_listed: plan.not_listed.clone(),
+        ..Default::default()
+    };
     for (rel, policy, immutable) in &plan.files {
         let path = repo.join(rel);
         let size = std::fs::metadata(&path)
             .context(|| format!("reading {rel}"))?
             .len();
-        if *immutable && remote.get(rel) == Some(&size) {
+        let sha256 = file_sha256(&path)?;
+        if *immutable
+            && remote.get(rel) == Some(&size)
+            && remote_sha256(store, &key(prefix, rel)).await?.as_deref() == Some(sha256.as_str())
+        {
             report.skipped.push(rel.clone());
             continue;
         }
@@ -248,6 +306,7 @@ async fn upload_store(
             "application/octet-stream"
         };
         attributes.insert(Attribute::ContentType, content_type.into());
+        attributes.insert(Attribute::Metadata(SHA256_META.into()), sha256.into());
         if size < MULTIPART_FROM {
             let bytes = std::fs::read(&path).context(|| format!("reading {rel}"))?;
             let opts = PutOptions {
@@ -273,6 +332,20 @@ async fn upload_store(
         report.deleted.push(rel.clone());
     }
     Ok(report)
+}
+
+/// The sha256 an object was uploaded with (`None`: unknown, e.g. put there
+/// by another tool or an older Tufa).
+async fn remote_sha256(store: &dyn ObjectStore, location: &ObjectPath) -> Result<Option<String>> {
+    let opts = GetOptions {
+        head: true,
+        ..Default::default()
+    };
+    let result = store.get_opts(location, opts).await.map_err(store_err)?;
+    Ok(result
+        .attributes
+        .get(&Attribute::Metadata(SHA256_META.into()))
+        .map(|v| v.to_string()))
 }
 
 /// Files from this size on go up in parts, read from disk as they are
@@ -313,15 +386,45 @@ async fn put_multipart(
     Ok(())
 }
 
+/// Makes `dir` (and the parents it creates) exist with mode 0755, so that
+/// a web server running as another user can list and serve it.
+fn public_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        public_dir(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(Error::io(format!("creating {}", dir.display()), e)),
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .context(|| format!("setting the permissions of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
-    let mut report = UploadReport::default();
+    let mut report = UploadReport {
+        not_listed: plan.not_listed.clone(),
+        ..Default::default()
+    };
     for (rel, _, immutable) in &plan.files {
         let from = repo.join(rel);
         let to = dest.join(rel);
         let size = std::fs::metadata(&from)
             .context(|| format!("reading {}", from.display()))?
             .len();
-        if *immutable && std::fs::metadata(&to).map(|m| m.len()).ok() == Some(size) {
+        // Same size is not enough: a name can come back with other bytes.
+        if *immutable
+            && std::fs::metadata(&to).map(|m| m.len()).ok() == Some(size)
+            && file_sha256(&to)? == file_sha256(&from)?
+        {
             report.skipped.push(rel.clone());
             continue;
         }
@@ -329,11 +432,11 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
             crate::fsutil::failpoint("upload-before-metadata");
         }
         let parent = to.parent().unwrap_or(dest);
-        std::fs::create_dir_all(parent).context(|| format!("creating {}", parent.display()))?;
+        public_dir(parent)?;
         // Copied aside, then renamed: a reader never sees half a file.
         let mut src =
             std::fs::File::open(&from).context(|| format!("reading {}", from.display()))?;
-        crate::fsutil::write_atomic_with(&to, |out| {
+        crate::fsutil::write_public_atomic_with(&to, |out| {
             std::io::copy(&mut src, out).context(|| format!("writing {}", to.display()))
         })?;
         report.bytes += size;
@@ -396,7 +499,10 @@ mod tests {
             std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
             std::fs::write(dir.path().join(f), b"x").unwrap();
         }
-        let plan = upload_plan(dir.path()).unwrap();
+        std::fs::write(dir.path().join("targets/stray.pem"), b"secret").unwrap();
+        let listed: BTreeSet<String> = ["a-1.0.tar.gz".to_string()].into();
+        let plan = upload_plan(dir.path(), &listed, 2).unwrap();
+        assert_eq!(plan.not_listed, ["targets/stray.pem"]);
         let order: Vec<&str> = plan.files.iter().map(|(r, _, _)| r.as_str()).collect();
         assert_eq!(
             order,
@@ -411,6 +517,7 @@ mod tests {
             ]
         );
         assert_eq!(plan.files.last().unwrap().1, NEVER_CACHE);
-        assert_eq!(plan.files[0].1, IMMUTABLE);
+        assert_eq!(plan.files[0].1, TARGET);
+        assert_eq!(plan.files[1].1, IMMUTABLE);
     }
 }

@@ -359,8 +359,8 @@ pub fn load_signer(name: &str, cfg: &KeyConfig, project_dir: &Path, role: &str) 
             name: name.to_string(),
             reason: format!(
                 "it is not the key the repository trusts (key id {}…, expected {}…)",
-                &signer.keyid[..12],
-                &cfg.keyid[..cfg.keyid.len().min(12)]
+                crate::display::short_id(&signer.keyid),
+                crate::display::short_id(&cfg.keyid)
             ),
         });
     }

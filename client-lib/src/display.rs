@@ -1,0 +1,67 @@
+//! Text from files others wrote (key names in a signing request, fields of
+//! metadata, URLs) made safe to show.
+//!
+//! A name holding terminal escape sequences could rewrite what a custodian
+//! sees ("No key changes") or hide a line; bidirectional overrides can make
+//! text read differently than it is. Everything shown from a request goes
+//! through [`printable`].
+
+/// `s` without control characters (C0, DEL, C1), bidirectional overrides
+/// and invisible format characters; at most `max` characters, with `…`
+/// when cut.
+///
+/// ```
+/// assert_eq!(tufa::display::printable("ro\u{1b}[2Jot", 40), "ro[2Jot");
+/// assert_eq!(tufa::display::printable("abcdef", 3), "abc…");
+/// ```
+pub fn printable(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    for c in s.chars().filter(|c| !hidden(*c)) {
+        if kept == max {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        kept += 1;
+    }
+    out
+}
+
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' // zero-width spaces and marks
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
+            | '\u{FEFF}')
+}
+
+/// The first 12 characters of a key id, for display. Never panics, whatever
+/// the id's length or characters.
+///
+/// ```
+/// assert_eq!(tufa::display::short_id("0123456789abcdef"), "0123456789ab");
+/// assert_eq!(tufa::display::short_id("ab"), "ab");
+/// ```
+pub fn short_id(id: &str) -> String {
+    printable(id, usize::MAX).chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_escapes_and_overrides() {
+        assert_eq!(printable("a\u{1b}]0;x\u{7}b\r\n", 80), "a]0;xb");
+        assert_eq!(printable("evil\u{202E}txt.exe", 80), "eviltxt.exe");
+        assert_eq!(printable("\u{9b}31m", 80), "31m");
+    }
+
+    #[test]
+    fn short_ids_of_any_length() {
+        assert_eq!(short_id(""), "");
+        assert_eq!(short_id("éééééééééééééé"), "éééééééééééé");
+    }
+}
