@@ -329,6 +329,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.skipped.len(),
                     report.deleted.len()
                 );
+                if !report.not_listed.is_empty() {
+                    println!(
+                        "Skipped (not listed by the metadata, never uploaded): {}",
+                        report.not_listed.join(", ")
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -81,6 +81,18 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    #[error("{file} is not a trustworthy root signing request: {reason}. Do not sign it: ask the publisher for a fresh copy")]
+    InvalidSigningRequest { file: String, reason: String },
+
+    #[error("this signing request was made for another root than the repository's current one: {reason}; make a new request from the current root")]
+    RequestNotForThisRoot { reason: String },
+
+    #[error("the keys at {keys} would be published with the repository {repo}: keep private keys outside the repository folder")]
+    KeysInsideRepository { keys: PathBuf, repo: PathBuf },
+
+    #[error("the bundle would publish {path}, which is {what}: a release must never carry it. Keep the project, its keys and its repository outside the bundle folder")]
+    SecretInBundle { path: PathBuf, what: String },
 }
 
 /// Result type of the engine.
@@ -120,6 +132,10 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::Install(_) => "install_failed",
             Error::Cancelled => "cancelled",
+            Error::InvalidSigningRequest { .. } => "invalid_signing_request",
+            Error::RequestNotForThisRoot { .. } => "request_not_for_this_root",
+            Error::SecretInBundle { .. } => "secret_in_bundle",
+            Error::KeysInsideRepository { .. } => "keys_inside_repository",
         }
     }
 }
