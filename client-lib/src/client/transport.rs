@@ -393,8 +393,16 @@ impl HttpTransport {
         let mut at = url.clone();
         let mut hops = 0;
         let resp = loop {
-            let mut req = self.client.get(at.clone());
-            if at.origin() == origin {
+            let mut hop = at.clone();
+            let same_origin = hop.origin() == origin;
+            if same_origin && hop.username().is_empty() && hop.password().is_none() {
+                // Credentials in the configured URL stay with its origin
+                // too (reqwest turns them into basic auth).
+                let _ = hop.set_username(url.username());
+                let _ = hop.set_password(url.password());
+            }
+            let mut req = self.client.get(hop);
+            if same_origin {
                 req = req.headers((*self.headers).clone());
             }
             if from > 0 {
@@ -638,5 +646,78 @@ impl Transport for RecordingTransport {
                 }
             }
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_leaves_every_url_in_a_text() {
+        assert_eq!(
+            redact_urls("a http://u:p@h:1/x and https://tok@h2?q, 'ftp://a:b@c'"),
+            "a http://h:1/x and https://h2?q, 'ftp://c'"
+        );
+        assert_eq!(redact_urls("http://h/p@x"), "http://h/p@x");
+        assert_eq!(redact_urls("no url: a@b"), "no url: a@b");
+        assert_eq!(redact_urls("http://u:p@"), "http://");
+    }
+
+    fn transport() -> HttpTransport {
+        HttpTransport::new(HttpOptions::default()).expect("transport")
+    }
+
+    #[test]
+    fn metadata_and_targets_are_told_apart_by_their_bases() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        let t = transport().for_repository(&url("http://h/m/"), &url("http://h/t/"));
+        assert_eq!(t.kind_of(&url("http://h/m/timestamp.json")), Kind::Metadata);
+        assert_eq!(t.kind_of(&url("http://h/t/a.tar.gz")), Kind::Target);
+        assert_eq!(t.kind_of(&url("http://other/m/x.json")), Kind::Target);
+        // Nested bases: the longer one decides.
+        let t = transport().for_repository(&url("http://h/"), &url("http://h/targets/"));
+        assert_eq!(t.kind_of(&url("http://h/1.root.json")), Kind::Metadata);
+        assert_eq!(t.kind_of(&url("http://h/targets/x.json")), Kind::Target);
+        // Unknown bases: everything gets the speed floor.
+        assert_eq!(transport().kind_of(&url("http://h/m/x.json")), Kind::Target);
+    }
+
+    #[test]
+    fn https_to_http_is_another_origin() {
+        let a = Url::parse("https://h/x").expect("url");
+        let b = Url::parse("http://h/x").expect("url");
+        assert_ne!(a.origin(), b.origin());
+    }
+
+    #[test]
+    fn the_speed_floor_judges_a_sliding_window() {
+        let opts = HttpOptions {
+            min_speed: 100,
+            speed_window: Duration::from_secs(10),
+            ..HttpOptions::default()
+        };
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut limit = Limit::new(Kind::Target, &opts, t0);
+        // Nothing is judged during the first window.
+        assert!(limit.check(at(9), 0).is_ok());
+        // 1000 bytes in the first 10 s: just enough.
+        limit.record(at(5), 0);
+        assert!(limit.check(at(10), 1000).is_ok());
+        // Then a stall: the window from 5 s to 15 s saw 1000 bytes, the
+        // one from 11 s to 21 s none.
+        assert!(limit.check(at(15), 1000).is_ok());
+        match limit.check(at(21), 1000) {
+            Err(SlowRetrieval::BelowMinimumSpeed { received, .. }) => assert_eq!(received, 0),
+            other => panic!("{other:?}"),
+        }
+        // A deadline is a deadline, however fast the bytes come.
+        let mut limit = Limit::new(Kind::Metadata, &opts, t0);
+        assert!(limit.check(at(59), 10_000_000).is_ok());
+        assert!(matches!(
+            limit.check(at(60), 10_000_000),
+            Err(SlowRetrieval::MetadataTimeout(_))
+        ));
     }
 }
