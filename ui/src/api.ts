@@ -69,6 +69,7 @@ export interface UploadReport {
   uploaded: string[];
   skipped: string[];
   deleted: string[];
+  not_listed: string[];
   bytes: number;
 }
 

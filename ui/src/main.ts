@@ -230,7 +230,7 @@ function renderDashboard(s: Status): void {
   $("#upload-btn").addEventListener("click", () =>
     guarded(async () => {
       const r = await api.upload(val("#publish-to") || null, val("#publish-endpoint") || null);
-      $("#upload-result").textContent = `Uploaded ${r.uploaded.length} file(s), ${bytes(r.bytes)}; ${r.skipped.length} already there; ${r.deleted.length} removed.`;
+      $("#upload-result").textContent = `Uploaded ${r.uploaded.length} file(s), ${bytes(r.bytes)}; ${r.skipped.length} already there; ${r.deleted.length} removed.${r.not_listed.length ? ` Not uploaded (not listed by the metadata): ${r.not_listed.join(", ")}.` : ""}`;
     }),
   );
   $("#verify-btn").addEventListener("click", () =>
