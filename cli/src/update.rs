@@ -89,7 +89,8 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !(secs > 0.0) {
+    // NaN is neither: refuse it as well.
+    if secs.is_nan() || secs <= 0.0 {
         return Err("must be more than 0 seconds".into());
     }
     Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
