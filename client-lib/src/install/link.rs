@@ -5,7 +5,9 @@
 //! itself is replaced, in one `rename` of a new link over it, which is
 //! atomic: at every instant `app` points to a whole version.
 
-use super::{sibling, stage, InstallOptions};
+use super::InstallOptions;
+#[cfg(unix)]
+use super::{sibling, stage};
 use crate::error::IoContext;
 use crate::{Error, Result};
 use std::path::{Component, Path, PathBuf};
@@ -59,6 +61,7 @@ pub(super) fn read(install_dir: &Path) -> Result<Option<Link>> {
 
 /// Names tried for the new version before giving up: `NAME`, `NAME.1`, …
 /// A name already taken is never overwritten (it may be the user's).
+#[cfg(unix)]
 const MAX_NAME_TRIES: u32 = 100;
 
 /// Installs `tar` behind the symlink `install_dir`: see the module doc.

@@ -160,7 +160,7 @@ pub fn apply_streaming_cancellable(
                 "it has more control entries than the {expected_size} bytes it produces"
             )));
         }
-        if entries % CANCEL_EVERY == 0 && cancelled() {
+        if entries.is_multiple_of(CANCEL_EVERY) && cancelled() {
             return Err(Error::Cancelled);
         }
         // bsdiff starts with (0, 0, 0) when the new file begins with a
