@@ -289,7 +289,7 @@ pub struct Applied {
 }
 
 /// Builds an [`Updater`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UpdaterBuilder {
     app: String,
     current: String,
@@ -401,7 +401,7 @@ impl UpdaterBuilder {
 }
 
 /// Checks for, downloads and installs updates of one app.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Updater {
     app: String,
     current: AppVersion,
@@ -868,5 +868,41 @@ impl Updater {
             }
         }
         Ok(())
+    }
+}
+
+// By hand, not derived: apps log updaters, and the URLs may carry a
+// user:password (shown without it) while the HTTP options hold header
+// values (shown by name only, see `HttpOptions`).
+impl std::fmt::Debug for UpdaterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |u: &Option<String>| u.as_deref().map(transport::redact_urls);
+        f.debug_struct("UpdaterBuilder")
+            .field("app", &self.app)
+            .field("current", &self.current)
+            .field("install_dir", &self.install_dir)
+            .field("metadata_url", &shown(&self.metadata_url))
+            .field("targets_url", &shown(&self.targets_url))
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Updater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Updater")
+            .field("app", &self.app)
+            .field("current", &self.current)
+            .field("install_dir", &self.install_dir)
+            .field(
+                "metadata_url",
+                &transport::redact_urls(self.metadata_url.as_str()),
+            )
+            .field(
+                "targets_url",
+                &transport::redact_urls(self.targets_url.as_str()),
+            )
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
     }
 }
