@@ -684,6 +684,23 @@ mod tests {
     }
 
     #[test]
+    fn an_updater_in_a_log_shows_no_credentials() {
+        let mut http = HttpOptions::default();
+        http.headers.push(("X-Api-Key".into(), "hunter2".into()));
+        let builder = crate::client::Updater::builder("demo", "1.0")
+            .install_dir("/tmp/i")
+            .metadata_dir("/tmp/m")
+            .cache_dir("/tmp/c")
+            .metadata_url("https://u:secretpw@h/metadata")
+            .targets_url("https://u:secretpw@h/targets")
+            .http(http);
+        let shown = format!("{builder:?} {:?}", builder.clone().build().expect("build"));
+        assert!(!shown.contains("secretpw"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("https://h/metadata"), "{shown}");
+    }
+
+    #[test]
     fn https_to_http_is_another_origin() {
         let a = Url::parse("https://h/x").expect("url");
         let b = Url::parse("http://h/x").expect("url");
