@@ -16,6 +16,30 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p tufa --lib -- -D warnings
 # The end-to-end tests drive the real binaries and the demo app.
 cargo build --workspace --bins --examples
+# The TUF conformance suite (theupdateframework/tuf-conformance, in
+# ../shared) against the client's refresh workflow, through the debug
+# tufa-conformance built above. The score may not drop below the one
+# recorded in docs/design.md ("TUF conformance"); no expected failures.
+conformance_min=113
+suite=../shared/tuf-conformance
+runner=../shared/tools/tuf-conformance.sh
+if [ -d "$suite" ] && [ -f "$runner" ]; then
+  if [ -e target/debug/tufa-conformance.xfails ]; then
+    echo "target/debug/tufa-conformance.xfails exists: expected failures are not allowed" >&2
+    exit 1
+  fi
+  conformance_out=$(bash "$runner" target/debug/tufa-conformance 2>&1) || true
+  conformance_summary=$(printf '%s\n' "$conformance_out" | tail -1)
+  echo "TUF conformance: $conformance_summary"
+  conformance_passed=$(printf '%s\n' "$conformance_summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
+  if [ "${conformance_passed:-0}" -lt "$conformance_min" ]; then
+    printf '%s\n' "$conformance_out" | tail -60
+    echo "TUF conformance: ${conformance_passed:-0} passed, below the recorded $conformance_min" >&2
+    exit 1
+  fi
+else
+  echo "conformance suite not found at $(realpath -m "$suite"): skipped"
+fi
 # Inside a private D-Bus session with an unlocked GNOME Keyring: the key
 # tests use the real OS keyring.
 bash scripts/with-keyring.sh cargo test --workspace

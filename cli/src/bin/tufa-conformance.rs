@@ -119,13 +119,17 @@ async fn refresh(a: &Args, md: &Path) -> Result<TrustedSet> {
     let now = clock::now(&state);
     let shift = jiff::SignedDuration::from_hours(24 * a.days_in_future);
     let opts = Options {
-        metadata_url: url,
+        metadata_url: url.clone(),
         root_path: md.join("root.json"),
         dir: md.to_path_buf(),
         expiry: Expiry::Enforce(now.effective + shift),
         limits: Limits::default(),
     };
-    let transport = HttpTransport::new(HttpOptions::default()).map_err(anyhow::Error::msg)?;
+    let targets_url = dir_url(a.target_base_url.as_deref().unwrap_or(url.as_str()))?;
+    // Metadata gets its deadline, targets the minimum speed.
+    let transport = HttpTransport::new(HttpOptions::default())
+        .map_err(anyhow::Error::msg)?
+        .for_repository(&url, &targets_url);
     let mut trusted = TrustedSet::open(opts, transport, None)?;
     trusted.refresh().await?;
     clock::record_success(&state, now)?;

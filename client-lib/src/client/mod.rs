@@ -34,7 +34,6 @@ pub use blocking::BlockingUpdater;
 pub use transport::{HttpOptions, HttpTransport};
 
 use crate::error::IoContext;
-use crate::metadata::file_bytes;
 use crate::releases::{releases, Release};
 use crate::{AppVersion, Channel, Error};
 use futures_util::StreamExt;
@@ -42,7 +41,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tough::{ExpirationEnforcement, RepositoryLoader, TargetName};
+use tough::TargetName;
 use url::Url;
 
 /// What went wrong during an update, in terms an app can act on.
@@ -96,44 +95,6 @@ impl UpdateError {
     }
 }
 
-fn from_tough(e: tough::error::Error) -> UpdateError {
-    use tough::error::Error as T;
-    // URLs in messages lose any user:password (see `redact_urls`).
-    let url_of = |url: &Url| transport::redact_urls(url.as_str());
-    match e {
-        T::Transport { url, source, .. } => {
-            if let Some(slow) = find_in_chain::<transport::SlowRetrieval>(&source) {
-                UpdateError::SlowRetrieval(format!("{}: {slow}", url_of(&url)))
-            } else if source.kind() == tough::TransportErrorKind::FileNotFound {
-                UpdateError::Verification(format!("{} is missing on the server", url_of(&url)))
-            } else if is_network_failure(&source) {
-                UpdateError::Offline(transport::redact_urls(&format!(
-                    "{url}: {}",
-                    error_chain(&source)
-                )))
-            } else {
-                // tough reports too-long or wrong-hash data through the
-                // transport error too: that is an attack, not an outage.
-                UpdateError::Verification(transport::redact_urls(&format!(
-                    "{url}: {}",
-                    error_chain(&source)
-                )))
-            }
-        }
-        T::ExpiredMetadata { role, .. } => UpdateError::MetadataExpired {
-            role: role.to_string(),
-            expired: "already".into(),
-        },
-        other => match find_in_chain::<transport::SlowRetrieval>(&other) {
-            Some(slow) => UpdateError::SlowRetrieval(transport::redact_urls(&format!(
-                "{}: {slow}",
-                error_chain(&other)
-            ))),
-            None => UpdateError::Verification(transport::redact_urls(&error_chain(&other))),
-        },
-    }
-}
-
 /// The first error of type `E` in `e`'s chain of sources.
 fn find_in_chain<'a, E: std::error::Error + 'static>(
     e: &'a (dyn std::error::Error + 'static),
@@ -148,25 +109,6 @@ fn find_in_chain<'a, E: std::error::Error + 'static>(
     None
 }
 
-/// Whether an error comes from the network (connection refused, reset,
-/// timed out, bad HTTP status) rather than from checking the data.
-fn is_network_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.is::<reqwest::Error>()
-            || err.is::<transport::HttpFailure>()
-            || err.is::<std::io::Error>()
-        {
-            return true;
-        }
-        if err.is::<tough::error::Error>() {
-            return false;
-        }
-        cur = err.source();
-    }
-    false
-}
-
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -179,32 +121,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
-}
-
-/// Each top-level role of a loaded repository with its version and expiry.
-pub(crate) fn role_expiries(repo: &tough::Repository) -> [(&'static str, u64, jiff::Timestamp); 4] {
-    [
-        (
-            "root",
-            repo.root().signed.version.get(),
-            repo.root().signed.expires,
-        ),
-        (
-            "targets",
-            repo.targets().signed.version.get(),
-            repo.targets().signed.expires,
-        ),
-        (
-            "snapshot",
-            repo.snapshot().signed.version.get(),
-            repo.snapshot().signed.expires,
-        ),
-        (
-            "timestamp",
-            repo.timestamp().signed.version.get(),
-            repo.timestamp().signed.expires,
-        ),
-    ]
 }
 
 /// Whether a plan downloads patches or the full archive.
@@ -250,7 +166,7 @@ pub struct UpdatePlan {
     #[serde(skip)]
     chain: Vec<Release>,
     #[serde(skip)]
-    repo: Arc<tough::Repository>,
+    repo: Arc<refresh::TargetSource>,
 }
 
 /// Download progress.
@@ -488,38 +404,31 @@ impl Updater {
             std::fs::remove_dir_all(&staging)
                 .context(|| format!("removing {}", staging.display()))?;
         }
-        let root_path = self.metadata_dir.join("root.json");
-        let root = crate::metadata::read_limited(&root_path, crate::metadata::MAX_METADATA_BYTES)
-            .map_err(|e| {
-            UpdateError::Config(format!(
-                "the trusted root {} cannot be read: {e}",
-                root_path.display()
-            ))
-        })?;
+        // The one TUF refresh (see `refresh`): the trusted root is the one
+        // in the metadata dir, replaced there by each newer root verified;
+        // the other roles live in the cache's `tuf/`. Expiry is judged by
+        // the clock policy (see `clock`).
         let now = clock::now(&self.cache_dir);
-        // The clock policy (see `clock`) replaces tough's, which refuses to
-        // run at all after the system clock stepped back.
-        let _ = std::fs::remove_file(self.tuf_dir().join("latest_known_time.json"));
-        let repo =
-            RepositoryLoader::new(&root, self.metadata_url.clone(), self.targets_url.clone())
-                .transport(self.transport.clone())
-                .datastore(self.tuf_dir())
-                .expiration_enforcement(ExpirationEnforcement::Unsafe)
-                .load()
-                .await
-                .map_err(from_tough)?;
-        for (role, _, expires) in role_expiries(&repo) {
-            if expires <= now.effective {
-                return Err(UpdateError::MetadataExpired {
-                    role: role.into(),
-                    expired: expires.to_string(),
-                });
-            }
-        }
+        let mut trusted = refresh::TrustedSet::open(
+            refresh::Options {
+                metadata_url: self.metadata_url.clone(),
+                root_path: self.metadata_dir.join("root.json"),
+                dir: self.tuf_dir(),
+                expiry: refresh::Expiry::Enforce(now.effective),
+                limits: refresh::Limits::default(),
+            },
+            self.transport.clone(),
+            None,
+        )?;
+        trusted.refresh().await?;
         clock::record_success(&self.cache_dir, now)?;
-        self.keep_newest_root(repo.root())?;
-
-        let all = releases(&repo.targets().signed, &self.app)?;
+        // This app's releases, wherever the delegations put them.
+        let prefix = format!("{}-", self.app);
+        let found = trusted
+            .targets_matching(|p| p.starts_with(&prefix))
+            .await?;
+        let all = releases(&refresh::to_tough_targets(&found), &self.app)?;
+        let source = refresh::TargetSource::new(trusted, self.targets_url.clone(), &found);
         let cached = self.cached_tar(&self.current).exists();
         let failed = self.failed_patches();
         let Some(sel) = select::select(
@@ -562,28 +471,12 @@ impl Updater {
             full_archive,
             release,
             chain,
-            repo: Arc::new(repo),
+            repo: Arc::new(source),
         }))
     }
 
-    /// Stores a newer trusted root in the metadata dir, so that the next
-    /// start trusts it (tough only reads the root it is given).
-    fn keep_newest_root(
-        &self,
-        root: &tough::schema::Signed<tough::schema::Root>,
-    ) -> Result<(), UpdateError> {
-        let path = self.metadata_dir.join("root.json");
-        let stored: Option<tough::schema::Signed<tough::schema::Root>> = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
-        if stored.is_none_or(|s| s.signed.version < root.signed.version) {
-            crate::fsutil::write_atomic(&path, &file_bytes(root)?)?;
-        }
-        Ok(())
-    }
-
-    /// Downloads the plan's files into the cache, each verified by tough
-    /// (length and sha256) while streaming. If a patch fails to download or
+    /// Downloads the plan's files into the cache, each verified (length
+    /// and hashes) while streaming. If a patch fails to download or
     /// verify, the full archive is fetched instead.
     pub async fn download(
         &self,
@@ -677,9 +570,8 @@ impl Updater {
             .map_err(|e| UpdateError::Verification(e.to_string()))?;
         let mut stream = plan
             .repo
-            .read_target(&name)
-            .await
-            .map_err(from_tough)?
+            .read_target(name.raw())
+            .await?
             .ok_or_else(|| {
                 UpdateError::Verification(format!("{} is not in targets.json", file.name))
             })?;
@@ -687,12 +579,12 @@ impl Updater {
         let part = self.downloads_dir().join(format!("{}.part", file.name));
         let mut out =
             std::fs::File::create(&part).context(|| format!("creating {}", part.display()))?;
-        // Bytes reach the disk only as a .part file; tough checks the
-        // length as they come and the hash at the end, and only then is
+        // Bytes reach the disk only as a .part file; the stream checks the
+        // length as they come and the hashes at the end, and only then is
         // the file renamed to its name.
         let result: Result<(), UpdateError> = async {
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(from_tough)?;
+                let chunk = chunk?;
                 out.write_all(&chunk)
                     .context(|| format!("writing {}", part.display()))?;
                 *done += chunk.len() as u64;

@@ -88,6 +88,15 @@ pub enum RefreshError {
         /// The URL asked for.
         url: String,
     },
+    /// The server delivered too slowly (slow retrieval attack or a
+    /// hopeless link): see `transport::SlowRetrieval`.
+    #[error("{url}: {reason}")]
+    Slow {
+        /// The URL asked for.
+        url: String,
+        /// The limit that was hit.
+        reason: String,
+    },
     /// The server could not be reached or failed (network, HTTP status).
     #[error("{url}: {reason}")]
     Offline {
@@ -135,16 +144,19 @@ pub enum RefreshError {
 impl From<RefreshError> for super::UpdateError {
     fn from(e: RefreshError) -> Self {
         use super::UpdateError as U;
+        // URLs in messages lose any user:password (see `redact_urls`).
+        let text = super::transport::redact_urls(&e.to_string());
         match e {
             RefreshError::NotFound { .. } | RefreshError::Verification { .. } => {
-                U::Verification(e.to_string())
+                U::Verification(text)
             }
-            RefreshError::Offline { .. } => U::Offline(e.to_string()),
+            RefreshError::Slow { .. } => U::SlowRetrieval(text),
+            RefreshError::Offline { .. } => U::Offline(text),
             RefreshError::Expired { role, expires } => U::MetadataExpired {
                 role,
                 expired: expires,
             },
-            RefreshError::TrustedRoot { .. } => U::Config(e.to_string()),
+            RefreshError::TrustedRoot { .. } => U::Config(text),
             RefreshError::Io { context, source } => U::Engine(crate::Error::Io { context, source }),
         }
     }
@@ -542,7 +554,7 @@ impl Hashers {
                 HashState::Sha512(h) => hex::encode(h.finalize()),
             };
             if actual != expected {
-                return Err(bad(what, format!("{alg} mismatch (content differs)")));
+                return Err(bad(what, format!("{alg} mismatch: the content differs")));
             }
         }
         Ok(())
@@ -819,8 +831,12 @@ impl TrustedSet {
         });
         if let Some(l) = &local {
             let expired = matches!(self.opts.expiry, Expiry::Enforce(now) if l.expires <= now);
-            if l.version == meta.version && !expired {
+            if l.version == meta.version && !expired && self.root.meta.consistent_snapshot {
                 // What the timestamp names is already here: no request.
+                // Only with consistent snapshots, whose versioned file
+                // names never change content; a plain `snapshot.json` is
+                // fetched again and must match the timestamp's pins, so a
+                // repository served half old, half new is noticed.
                 self.snapshot = local;
                 return Ok(());
             }
@@ -909,7 +925,14 @@ impl TrustedSet {
         let quoted = delegation::quote(role);
         let path = self.opts.dir.join(format!("{quoted}.json"));
         let max = meta.length.unwrap_or(self.opts.limits.targets);
-        if let Some(bytes) = read_local(&path, max) {
+        // A verified local copy stands for an immutable versioned file
+        // (consistent snapshots) only; see `update_snapshot`.
+        let local = if self.root.meta.consistent_snapshot {
+            read_local(&path, max)
+        } else {
+            None
+        };
+        if let Some(bytes) = local {
             if check_metafile(&bytes, &meta, role).is_ok() {
                 if let Ok(p) = parse::<TargetsMeta>(&bytes, "targets", role) {
                     let t = p.trust(bytes);
@@ -1049,16 +1072,12 @@ impl TrustedSet {
                 if seen.len() >= 4 * MAX_DELEGATIONS || !seen.insert(r.name.clone()) {
                     continue;
                 }
-                let t = match self
+                // A delegated role that does not verify fails the whole
+                // enumeration: skipping it would let an attacker hide
+                // releases (freeze a client) without a trace.
+                let t = self
                     .load_targets(&r.name, &d.keys, &r.keyids, r.threshold)
-                    .await
-                {
-                    Ok(t) => t,
-                    // A role this delegator does not vouch for lists
-                    // nothing that can be trusted through it.
-                    Err(RefreshError::Verification { .. }) => continue,
-                    Err(e) => return Err(e),
-                };
+                    .await?;
                 candidates.extend(t.meta.targets.keys().filter(|p| filter(p)).cloned());
                 if let Some(sub) = &t.meta.delegations {
                     queue.push(sub.clone());
@@ -1172,14 +1191,17 @@ impl TrustedSet {
                     }
                     None => {
                         let hs = st.hashers.take()?;
-                        let result = if st.received != st.length {
-                            Err(bad(
-                                &st.what,
-                                format!("{} bytes, {} listed", st.received, st.length),
-                            ))
-                        } else {
-                            hs.check(&st.what)
-                        };
+                        // Hashes first: a short file is a content mismatch too.
+                        let result = hs.check(&st.what).and_then(|()| {
+                            if st.received == st.length {
+                                Ok(())
+                            } else {
+                                Err(bad(
+                                    &st.what,
+                                    format!("{} bytes, {} listed", st.received, st.length),
+                                ))
+                            }
+                        });
                         match result {
                             Ok(()) => None,
                             Err(e) => Some((Err(e), st)),
@@ -1216,13 +1238,17 @@ struct Download {
 }
 
 fn transport_error(url: &Url, e: tough::TransportError) -> RefreshError {
-    if e.kind() == tough::TransportErrorKind::FileNotFound {
-        RefreshError::NotFound {
-            url: url.to_string(),
+    let url = url.to_string();
+    if let Some(slow) = super::find_in_chain::<super::transport::SlowRetrieval>(&e) {
+        RefreshError::Slow {
+            url,
+            reason: slow.to_string(),
         }
+    } else if e.kind() == tough::TransportErrorKind::FileNotFound {
+        RefreshError::NotFound { url }
     } else {
         RefreshError::Offline {
-            url: url.to_string(),
+            url,
             reason: super::error_chain(&e),
         }
     }
@@ -1230,7 +1256,7 @@ fn transport_error(url: &Url, e: tough::TransportError) -> RefreshError {
 
 /// Fetches at most `max` bytes from `url`; more is an attack (endless
 /// data), not an outage.
-async fn fetch_bounded(
+pub(crate) async fn fetch_bounded(
     transport: &HttpTransport,
     url: Url,
     max: u64,
@@ -1249,4 +1275,67 @@ async fn fetch_bounded(
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// The targets an update may download, as one refresh verified them.
+#[derive(Debug)]
+pub struct TargetSource {
+    trusted: TrustedSet,
+    base: Url,
+    found: HashMap<String, TargetInfo>,
+}
+
+impl TargetSource {
+    /// Targets found through `trusted`'s delegation walk, fetched from
+    /// `base` (the repository's `targets/`).
+    pub fn new(trusted: TrustedSet, base: Url, found: &[(String, TargetInfo)]) -> Self {
+        TargetSource {
+            trusted,
+            base,
+            found: found.iter().cloned().collect(),
+        }
+    }
+
+    /// The verified stream of `name` (length and hashes checked), or
+    /// `None` if the refresh did not find it.
+    pub async fn read_target(&self, name: &str) -> Result<Option<TargetStream>> {
+        match self.found.get(name) {
+            Some(info) => Ok(Some(self.trusted.download(&self.base, name, info).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The found targets as a tough `Targets` (what release selection reads).
+/// Entries without a sha256 are left out: Tufa's release format records
+/// archives by their sha256.
+pub fn to_tough_targets(found: &[(String, TargetInfo)]) -> tough::schema::Targets {
+    let mut t =
+        tough::schema::Targets::new("1.0.0".into(), NonZeroU64::MIN, jiff::Timestamp::UNIX_EPOCH);
+    t.delegations = None;
+    for (name, info) in found {
+        let (Some(sha256), Ok(target_name)) = (
+            info.hashes.get("sha256").and_then(|h| hex::decode(h).ok()),
+            tough::TargetName::new(name.as_str()),
+        ) else {
+            continue;
+        };
+        let custom = match &info.custom {
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            _ => HashMap::new(),
+        };
+        t.targets.insert(
+            target_name,
+            tough::schema::Target {
+                length: info.length,
+                hashes: tough::schema::Hashes {
+                    sha256: Decoded::from(sha256),
+                    _extra: HashMap::new(),
+                },
+                custom,
+                _extra: HashMap::new(),
+            },
+        );
+    }
+    t
 }

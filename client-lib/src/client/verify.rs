@@ -3,11 +3,12 @@
 //! length and hash, with problems reported in plain words instead of
 //! stopping at the first.
 
+use super::refresh::{Expiry, Limits, Options, RefreshError, TrustedSet};
 use super::transport::{redact_urls, HttpOptions, HttpTransport, SlowRetrieval};
-use super::{error_chain, find_in_chain, from_tough, UpdateError};
+use super::{error_chain, find_in_chain, UpdateError};
 use futures_util::StreamExt;
 use serde::Serialize;
-use tough::{ExpirationEnforcement, RepositoryLoader, Transport};
+use tough::Transport;
 use url::Url;
 
 /// What `verify` found.
@@ -108,15 +109,34 @@ pub async fn verify_repository(
     };
     let store =
         tempfile::tempdir().map_err(|e| crate::Error::io("creating a temporary directory", e))?;
-    let repo = match RepositoryLoader::new(&root, md, tg)
-        .transport(transport)
-        .datastore(store.path())
-        .expiration_enforcement(ExpirationEnforcement::Unsafe)
-        .load()
-        .await
-    {
+    let root_path = store.path().join("root.json");
+    std::fs::write(&root_path, &root)
+        .map_err(|e| crate::Error::io("writing a temporary root.json", e))?;
+    // The client's own refresh, except that expiry is reported below
+    // instead of stopping the check.
+    let opened = TrustedSet::open(
+        Options {
+            metadata_url: md,
+            root_path,
+            dir: store.path().to_path_buf(),
+            expiry: Expiry::Report,
+            limits: Limits::default(),
+        },
+        transport,
+        None,
+    );
+    let mut repo = match opened {
         Ok(r) => r,
-        Err(e) => match from_tough(e) {
+        Err(e) => {
+            report.problems.push(format!(
+                "metadata does not verify: {}",
+                UpdateError::from(e)
+            ));
+            return Ok(report);
+        }
+    };
+    if let Err(e) = repo.refresh().await {
+        match UpdateError::from(e) {
             // Not a finding about the repository but about the server:
             // the same distinct error a client gets.
             slow @ UpdateError::SlowRetrieval(_) => return Err(slow),
@@ -126,11 +146,11 @@ pub async fn verify_repository(
                     .push(format!("metadata does not verify: {other}"));
                 return Ok(report);
             }
-        },
-    };
-    report.root_version = Some(repo.root().signed.version.get());
+        }
+    }
+    report.root_version = Some(repo.root_version());
     let now = jiff::Timestamp::now().as_second();
-    for (role, version, expires) in super::role_expiries(&repo) {
+    for (role, version, expires) in repo.role_expiries() {
         if role != "root" {
             report.versions.push((role.to_string(), version));
         }
@@ -147,21 +167,25 @@ pub async fn verify_repository(
             ));
         }
     }
-    let names: Vec<tough::TargetName> = repo.targets().signed.targets.keys().cloned().collect();
-    for name in names {
-        let listed = repo
-            .targets()
-            .signed
-            .targets
-            .get(&name)
-            .map(|t| t.length)
-            .unwrap_or(0);
+    // Every target, delegated ones included, as the delegation walk
+    // resolves it.
+    let all = match repo.targets_matching(|_| true).await {
+        Ok(all) => all,
+        Err(e) => {
+            report.problems.push(format!(
+                "delegated metadata does not verify: {}",
+                UpdateError::from(e)
+            ));
+            return Ok(report);
+        }
+    };
+    for (name, info) in all {
+        let listed = info.length;
         let result: Result<u64, String> = async {
-            let mut stream = match repo.read_target(&name).await {
-                Ok(Some(s)) => s,
-                Ok(None) => return Err("listed but not found in targets.json".to_string()),
-                Err(e) => return Err(plain_target_error(&e)),
-            };
+            let mut stream = repo
+                .download(&tg, &name, &info)
+                .await
+                .map_err(|e| plain_target_error(&e))?;
             let mut n = 0u64;
             while let Some(chunk) = stream.next().await {
                 n += chunk.map_err(|e| plain_target_error(&e))?.len() as u64;
@@ -173,32 +197,25 @@ pub async fn verify_repository(
         match result {
             Ok(n) if n == listed => report.bytes_checked += n,
             Ok(n) => report.problems.push(format!(
-                "targets/{}: {n} bytes on the server, targets.json lists {listed}",
-                name.raw()
+                "targets/{name}: {n} bytes on the server, targets.json lists {listed}"
             )),
-            Err(why) => report
-                .problems
-                .push(format!("targets/{}: {why}", name.raw())),
+            Err(why) => report.problems.push(format!("targets/{name}: {why}")),
         }
     }
     Ok(report)
 }
 
-fn plain_target_error(e: &tough::error::Error) -> String {
-    if let Some(slow) = find_in_chain::<SlowRetrieval>(e) {
-        return format!("slow retrieval: {slow}");
-    }
-    let text = redact_urls(&error_chain(e));
-    if let tough::error::Error::Transport { source, .. } = e {
-        if source.kind() == tough::TransportErrorKind::FileNotFound {
-            return "missing on the server".into();
+fn plain_target_error(e: &RefreshError) -> String {
+    match e {
+        RefreshError::Slow { reason, .. } => format!("slow retrieval: {reason}"),
+        RefreshError::NotFound { .. } => "missing on the server".into(),
+        RefreshError::Verification { reason, .. } if reason.contains("mismatch") => {
+            let alg = reason.split(' ').next().unwrap_or("hash");
+            format!("content differs from targets.json ({alg} mismatch)")
         }
-    }
-    if text.contains("Hash mismatch") {
-        "content differs from targets.json (sha256 mismatch)".into()
-    } else if text.contains("Maximum size") {
-        "larger than targets.json lists".into()
-    } else {
-        text
+        RefreshError::Verification { reason, .. } if reason.contains("longer than") => {
+            "larger than targets.json lists".into()
+        }
+        other => redact_urls(&other.to_string()),
     }
 }
