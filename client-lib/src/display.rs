@@ -16,14 +16,12 @@
 /// ```
 pub fn printable(s: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut kept = 0;
-    for c in s.chars().filter(|c| !hidden(*c)) {
+    for (kept, c) in s.chars().filter(|c| !hidden(*c)).enumerate() {
         if kept == max {
             out.push('…');
             break;
         }
         out.push(c);
-        kept += 1;
     }
     out
 }

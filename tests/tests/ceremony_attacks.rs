@@ -198,7 +198,8 @@ fn every_difference_between_the_roots_is_in_the_summary() {
         unchanged.contains("No key, threshold or other changes"),
         "{unchanged}"
     );
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "to timestamp.",
             Box::new(|s: &mut Value| {
