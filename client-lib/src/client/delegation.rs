@@ -127,8 +127,14 @@ pub struct SuccinctRoles {
 }
 
 impl SuccinctRoles {
+    /// The bit length within 1..=32, so no shift can overflow even if a
+    /// caller skipped [`SuccinctRoles::valid`].
+    fn bits(&self) -> u32 {
+        self.bit_length.clamp(1, 32)
+    }
+
     fn suffix_len(&self) -> usize {
-        let max = (1u64 << self.bit_length) - 1;
+        let max = (1u64 << self.bits()) - 1;
         format!("{max:x}").len()
     }
 
@@ -141,7 +147,7 @@ impl SuccinctRoles {
     pub fn role_for(&self, target: &str) -> String {
         let digest = Sha256::digest(target.as_bytes());
         let first = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-        let bin = u64::from(first) >> (32 - self.bit_length);
+        let bin = u64::from(first) >> (32 - self.bits());
         format!(
             "{}-{:0width$x}",
             self.name_prefix,
@@ -159,7 +165,7 @@ impl SuccinctRoles {
             return false;
         };
         suffix.len() == self.suffix_len()
-            && u64::from_str_radix(suffix, 16).is_ok_and(|b| b < (1u64 << self.bit_length))
+            && u64::from_str_radix(suffix, 16).is_ok_and(|b| b < (1u64 << self.bits()))
     }
 }
 
