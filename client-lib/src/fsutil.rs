@@ -25,6 +25,7 @@ pub fn write_atomic_with<T>(
     write_atomic_mode(path, None, fill)
 }
 
+#[cfg(feature = "publisher")]
 /// [`write_atomic_with`] for a file others must read (published
 /// repositories served by a web server running as another user): mode
 /// 0644 is set before the rename, so the file is never seen unreadable.

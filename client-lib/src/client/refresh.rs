@@ -453,12 +453,25 @@ fn verify_signatures(
     let threshold =
         NonZeroU64::new(threshold).ok_or_else(|| bad(role, "signature threshold is 0"))?;
     let mut tough_keys: HashMap<Decoded<Hex>, Key> = HashMap::new();
+    // Key ids are only names here (any string, as the specification
+    // allows), so one public key listed under two ids must still count
+    // once: otherwise one private key signing twice meets a threshold of 2
+    // (go-tuf's threshold bypass). Only a key's first id counts.
+    let mut publics: HashSet<String> = HashSet::new();
+    let mut counted: Vec<&String> = Vec::new();
     for id in keyids {
-        if let Some(k) = keys
-            .get(id)
-            .and_then(|v| serde_json::from_value::<Key>(v.clone()).ok())
-        {
+        let Some(v) = keys.get(id) else { continue };
+        let public = v
+            .get("keyval")
+            .and_then(|k| k.get("public"))
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        if !publics.insert(public) {
+            continue;
+        }
+        if let Ok(k) = serde_json::from_value::<Key>(v.clone()) {
             tough_keys.insert(synthetic_id(id), k);
+            counted.push(id);
         }
     }
     let root = tough::schema::Root {
@@ -470,7 +483,7 @@ fn verify_signatures(
         roles: HashMap::from([(
             RoleType::Targets,
             RoleKeys {
-                keyids: keyids.iter().map(|k| synthetic_id(k)).collect(),
+                keyids: counted.iter().map(|k| synthetic_id(k)).collect(),
                 threshold,
                 _extra: HashMap::new(),
             },
@@ -1338,4 +1351,50 @@ pub fn to_tough_targets(found: &[(String, TargetInfo)]) -> tough::schema::Target
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+
+    fn canonical(v: &Value) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut buf, olpc_cjson::CanonicalFormatter::new());
+        v.serialize(&mut ser).unwrap();
+        buf
+    }
+
+    /// One private key listed under two key ids must not meet a
+    /// threshold of two by signing twice.
+    #[test]
+    fn one_key_under_two_ids_counts_once() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let key = serde_json::json!({
+            "keytype": "ed25519",
+            "scheme": "ed25519",
+            "keyval": { "public": hex::encode(pair.public_key().as_ref()) }
+        });
+        let signed = serde_json::json!({ "_type": "targets", "version": 1 });
+        let sig = hex::encode(pair.sign(&canonical(&signed)).as_ref());
+        let envelope = Envelope {
+            signed,
+            signatures: ["a", "b"]
+                .iter()
+                .map(|id| RawSignature {
+                    keyid: id.to_string(),
+                    sig: sig.clone(),
+                })
+                .collect(),
+        };
+        let keys: HashMap<String, Value> =
+            [("a".to_string(), key.clone()), ("b".to_string(), key)].into();
+        let ids = ["a".to_string(), "b".to_string()];
+        assert!(verify_signatures(&envelope, &keys, &ids, 1, "targets").is_ok());
+        let err = verify_signatures(&envelope, &keys, &ids, 2, "targets").unwrap_err();
+        assert!(err.to_string().contains("signatures"), "{err}");
+    }
 }
