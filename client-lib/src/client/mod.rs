@@ -424,9 +424,7 @@ impl Updater {
         clock::record_success(&self.cache_dir, now)?;
         // This app's releases, wherever the delegations put them.
         let prefix = format!("{}-", self.app);
-        let found = trusted
-            .targets_matching(|p| p.starts_with(&prefix))
-            .await?;
+        let found = trusted.targets_matching(|p| p.starts_with(&prefix)).await?;
         let all = releases(&refresh::to_tough_targets(&found), &self.app)?;
         let source = refresh::TargetSource::new(trusted, self.targets_url.clone(), &found);
         let cached = self.cached_tar(&self.current).exists();
@@ -568,13 +566,9 @@ impl Updater {
     ) -> Result<PathBuf, UpdateError> {
         let name = TargetName::new(file.name.as_str())
             .map_err(|e| UpdateError::Verification(e.to_string()))?;
-        let mut stream = plan
-            .repo
-            .read_target(name.raw())
-            .await?
-            .ok_or_else(|| {
-                UpdateError::Verification(format!("{} is not in targets.json", file.name))
-            })?;
+        let mut stream = plan.repo.read_target(name.raw()).await?.ok_or_else(|| {
+            UpdateError::Verification(format!("{} is not in targets.json", file.name))
+        })?;
         let final_path = self.downloads_dir().join(&file.name);
         let part = self.downloads_dir().join(format!("{}.part", file.name));
         let mut out =
