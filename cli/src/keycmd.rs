@@ -204,10 +204,10 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
                     let roles: Vec<String> = k.roles.iter().map(ToString::to_string).collect();
                     println!(
                         "{:<14} {:<20} {}…  {:<16} {}{}",
-                        k.name,
+                        tufa::display::printable(&k.name, 40),
                         roles.join(","),
                         tufa::display::short_id(&k.keyid),
-                        k.owner.as_deref().unwrap_or("-"),
+                        tufa::display::printable(k.owner.as_deref().unwrap_or("-"), 40),
                         k.location,
                         if k.available { "" } else { "  (not at hand)" }
                     );

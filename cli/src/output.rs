@@ -284,7 +284,7 @@ pub fn status(s: &Status, json: bool) {
         let roles: Vec<String> = k.roles.iter().map(ToString::to_string).collect();
         println!(
             "  {:<12} {:<10} {}…  {}{}",
-            k.name,
+            tufa::display::printable(&k.name, 40),
             roles.join(","),
             tufa::display::short_id(&k.keyid),
             k.location,

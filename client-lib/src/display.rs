@@ -29,10 +29,17 @@ pub fn printable(s: &str, max: usize) -> String {
 fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width spaces and marks
+            '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers (blank)
+            | '\u{180E}' // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width spaces and marks
+            | '\u{2028}' | '\u{2029}' // line and paragraph separators
             | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
             | '\u{2060}'..='\u{2069}' // word joiner, bidi isolates
-            | '\u{FEFF}')
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FEFF}'
+            | '\u{E0000}'..='\u{E007F}') // tag characters
 }
 
 /// The first 12 characters of a key id, for display. Never panics, whatever
@@ -55,6 +62,7 @@ mod tests {
         assert_eq!(printable("a\u{1b}]0;x\u{7}b\r\n", 80), "a]0;xb");
         assert_eq!(printable("evil\u{202E}txt.exe", 80), "eviltxt.exe");
         assert_eq!(printable("\u{9b}31m", 80), "31m");
+        assert_eq!(printable("root\u{E0020}\u{3164}\u{2028}", 80), "root");
     }
 
     #[test]

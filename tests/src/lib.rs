@@ -86,6 +86,15 @@ impl Run {
             .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.stdout))
     }
 
+    /// Asserts failure with exit status 1 and returns the stable error
+    /// code of `--json` output (`{"error": {"code": …}}`).
+    pub fn error_code(&self) -> String {
+        assert_eq!(self.code, Some(1), "expected failure: {self:#?}");
+        let v: serde_json::Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("no JSON error ({e}): {self:#?}"));
+        v["error"]["code"].as_str().unwrap_or_default().to_string()
+    }
+
     /// Asserts failure with exit status 1 and returns the error message.
     pub fn error(&self) -> String {
         assert_eq!(self.code, Some(1), "expected failure: {self:#?}");

@@ -63,13 +63,6 @@ fn write(path: &Path, v: &Value) {
     std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
 }
 
-fn error_code(run: &Run) -> String {
-    assert_ne!(run.code, Some(0), "expected a refusal: {run:#?}");
-    let v: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("no JSON error ({e}): {run:#?}"));
-    v["error"]["code"].as_str().unwrap_or_default().to_string()
-}
-
 /// The audit's attack: the attacker's key is added to targets, snapshot
 /// and timestamp in *both* roots (so a summary computed from the file says
 /// "no changes") and the old root's signatures are stripped.
@@ -90,7 +83,7 @@ fn request_edited_in_transit_is_refused_by_status_sign_and_publish() {
 
     let status = tufa(&proj, &["--json", "root", "status", req.to_str().unwrap()]);
     assert_eq!(
-        error_code(&status),
+        status.error_code(),
         "invalid_signing_request",
         "{status:#?}"
     );
@@ -108,11 +101,11 @@ fn request_edited_in_transit_is_refused_by_status_sign_and_publish() {
             proj.join("keys/root.pem").to_str().unwrap(),
         ],
     );
-    assert_eq!(error_code(&sign), "invalid_signing_request", "{sign:#?}");
+    assert_eq!(sign.error_code(), "invalid_signing_request", "{sign:#?}");
     assert_eq!(std::fs::read(&req).unwrap(), edited, "nothing was signed");
 
     let publish = tufa(&proj, &["--json", "root", "publish", req.to_str().unwrap()]);
-    assert_eq!(error_code(&publish), "invalid_signing_request");
+    assert_eq!(publish.error_code(), "invalid_signing_request");
     assert_eq!(
         std::fs::read(proj.join("repository/metadata/root.json")).unwrap(),
         root_before
@@ -172,7 +165,7 @@ fn request_with_a_foreign_old_root_is_not_published() {
     assert_eq!(sign["added"], 1);
     let publish = tufa(&proj, &["--json", "root", "publish", req.to_str().unwrap()]);
     assert_eq!(
-        error_code(&publish),
+        publish.error_code(),
         "request_not_for_this_root",
         "{publish:#?}"
     );
@@ -338,7 +331,7 @@ fn hostile_text_short_ids_and_unconfirmed_signing() {
             "0000 0000 0000 0000 0000",
         ],
     );
-    assert_eq!(error_code(&wrong), "invalid_signing_request");
+    assert_eq!(wrong.error_code(), "invalid_signing_request");
     let fp = tufa(&proj, &["--json", "root", "status", req.to_str().unwrap()]).json()
         ["fingerprint"]
         .as_str()
@@ -360,4 +353,118 @@ fn hostile_text_short_ids_and_unconfirmed_signing() {
     .json();
     assert_eq!(ok["added"], 1);
     assert_eq!(ok["status"]["complete"], true);
+}
+
+/// Copies travel; the project's own request file does not. Settings edited
+/// in a copy (expiry periods, extra keys) are not published, and a copy
+/// whose old root was swapped to show custodians "no changes" while its
+/// new root adds the attacker's root key is refused even after the real
+/// old root is put back.
+#[test]
+fn only_the_change_the_project_proposed_is_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (proj, req) = project_with_request(tmp.path());
+    let key = proj.join("keys/root.pem");
+    let own = read_json(&req);
+
+    // 1. Hidden settings in a copy.
+    let copy = tmp.path().join("copy.json");
+    let mut v = own.clone();
+    for r in ["root", "targets", "snapshot", "timestamp"] {
+        v["project_roles"][r]["expires_days"] = json!(4_294_967_295u64);
+    }
+    v["project_keys"]["evilkey"] =
+        json!({ "keyid": "00", "location": { "file": "/tmp/attacker.pem" }, "owner": null });
+    write(&copy, &v);
+    let fp = |p: &Path| {
+        tufa(&proj, &["--json", "root", "status", p.to_str().unwrap()]).json()["fingerprint"]
+            .clone()
+    };
+    assert_eq!(
+        fp(&copy),
+        fp(&req),
+        "the settings are not what custodians sign"
+    );
+    let sign = |p: &Path| {
+        tufa(
+            &proj,
+            &[
+                "--json",
+                "root",
+                "sign",
+                "--yes",
+                p.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ],
+        )
+        .json()
+    };
+    sign(&copy);
+    // 2. A planted signature under the root key's id does not block it.
+    let planted = tmp.path().join("planted.json");
+    let mut p = own.clone();
+    let root_id = p["new_root"]["signed"]["roles"]["root"]["keyids"][0].clone();
+    p["new_root"]["signatures"] = json!([{ "keyid": root_id, "sig": "00".repeat(64) }]);
+    write(&planted, &p);
+    let publish_both = tufa(
+        &proj,
+        &[
+            "--json",
+            "root",
+            "publish",
+            planted.to_str().unwrap(),
+            copy.to_str().unwrap(),
+        ],
+    )
+    .json();
+    assert_eq!(publish_both["published"], true, "{publish_both}");
+    let toml = std::fs::read_to_string(proj.join("tufa.toml")).unwrap();
+    assert!(!toml.contains("evilkey"), "{toml}");
+    assert!(!toml.contains("4294967295"), "{toml}");
+
+    // 3. Old root swapped for custodians, then swapped back.
+    let v2 = tufa(&proj, &["--json", "root", "request", "--no-sign"]).json();
+    let req2 = PathBuf::from(v2["request"].as_str().unwrap());
+    let own2 = read_json(&req2);
+    let mut fake = own2.clone();
+    let (pem_text, akey, id) = attacker_key();
+    let roles = ["root", "targets", "snapshot", "timestamp"];
+    add_key_to_roles(&mut fake["old_root"], &akey, &id, &roles);
+    add_key_to_roles(&mut fake["new_root"], &akey, &id, &roles);
+    sign_with_pem(&pem_text, &id, &mut fake["old_root"]);
+    fake["base_sha256"] = json!(hex::encode(Sha256::digest(canonical(&fake["old_root"]))));
+    for r in roles {
+        fake["project_roles"][r]["keys"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("evil"));
+    }
+    fake["project_keys"]["evil"] =
+        json!({ "keyid": id, "location": { "file": "keys/evil.pem" }, "owner": null });
+    let sent = tmp.path().join("sent.json");
+    write(&sent, &fake);
+    let shown = tufa(&proj, &["--json", "root", "status", sent.to_str().unwrap()]).json();
+    assert!(
+        shown["summary"].to_string().contains("No key, threshold"),
+        "{shown}"
+    );
+    let signed = sign(&sent);
+    assert_eq!(signed["added"], 1);
+    let mut returned = read_json(&sent);
+    returned["old_root"] = own2["old_root"].clone();
+    returned["base_sha256"] = own2["base_sha256"].clone();
+    write(&sent, &returned);
+    let publish = tufa(
+        &proj,
+        &["--json", "root", "publish", sent.to_str().unwrap()],
+    );
+    assert_eq!(
+        publish.error_code(),
+        "request_not_for_this_root",
+        "{publish:#?}"
+    );
+    assert!(publish
+        .stdout
+        .contains("differs from the one this project proposed"));
 }

@@ -128,12 +128,6 @@ fn fetched(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn error_code(run: &Run) -> String {
-    assert_eq!(run.code, Some(1), "expected failure: {run:#?}");
-    let v: Value = serde_json::from_str(&run.stdout).unwrap();
-    v["error"]["code"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn patch_chain_from_1_0_to_3_0_and_cache_cleanup() {
     let repo = publish(&[("1.0", false), ("2.0", false), ("3.0", false)]);
@@ -226,7 +220,7 @@ fn tampered_archive_is_refused_and_nothing_installed() {
     let c = Client::new(&repo, "c", "1.0", false);
     let before = fingerprint(&c.install);
     assert_eq!(
-        error_code(&c.update(&repo, "1.0", &[])),
+        c.update(&repo, "1.0", &[]).error_code(),
         "verification_failed"
     );
     assert_eq!(fingerprint(&c.install), before);
@@ -263,7 +257,7 @@ fn a_wrong_tar_hash_makes_the_patch_fail_over_to_the_archive() {
     // The patch result does not match tar_hash: fall back to the archive,
     // whose tar does not match that tar_hash either: nothing installed.
     let run = c.update(&repo, "1.0", &[]);
-    assert_eq!(error_code(&run), "verification_failed", "{run:#?}");
+    assert_eq!(run.error_code(), "verification_failed", "{run:#?}");
     assert_eq!(fingerprint(&c.install), before);
     assert!(std::fs::read_to_string(c.cache.join("failed-patches.json"))
         .unwrap()
@@ -314,7 +308,7 @@ fn a_hostile_archive_signed_with_stolen_keys_installs_nothing() {
         let c = Client::new(&repo, &format!("c-{}", name.len()), "1.0", false);
         let before = fingerprint(&c.install);
         let run = c.update(&repo, "1.0", &[]);
-        assert_eq!(error_code(&run), "install_failed", "{name}: {run:#?}");
+        assert_eq!(run.error_code(), "install_failed", "{name}: {run:#?}");
         assert!(
             run.stdout.contains("refusing archive entry"),
             "{name}: {run:#?}"
@@ -364,7 +358,7 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
             Fault::Replace(std::fs::read(old.join(file)).unwrap()),
         );
         let run = c.update(&repo, "1.0", &["--check-only"]);
-        assert_eq!(error_code(&run), "verification_failed", "{file}: {run:#?}");
+        assert_eq!(run.error_code(), "verification_failed", "{file}: {run:#?}");
     }
     repo.server.clear_faults();
     // A client that never saw the new state takes the old one...
@@ -376,7 +370,7 @@ fn rollback_of_timestamp_snapshot_or_targets_is_refused() {
         );
     }
     assert_eq!(
-        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        c.update(&repo, "1.0", &["--check-only"]).error_code(),
         "verification_failed"
     );
 }
@@ -394,7 +388,7 @@ fn mix_and_match_and_unknown_keys_are_refused() {
         Fault::Replace(std::fs::read(old.join("targets.json")).unwrap()),
     );
     assert_eq!(
-        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        c.update(&repo, "1.0", &["--check-only"]).error_code(),
         "verification_failed"
     );
     repo.server.clear_faults();
@@ -411,7 +405,7 @@ fn mix_and_match_and_unknown_keys_are_refused() {
         Fault::Replace(serde_json::to_vec(&ts).unwrap()),
     );
     assert_eq!(
-        error_code(&c.update(&repo, "1.0", &["--check-only"])),
+        c.update(&repo, "1.0", &["--check-only"]).error_code(),
         "verification_failed"
     );
 }
@@ -424,12 +418,12 @@ fn endless_data_is_cut_off() {
     repo.server
         .fault("/targets/demo-1.1.tar.gz", Fault::Endless);
     let run = c.update(&repo, "1.0", &[]);
-    assert_eq!(error_code(&run), "verification_failed", "{run:#?}");
+    assert_eq!(run.error_code(), "verification_failed", "{run:#?}");
     assert_eq!(fingerprint(&c.install), before);
     repo.server.clear_faults();
     repo.server
         .fault("/metadata/timestamp.json", Fault::Endless);
-    let code = error_code(&c.update(&repo, "1.0", &[]));
+    let code = c.update(&repo, "1.0", &[]).error_code();
     assert!(code == "verification_failed" || code == "offline", "{code}");
 }
 
@@ -547,7 +541,7 @@ fn clock_policy_survives_a_clock_set_back_without_weakening_expiry() {
     // A clock set far ahead sees expired metadata, but does not poison the
     // latest known time: with the clock right again, updates work.
     let ahead = check_at(&c, &repo, "+30d");
-    assert_eq!(error_code(&ahead), "metadata_expired", "{ahead:#?}");
+    assert_eq!(ahead.error_code(), "metadata_expired", "{ahead:#?}");
     check_at(&c, &repo, "+0d").json();
 
     // Freeze protection: the server now offers a timestamp that expires in
@@ -559,7 +553,7 @@ fn clock_policy_survives_a_clock_set_back_without_weakening_expiry() {
     )
     .json();
     let frozen = check_at(&c, &repo, "+0d");
-    assert_eq!(error_code(&frozen), "metadata_expired", "{frozen:#?}");
+    assert_eq!(frozen.error_code(), "metadata_expired", "{frozen:#?}");
     // A fresh client, which never saw day 5, accepts it.
     let fresh = Client::new(&repo, "fresh", "1.0", true);
     check_at(&fresh, &repo, "+0d").json();

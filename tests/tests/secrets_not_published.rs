@@ -7,13 +7,6 @@ use std::path::Path;
 use tufa_tests::moto::{Moto, ENV};
 use tufa_tests::*;
 
-fn error_code(run: &Run) -> String {
-    assert_ne!(run.code, Some(0), "expected a refusal: {run:#?}");
-    let v: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("no JSON error ({e}): {run:#?}"));
-    v["error"]["code"].as_str().unwrap_or_default().to_string()
-}
-
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -41,7 +34,7 @@ fn a_bundle_holding_the_project_or_a_key_is_refused() {
         ],
     ] {
         let run = tufa(&proj, &args);
-        assert_eq!(error_code(&run), "secret_in_bundle", "{run:#?}");
+        assert_eq!(run.error_code(), "secret_in_bundle", "{run:#?}");
         assert!(run.stdout.contains("Tufa project folder"), "{run:#?}");
     }
     // The keys folder alone inside the bundle (the project elsewhere).
@@ -73,7 +66,7 @@ fn a_bundle_holding_the_project_or_a_key_is_refused() {
             "1.0",
         ],
     );
-    assert_eq!(error_code(&run), "secret_in_bundle", "{run:#?}");
+    assert_eq!(run.error_code(), "secret_in_bundle", "{run:#?}");
     assert!(run.stdout.contains("keys folder"), "{run:#?}");
 
     // A copy of a key file under another name, in a bundle folder and in a
@@ -91,12 +84,27 @@ fn a_bundle_holding_the_project_or_a_key_is_refused() {
         &proj,
         &["--json", "add", other.to_str().unwrap(), "--version", "1.0"],
     );
-    assert_eq!(error_code(&run), "secret_in_bundle", "{run:#?}");
+    assert_eq!(run.error_code(), "secret_in_bundle", "{run:#?}");
     assert!(run.stdout.contains("cert-backup.txt"), "{run:#?}");
     assert!(
         run.stdout.contains("copy of the private key 'targets'"),
         "{run:#?}"
     );
+    // Re-saved with other line ends, or converted to DER: still the key.
+    let pem_text = String::from_utf8(key_copy.clone()).unwrap();
+    let der = pem::parse(&pem_text).unwrap().into_contents();
+    for (name, bytes) in [
+        ("crlf.pem", pem_text.replace('\n', "\r\n").into_bytes()),
+        ("key.der", der),
+    ] {
+        let b = tmp.path().join(format!("b-{name}"));
+        write_bundle(&b, &[("app.bin", b"binary"), (name, &bytes)]);
+        let run = tufa(
+            &proj,
+            &["--json", "add", b.to_str().unwrap(), "--version", "1.0"],
+        );
+        assert_eq!(run.error_code(), "secret_in_bundle", "{name}: {run:#?}");
+    }
     let tgz = tmp.path().join("other.tar.gz");
     let status = std::process::Command::new("tar")
         .args([
@@ -113,7 +121,7 @@ fn a_bundle_holding_the_project_or_a_key_is_refused() {
         &proj,
         &["--json", "add", tgz.to_str().unwrap(), "--version", "1.0"],
     );
-    assert_eq!(error_code(&run), "secret_in_bundle", "{run:#?}");
+    assert_eq!(run.error_code(), "secret_in_bundle", "{run:#?}");
     assert_eq!(
         fingerprint(&proj.join("repository")),
         before,
@@ -138,9 +146,19 @@ fn keys_inside_the_repository_are_refused_at_init() {
             "repository/targets/keys",
         ],
     );
-    assert_eq!(error_code(&run), "keys_inside_repository", "{run:#?}");
+    assert_eq!(run.error_code(), "keys_inside_repository", "{run:#?}");
     assert!(!proj.join("repository/targets/keys").exists());
     assert!(!proj.join("tufa.toml").exists());
+    // The repository as a link to where the keys will go, before they exist.
+    let proj2 = tmp.path().join("proj2");
+    std::fs::create_dir_all(&proj2).unwrap();
+    std::os::unix::fs::symlink("keys", proj2.join("repository")).unwrap();
+    let run = tufa(
+        &proj2,
+        &["--json", "init", "--app", "demo", "--key-store", "file"],
+    );
+    assert_eq!(run.error_code(), "keys_inside_repository", "{run:#?}");
+    assert!(!proj2.join("keys").exists());
 }
 
 /// Only what targets.json lists is uploaded; files are world-readable.
@@ -177,6 +195,21 @@ fn publish_uploads_only_listed_files_readable_by_a_web_server() {
         assert_eq!(mode(&www.join(d)), 0o755, "{d}");
     }
     assert_eq!(mode(&proj.join("keys/root.pem")), 0o600);
+
+    // A listed archive replaced on disk by a link to a key is not sent.
+    let listed = repo.join("targets/demo-1.0.tar.gz");
+    let saved = tmp.path().join("saved.tar.gz");
+    std::fs::rename(&listed, &saved).unwrap();
+    std::os::unix::fs::symlink(proj.join("keys/root.pem"), &listed).unwrap();
+    let www2 = tmp.path().join("www2");
+    let run = tufa(
+        &proj,
+        &["--json", "publish", "--to", www2.to_str().unwrap()],
+    );
+    assert_eq!(run.error_code(), "verification_failed", "{run:#?}");
+    assert!(!www2.join("targets/demo-1.0.tar.gz").exists());
+    std::fs::remove_file(&listed).unwrap();
+    std::fs::rename(&saved, &listed).unwrap();
 
     // A published name holding other bytes of the same size (a version
     // released again after remove-latest) is replaced, not skipped.

@@ -21,6 +21,10 @@ const MAX_KEY_FILE: u64 = 64 * 1024;
 /// `path` made absolute with every link resolved, also when its last parts
 /// do not exist yet (a keys folder of a keyring project).
 fn resolve(path: &Path) -> PathBuf {
+    resolve_links(path, 0)
+}
+
+fn resolve_links(path: &Path, depth: u32) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -35,6 +39,20 @@ fn resolve(path: &Path) -> PathBuf {
                 out.push(part);
             }
             return normalize(&out);
+        }
+        // A link whose target does not exist yet (`repository -> keys`
+        // before init creates keys/) still points where it points.
+        let dangling = std::fs::symlink_metadata(existing)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        if dangling && depth < 40 {
+            if let (Ok(target), Some(parent)) = (std::fs::read_link(existing), existing.parent()) {
+                let mut next = parent.join(target);
+                for part in rest.iter().rev() {
+                    next.push(part);
+                }
+                return resolve_links(&next, depth + 1);
+            }
         }
         match (existing.parent(), existing.file_name()) {
             (Some(parent), Some(name)) => {
@@ -141,37 +159,42 @@ pub(crate) fn check_bundle(
             });
         }
     }
-    // Copies of a key file (under any name) are caught by content: only
-    // files of exactly a key file's size are read.
-    let mut by_size: BTreeMap<u64, Vec<(String, String)>> = BTreeMap::new();
+    // Copies of a key file under any name are caught by content: the
+    // file's bytes with white space removed (a re-saved copy with other
+    // line ends), or an unencrypted private key (PEM or DER) whose key id
+    // is one of the project's. Only small files are read.
+    let mut by_hash: BTreeMap<String, String> = BTreeMap::new();
     for (name, path) in &keys {
-        let Ok(md) = std::fs::metadata(path) else {
-            continue;
-        };
-        if md.len() == 0 || md.len() > MAX_KEY_FILE {
-            continue;
-        }
-        if let Ok(bytes) = std::fs::read(path) {
-            by_size
-                .entry(bytes.len() as u64)
-                .or_default()
-                .push((name.clone(), sha256_hex(&bytes)));
+        if let Some(bytes) = read_small(path) {
+            by_hash.insert(sha256_hex(&squeeze(&bytes)), name.clone());
         }
     }
+    let ids: BTreeMap<&str, &str> = project
+        .keys
+        .iter()
+        .map(|(name, cfg)| (cfg.keyid.as_str(), name.as_str()))
+        .collect();
     for entry in &listing.entries {
         let BundleEntry::File { rel, size, .. } = entry else {
             continue;
         };
-        let Some(candidates) = by_size.get(size) else {
+        if *size == 0 || *size > MAX_KEY_FILE {
             continue;
-        };
+        }
         let path = bundle.join(rel);
         let mut bytes = Vec::new();
         std::fs::File::open(&path)
             .and_then(|f| f.take(MAX_KEY_FILE).read_to_end(&mut bytes))
             .context(|| format!("reading {}", path.display()))?;
-        let hash = sha256_hex(&bytes);
-        if let Some((name, _)) = candidates.iter().find(|(_, h)| *h == hash) {
+        let name = by_hash
+            .get(&sha256_hex(&squeeze(&bytes)))
+            .map(String::as_str)
+            .or_else(|| {
+                private_key_ids(&bytes)
+                    .iter()
+                    .find_map(|id| ids.get(id.as_str()).copied())
+            });
+        if let Some(name) = name {
             return Err(Error::SecretInBundle {
                 path,
                 what: format!("a copy of the private key '{name}'"),
@@ -179,6 +202,44 @@ pub(crate) fn check_bundle(
         }
     }
     Ok(())
+}
+
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let md = std::fs::metadata(path).ok()?;
+    if md.len() == 0 || md.len() > MAX_KEY_FILE {
+        return None;
+    }
+    std::fs::read(path).ok()
+}
+
+/// The bytes without ASCII white space.
+fn squeeze(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect()
+}
+
+/// Key ids of the unencrypted private keys in `bytes`: PEM blocks, or the
+/// whole file as DER.
+fn private_key_ids(bytes: &[u8]) -> Vec<String> {
+    use super::keys::Secret;
+    let mut ders: Vec<Secret> = Vec::new();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if text.contains("PRIVATE KEY-----") {
+            if let Ok(blocks) = pem::parse_many(text) {
+                ders.extend(blocks.into_iter().map(|b| Secret::new(b.into_contents())));
+            }
+        }
+    }
+    if bytes.first() == Some(&0x30) {
+        ders.push(Secret::new(bytes.to_vec()));
+    }
+    ders.iter()
+        .filter_map(|der| super::keys::signer_from_der("bundle file", der).ok())
+        .map(|s| s.keyid)
+        .collect()
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ use tough::schema::{RoleType, Root, Signed};
 /// into `base_sha256`, which is what makes the old root checkable.
 pub const FORMAT: &str = "tufa-root-signing-request/2";
 
+/// Most keys (and signatures) a request may carry.
+const MAX_KEYS: usize = 256;
+
 /// Longest key name or field value shown from a request.
 const SHOWN_CHARS: usize = 80;
 
@@ -167,6 +170,15 @@ impl SigningRequest {
         if self.format != FORMAT {
             return Err(format!("its format is not {FORMAT}"));
         }
+        // Real roots have a handful of keys and signatures; thousands only
+        // serve to make status and signing slow.
+        let keys = self.old_root.signed.keys.len() + self.new_root.signed.keys.len();
+        let sigs = self.old_root.signatures.len() + self.new_root.signatures.len();
+        if keys > MAX_KEYS || sigs > MAX_KEYS || self.key_names.len() > 2 * MAX_KEYS {
+            return Err(format!(
+                "it lists more than {MAX_KEYS} keys, signatures or names"
+            ));
+        }
         if self.old_root.signed.version.get() != self.base_version
             || self.new_root.signed.version.get() != self.base_version.saturating_add(1)
         {
@@ -300,9 +312,13 @@ impl SigningRequest {
         let Some(name) = self.key_names.get(keyid) else {
             return shown;
         };
-        let clash = all_ids
-            .iter()
-            .any(|other| other != keyid && self.key_names.get(other) == Some(name));
+        // Compared as shown (invisible characters removed, any case):
+        // "root" and "Root\u{200B}" look the same to a custodian.
+        let shown_name = |n: &String| printable(n, SHOWN_CHARS).to_lowercase();
+        let mine = shown_name(name);
+        let clash = all_ids.iter().any(|other| {
+            other != keyid && self.key_names.get(other).map(shown_name).as_ref() == Some(&mine)
+        });
         if clash {
             format!("{shown} — WARNING: another key has the same name")
         } else {
@@ -525,7 +541,23 @@ impl SigningRequest {
         self.key_names
             .entry(signer.keyid.clone())
             .or_insert_with(|| signer.name.clone());
+        // A signature planted under this key's id that does not verify
+        // would otherwise block the real one.
+        let valid = self.valid_keyids();
+        self.new_root
+            .signatures
+            .retain(|s| hex::encode(&s.keyid) != signer.keyid || valid.contains(&signer.keyid));
         Ok(add_signatures(&mut self.new_root, std::slice::from_ref(signer))? > 0)
+    }
+
+    /// Key ids whose signature on the new root verifies (against the old
+    /// or the new root's root keys).
+    fn valid_keyids(&self) -> BTreeSet<String> {
+        valid_signers(&self.old_root.signed, &self.new_root)
+            .iter()
+            .chain(valid_signers(&self.new_root.signed, &self.new_root).iter())
+            .map(hex::encode)
+            .collect()
     }
 
     /// Takes over the signatures of `other`, a copy of the same request
@@ -539,16 +571,18 @@ impl SigningRequest {
             ));
         }
         let mut added = 0;
+        let theirs = other.valid_keyids();
+        let mut ours = self.valid_keyids();
         for sig in &other.new_root.signatures {
-            if !self
-                .new_root
-                .signatures
-                .iter()
-                .any(|s| s.keyid == sig.keyid)
-            {
-                self.new_root.signatures.push(sig.clone());
-                added += 1;
+            let id = hex::encode(&sig.keyid);
+            if !theirs.contains(&id) || ours.contains(&id) {
+                continue;
             }
+            // Theirs verifies and ours (if any) does not: theirs replaces it.
+            self.new_root.signatures.retain(|s| s.keyid != sig.keyid);
+            self.new_root.signatures.push(sig.clone());
+            ours.insert(id);
+            added += 1;
         }
         for (k, v) in &other.key_names {
             self.key_names.entry(k.clone()).or_insert_with(|| v.clone());

@@ -289,17 +289,46 @@ impl Publisher {
                 "the request cannot be published yet: {status}"
             )));
         }
+        // Only the change this project proposed is published: the new root
+        // must be the one in the project's own request file, and the
+        // project settings (where keys live, expiry periods) come from that
+        // file, never from copies that travelled. A copy whose old root
+        // was swapped to mislead custodians, or whose settings were edited,
+        // then changes nothing here.
+        let own_path = self.dir.join(format!(
+            "root-request-v{}.json",
+            request.new_root.signed.version
+        ));
+        let own = SigningRequest::load(&own_path).map_err(|_| Error::RequestNotForThisRoot {
+            reason: format!(
+                "this project has no request of its own for root version {} ({} is missing or unreadable)",
+                request.new_root.signed.version,
+                own_path.display()
+            ),
+        })?;
+        if canonical_json(&own.new_root.signed)? != canonical_json(&request.new_root.signed)? {
+            return Err(Error::RequestNotForThisRoot {
+                reason: format!(
+                    "its proposed root differs from the one this project proposed in {}",
+                    own_path.display()
+                ),
+            });
+        }
         let mut next = self.clone();
-        // Where a key lives is this machine's business: keys the project
-        // knows keep their local settings, whatever the file says.
-        let mut keys = request.project_keys.clone();
+        let mut keys = own.project_keys.clone();
         for cfg in keys.values_mut() {
             if let Some(local) = self.project.keys.values().find(|k| k.keyid == cfg.keyid) {
                 *cfg = local.clone();
             }
         }
         next.project.keys = keys;
-        next.project.roles = request.project_roles.clone();
+        let mut roles = own.project_roles.clone();
+        for (role, cfg) in roles.iter_mut() {
+            if let Some(local) = self.project.roles.get(role) {
+                cfg.expires_days = local.expires_days;
+            }
+        }
+        next.project.roles = roles;
         next.project.validate()?;
         next.write_staged_role(TopRole::Root, &request.new_root)?;
         // A role whose keys changed must be re-signed by its new keys.

@@ -132,10 +132,13 @@ fn upload_plan(repo: &Path, targets: &BTreeSet<String>, latest_root: u64) -> Res
             });
         }
         let path = repo.join("targets").join(name);
-        if !path.is_file() {
+        let regular = std::fs::symlink_metadata(&path)
+            .map(|m| m.file_type().is_file())
+            .unwrap_or(false);
+        if !regular {
             return Err(Error::VerificationFailed {
                 file: format!("targets/{name}"),
-                reason: "targets.json lists it, but the file is missing".into(),
+                reason: "targets.json lists it, but it is missing or not a regular file".into(),
             });
         }
         files.push((format!("targets/{name}"), TARGET, true));
@@ -211,6 +214,21 @@ impl Publisher {
             .map(|t| t.raw().to_string())
             .collect();
         let plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
+        // What goes up is what targets.json describes: a listed name that
+        // was replaced on disk (by a link to a key, say) is refused.
+        for (name, target) in &meta.targets.signed.targets {
+            let path = repo.join("targets").join(name.raw());
+            let expected = hex::encode(&target.hashes.sha256);
+            let size = std::fs::metadata(&path)
+                .context(|| format!("reading {}", path.display()))?
+                .len();
+            if size != target.length || file_sha256(&path)? != expected {
+                return Err(Error::VerificationFailed {
+                    file: format!("targets/{}", name.raw()),
+                    reason: "its length or sha256 differs from targets.json".into(),
+                });
+            }
+        }
         match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
             Destination::S3 { bucket, prefix } => {
