@@ -23,8 +23,8 @@ pub enum KeyCmd {
         #[arg(long)]
         name: Option<String>,
         /// Where the key goes.
-        #[arg(long, default_value = "keyring", value_parser = ["keyring", "file"])]
-        key_store: String,
+        #[arg(long, value_enum, default_value_t = KeyStore::Keyring)]
+        key_store: KeyStore,
         /// Who holds the key (a person or team), shown in `key list`.
         #[arg(long)]
         owner: Option<String>,
@@ -32,16 +32,16 @@ pub enum KeyCmd {
     /// Replace key NAME by a new one in every role it signs (root signing request).
     Replace {
         name: String,
-        #[arg(long, default_value = "keyring", value_parser = ["keyring", "file"])]
-        key_store: String,
+        #[arg(long, value_enum, default_value_t = KeyStore::Keyring)]
+        key_store: KeyStore,
     },
     /// Remove key NAME from every role, e.g. when it leaked (root signing request).
     Revoke { name: String },
     /// Move key NAME to the OS keyring or to a key file (no metadata changes).
     Move {
         name: String,
-        #[arg(long, value_parser = ["keyring", "file"])]
-        to: String,
+        #[arg(long, value_enum)]
+        to: KeyStore,
         /// Encrypt the key file with a passphrase (TUFA_NEW_PASSPHRASE or a prompt).
         #[arg(long)]
         encrypt: bool,
@@ -93,14 +93,6 @@ pub enum RootCmd {
         request: PathBuf,
         copies: Vec<PathBuf>,
     },
-}
-
-fn store(s: &str) -> KeyStore {
-    if s == "file" {
-        KeyStore::File
-    } else {
-        KeyStore::Keyring
-    }
 }
 
 /// A new passphrase: TUFA_NEW_PASSPHRASE, or typed twice at the terminal.
@@ -221,7 +213,7 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
             } else {
                 None
             };
-            let location = publisher.move_key(&name, store(&to), pass.as_ref())?;
+            let location = publisher.move_key(&name, to, pass.as_ref())?;
             if json {
                 output::json(&serde_json::json!({ "key": name, "location": location.to_string() }));
             } else {
@@ -261,12 +253,12 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
         } => RootChange::AddKey {
             role,
             name,
-            store: store(&key_store),
+            store: key_store,
             owner,
         },
         KeyCmd::Replace { name, key_store } => RootChange::ReplaceKey {
             name,
-            store: store(&key_store),
+            store: key_store,
         },
         KeyCmd::Revoke { name } => RootChange::RevokeKey { name },
     };
@@ -291,6 +283,12 @@ fn load_all(request: &Path, copies: &[PathBuf]) -> anyhow::Result<Vec<SigningReq
     std::iter::once(request)
         .chain(copies.iter().map(PathBuf::as_path))
         .map(|p| SigningRequest::load(p).with_context(|| format!("reading {}", p.display())))
+        .collect()
+}
+
+fn all_paths(request: &Path, copies: &[PathBuf]) -> Vec<PathBuf> {
+    std::iter::once(request.to_path_buf())
+        .chain(copies.iter().cloned())
         .collect()
 }
 
@@ -322,29 +320,26 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
             for user in &keyring_entry {
                 signers.push(keys::signer_from_keyring_entry(user, None)?);
             }
-            if signers.is_empty() {
+            let added = if signers.is_empty() {
                 // Inside a project: its root keys that are at hand.
                 let publisher = Publisher::open(dir).context(
                     "give --key FILE or --keyring-entry NAME, or run inside the project",
                 )?;
-                let project = publisher.project();
-                for name in &project.role(TopRole::Root)?.keys {
-                    if let Some(cfg) = project.keys.get(name) {
-                        if let Ok(s) = keys::load_signer(name, cfg, dir, "root") {
-                            signers.push(s);
-                        }
+                publisher.sign_request(&mut req).map_err(|e| match e {
+                    tufa::Error::NoRootKeyAtHand => anyhow::anyhow!(
+                        "none of the project's root keys is at hand: give --key FILE or --keyring-entry NAME"
+                    ),
+                    e => e.into(),
+                })?
+            } else {
+                let mut added = 0;
+                for s in &signers {
+                    if req.sign(s)? {
+                        added += 1;
                     }
                 }
-                if signers.is_empty() {
-                    bail!("none of the project's root keys is at hand: give --key FILE or --keyring-entry NAME");
-                }
-            }
-            let mut added = 0;
-            for s in &signers {
-                if req.sign(s)? {
-                    added += 1;
-                }
-            }
+                added
+            };
             req.save(&request)?;
             let status = req.status();
             if json {
@@ -358,11 +353,7 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         RootCmd::Status { request, copies } => {
-            let all = load_all(&request, &copies)?;
-            let mut req = all[0].clone();
-            for other in &all[1..] {
-                req.merge(other)?;
-            }
+            let req = SigningRequest::load_merged(&all_paths(&request, &copies))?;
             let status = req.status();
             if json {
                 output::json(&status);

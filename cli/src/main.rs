@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tufa::metadata::TopRole;
-use tufa::publisher::{AddRequest, InitOptions, KeyStore, Publisher};
+use tufa::publisher::{AddRequest, InitOptions, KeyStoreChoice, Publisher};
 
 /// Exit status when a change was staged but still lacks signatures.
 const EXIT_STAGED: u8 = 3;
@@ -55,8 +55,8 @@ enum Command {
         #[arg(long, value_name = "ROLE=N", value_parser = parse_role_value::<u64>)]
         threshold: Vec<(TopRole, u64)>,
         /// Where new keys go: the OS keyring, PEM files in --keys-dir, or auto (the keyring when one answers, else files).
-        #[arg(long, default_value = "auto", value_parser = ["auto", "keyring", "file"])]
-        key_store: String,
+        #[arg(long, value_enum, default_value_t = KeyStoreChoice::Auto)]
+        key_store: KeyStoreChoice,
     },
     /// Add a bundle directory as a new release and publish it.
     Add {
@@ -177,22 +177,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             threshold,
             key_store,
         } => {
-            let key_store = match key_store.as_str() {
-                "keyring" => KeyStore::Keyring,
-                "file" => KeyStore::File,
-                _ => match tufa::publisher::keys::keyring_available() {
-                    Ok(()) => KeyStore::Keyring,
-                    Err(why) => {
-                        if !json {
-                            eprintln!(
-                                "note: keeping keys in files under {} ({why})",
-                                keys_dir.display()
-                            );
-                        }
-                        KeyStore::File
-                    }
-                },
-            };
+            let resolved = key_store.resolve();
+            if let (Some(why), false) = (&resolved.fallback, json) {
+                eprintln!(
+                    "note: keeping keys in files under {} ({why})",
+                    keys_dir.display()
+                );
+            }
+            let key_store = resolved.store;
             let opts = InitOptions {
                 app_name: app,
                 repo_dir: Some(repo),
@@ -287,8 +279,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             region,
         } => {
             let publisher = Publisher::open(&dir)?;
-            let config = publisher.project().publish.clone();
-            let to = to.or_else(|| config.as_ref().map(|c| c.to.clone()));
+            // A folder typed on the command line counts from here; the
+            // engine resolves the rest (project settings, relative to the
+            // project folder).
+            let to = to.map(|t| match std::path::Path::new(&t) {
+                p if !t.contains("://") && p.is_relative() => std::env::current_dir()
+                    .map(|d| d.join(p).display().to_string())
+                    .unwrap_or(t),
+                _ => t,
+            });
+            let target = match publisher.destination(
+                to.as_deref(),
+                endpoint.as_deref(),
+                region.as_deref(),
+            ) {
+                Ok(t) => Some(t),
+                Err(tufa::Error::NoDestination) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let to = target.as_ref().map(|t| t.shown.clone());
             let staged = match publisher.publish() {
                 Ok(outcome) => Some(outcome),
                 // Nothing staged is fine when the point is the upload.
@@ -301,21 +310,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(exit_for(outcome));
                 }
             }
-            let Some(to) = to else {
+            let (Some(to), Some(target)) = (to, target) else {
                 if let Some(outcome) = &staged {
                     output::outcome(outcome, json);
                 }
                 return Ok(ExitCode::SUCCESS);
             };
-            let dest: tufa::publisher::upload::Destination = to.parse()?;
-            let s3 = tufa::publisher::upload::S3Options {
-                endpoint: endpoint.or_else(|| config.as_ref().and_then(|c| c.endpoint.clone())),
-                region: region.or_else(|| config.as_ref().and_then(|c| c.region.clone())),
-            };
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let report = rt.block_on(publisher.upload(&dest, &s3))?;
+            let report = rt.block_on(publisher.upload(&target.destination, &target.s3))?;
             if json {
                 output::json(&serde_json::json!({ "staged": staged, "upload": report, "to": to }));
             } else {

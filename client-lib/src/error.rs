@@ -91,6 +91,18 @@ pub enum Error {
     #[error("the keys at {keys} would be published with the repository {repo}: keep private keys outside the repository folder")]
     KeysInsideRepository { keys: PathBuf, repo: PathBuf },
 
+    #[error("'{value}' is not a key store: use one of {expected}")]
+    UnknownKeyStore { value: String, expected: String },
+
+    #[error("no signing request given: choose the request file (and any copies signed elsewhere)")]
+    NoSigningRequest,
+
+    #[error("no destination to publish to: give a folder or s3://BUCKET/PREFIX, or save one in the project settings")]
+    NoDestination,
+
+    #[error("none of the project's root keys is at hand here, so it cannot sign: sign with a key file or a keyring entry instead")]
+    NoRootKeyAtHand,
+
     #[error("the bundle would publish {path}, which is {what}: a release must never carry it. Keep the project, its keys and its repository outside the bundle folder")]
     SecretInBundle { path: PathBuf, what: String },
 }
@@ -136,6 +148,10 @@ impl Error {
             Error::RequestNotForThisRoot { .. } => "request_not_for_this_root",
             Error::SecretInBundle { .. } => "secret_in_bundle",
             Error::KeysInsideRepository { .. } => "keys_inside_repository",
+            Error::UnknownKeyStore { .. } => "unknown_key_store",
+            Error::NoDestination => "no_destination",
+            Error::NoSigningRequest => "no_signing_request",
+            Error::NoRootKeyAtHand => "no_root_key_at_hand",
         }
     }
 }

@@ -13,7 +13,8 @@ use tufa::metadata::TopRole;
 use tufa::publisher::ceremony::{RequestStatus, SigningRequest};
 use tufa::publisher::status::Status;
 use tufa::publisher::{
-    AddPlan, AddRequest, InitOptions, KeyStore, PublishOutcome, Publisher, RootChange,
+    AddPlan, AddRequest, InitOptions, KeyStore, KeyStoreChoice, PublishOutcome, Publisher,
+    RootChange,
 };
 
 /// What the app remembers while it runs.
@@ -118,7 +119,7 @@ pub async fn open_project(dir: String, state: State<'_, AppState>) -> AppResult<
 pub struct CreateArgs {
     dir: String,
     app: String,
-    key_store: String,
+    key_store: KeyStoreChoice,
     expires: BTreeMap<TopRole, u32>,
     thresholds: BTreeMap<TopRole, u64>,
 }
@@ -137,11 +138,7 @@ pub async fn create_project(args: CreateArgs, state: State<'_, AppState>) -> App
         let mut opts = InitOptions::new(args.app.trim());
         opts.expires_days = args.expires;
         opts.thresholds = args.thresholds;
-        opts.key_store = if args.key_store == "keyring" {
-            KeyStore::Keyring
-        } else {
-            KeyStore::File
-        };
+        opts.key_store = args.key_store.resolve().store;
         let (publisher, _) = Publisher::init(&d, &opts)?;
         Ok(publisher.status()?)
     })
@@ -286,12 +283,12 @@ pub enum ChangeArgs {
     AddKey {
         role: TopRole,
         name: Option<String>,
-        key_store: String,
+        key_store: KeyStore,
         owner: Option<String>,
     },
     ReplaceKey {
         name: String,
-        key_store: String,
+        key_store: KeyStore,
     },
     RevokeKey {
         name: String,
@@ -300,14 +297,6 @@ pub enum ChangeArgs {
         role: TopRole,
         threshold: u64,
     },
-}
-
-fn store_of(s: &str) -> KeyStore {
-    if s == "keyring" {
-        KeyStore::Keyring
-    } else {
-        KeyStore::File
-    }
 }
 
 #[derive(Serialize)]
@@ -342,7 +331,7 @@ pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppR
                 RootChange::AddKey {
                     role,
                     name: name.filter(|n| !n.trim().is_empty()),
-                    store: store_of(&key_store),
+                    store: key_store,
                     owner: owner.filter(|o| !o.trim().is_empty()),
                 },
                 None,
@@ -350,7 +339,7 @@ pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppR
             ChangeArgs::ReplaceKey { name, key_store } => (
                 RootChange::ReplaceKey {
                     name,
-                    store: store_of(&key_store),
+                    store: key_store,
                 },
                 None,
             ),
@@ -365,27 +354,40 @@ pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppR
     .await
 }
 
-fn load_merged(paths: &[String]) -> AppResult<(PathBuf, Vec<SigningRequest>)> {
-    let first = paths
-        .first()
-        .map(|p| PathBuf::from(p.trim()))
-        .ok_or_else(|| AppError::new("project", "choose a signing request file"))?;
-    let all = paths
+fn request_paths(paths: &[String]) -> Vec<PathBuf> {
+    paths
         .iter()
-        .map(|p| SigningRequest::load(Path::new(p.trim())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((first, all))
+        .map(|p| PathBuf::from(p.trim()))
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect()
 }
 
 #[tauri::command]
 pub async fn request_status(paths: Vec<String>) -> AppResult<RequestView> {
     blocking(move || {
-        let (first, all) = load_merged(&paths)?;
-        let mut req = all[0].clone();
-        for other in &all[1..] {
-            req.merge(other)?;
-        }
-        Ok(view(&first, &req))
+        let paths = request_paths(&paths);
+        let req = SigningRequest::load_merged(&paths)?;
+        Ok(view(&paths[0], &req))
+    })
+    .await
+}
+
+/// Signs a request with this project's root keys at hand (e.g. the
+/// publisher's own share of a two-of-three root).
+#[tauri::command]
+pub async fn sign_request_here(
+    path: String,
+    fingerprint: String,
+    state: State<'_, AppState>,
+) -> AppResult<RequestView> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let path = PathBuf::from(path.trim());
+        let mut req = SigningRequest::load(&path)?;
+        req.confirm(&fingerprint)?;
+        publisher.sign_request(&mut req)?;
+        req.save(&path)?;
+        Ok(view(&path, &req))
     })
     .await
 }
@@ -397,7 +399,10 @@ pub async fn publish_request(
 ) -> AppResult<PublishOutcome> {
     let publisher = state.publisher()?;
     blocking(move || {
-        let (_, all) = load_merged(&paths)?;
+        let all = request_paths(&paths)
+            .iter()
+            .map(|p| SigningRequest::load(p))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(publisher.root_publish(&all)?)
     })
     .await
@@ -498,24 +503,8 @@ pub async fn upload(
     state: State<'_, AppState>,
 ) -> AppResult<tufa::publisher::upload::UploadReport> {
     let publisher = state.publisher()?;
-    let config = publisher.project().publish.clone();
-    let to = to
-        .filter(|t| !t.trim().is_empty())
-        .or_else(|| config.as_ref().map(|c| c.to.clone()))
-        .ok_or_else(|| {
-            AppError::new(
-                "project",
-                "say where to publish: s3://BUCKET/PREFIX or a folder",
-            )
-        })?;
-    let dest: tufa::publisher::upload::Destination = to.trim().parse()?;
-    let s3 = tufa::publisher::upload::S3Options {
-        endpoint: endpoint
-            .filter(|e| !e.trim().is_empty())
-            .or_else(|| config.as_ref().and_then(|c| c.endpoint.clone())),
-        region: config.as_ref().and_then(|c| c.region.clone()),
-    };
-    Ok(publisher.upload(&dest, &s3).await?)
+    let target = publisher.destination(to.as_deref(), endpoint.as_deref(), None)?;
+    Ok(publisher.upload(&target.destination, &target.s3).await?)
 }
 
 /// Checks a published repository as a client would.

@@ -49,6 +49,7 @@ fn main() {
             commands::sign_role,
             commands::root_change,
             commands::request_status,
+            commands::sign_request_here,
             commands::publish_request,
             commands::custodian_sign,
             commands::adopt_tufup,

@@ -150,6 +150,16 @@ fn publish_to_a_directory_and_from_the_project_file() {
     );
     let bad = tufa(&proj, &["--json", "publish", "--to", "ftp://host/x"]);
     assert!(bad.stdout.contains("only s3:// URLs"), "{bad:#?}");
+    // A relative folder in the project settings counts from the project,
+    // not from wherever tufa runs.
+    std::fs::write(
+        proj.join("tufa.toml"),
+        format!("{toml}\n[publish]\nto = \"site\"\n"),
+    )
+    .unwrap();
+    let up = tufa(&proj, &["--json", "publish"]).json();
+    assert_eq!(up["to"], "site");
+    assert!(proj.join("site/metadata/timestamp.json").exists());
 }
 
 #[test]

@@ -208,6 +208,7 @@ export const api = {
   rootChange: (change: Record<string, unknown>) => invoke<RequestView>("root_change", { change }),
   requestStatus: (paths: string[]) => invoke<RequestView>("request_status", { paths }),
   publishRequest: (paths: string[]) => invoke<PublishOutcome>("publish_request", { paths }),
+  signRequestHere: (path: string, fingerprint: string) => invoke<RequestView>("sign_request_here", { path, fingerprint }),
   custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null, fingerprint: string) =>
     invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase, fingerprint }),
   adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),

@@ -403,7 +403,7 @@ async function showKeys(): Promise<void> {
       <p>Every root change becomes a request file that custodians sign offline; copies signed in parallel are merged here.</p>
       <button id="refresh-root">New request: refresh root expiry</button>
       ${pathField("req-paths", "Request file(s), separated by ;", false)}
-      <button id="req-check">Check signatures</button> <button id="req-publish" class="primary">Publish</button>
+      <button id="req-check">Check signatures</button> <button id="req-sign-here" title="Sign with the root keys of this project that are on this computer">Sign with this project's root keys</button> <button id="req-publish" class="primary">Publish</button>
       <div id="request"></div>
     </section>`;
   wireBrowse();
@@ -427,6 +427,25 @@ async function showKeys(): Promise<void> {
   $("#req-check").addEventListener("click", () =>
     guarded(async () => {
       $("#request").innerHTML = requestHtml(await api.requestStatus(paths()));
+    }),
+  );
+  // Two steps: the first click shows the change, the second signs exactly
+  // that (the fingerprint ties the signature to what was on screen).
+  let shownFingerprint = "";
+  const signHere = $("#req-sign-here") as HTMLButtonElement;
+  signHere.addEventListener("click", () =>
+    guarded(async () => {
+      if (!shownFingerprint) {
+        const v = await api.requestStatus(paths().slice(0, 1));
+        $("#request").innerHTML = requestHtml(v);
+        shownFingerprint = v.status.fingerprint;
+        signHere.textContent = `Confirm: sign the change above (${shownFingerprint})`;
+        return;
+      }
+      const fp = shownFingerprint;
+      shownFingerprint = "";
+      signHere.textContent = "Sign with this project's root keys";
+      showRequest(await api.signRequestHere(paths()[0], fp));
     }),
   );
   $("#req-publish").addEventListener("click", () =>

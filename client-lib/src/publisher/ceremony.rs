@@ -235,6 +235,17 @@ impl SigningRequest {
         Ok(())
     }
 
+    /// Loads copies of one request (signed in parallel) and merges their
+    /// signatures into the first.
+    pub fn load_merged(paths: &[impl AsRef<Path>]) -> Result<Self> {
+        let (first, rest) = paths.split_first().ok_or(Error::NoSigningRequest)?;
+        let mut request = Self::load(first.as_ref())?;
+        for p in rest {
+            request.merge(&Self::load(p.as_ref())?)?;
+        }
+        Ok(request)
+    }
+
     /// Writes the request atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Tuf(e.to_string()))?;

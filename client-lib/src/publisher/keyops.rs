@@ -202,19 +202,8 @@ impl Publisher {
             project_roles: project.roles.clone(),
         };
         // Sign with every root key (old or new) that is at hand here.
-        // Keyed by key id: a replaced key keeps its name but not its id.
-        let mut root_keys: BTreeMap<String, (String, KeyConfig)> = BTreeMap::new();
-        for p in [&self.project, &project] {
-            if let Ok(cfg) = p.role(TopRole::Root) {
-                for name in &cfg.keys {
-                    if let Some(k) = p.keys.get(name) {
-                        root_keys.insert(k.keyid.clone(), (name.clone(), k.clone()));
-                    }
-                }
-            }
-        }
-        for (name, cfg) in root_keys.values().filter(|_| sign_here) {
-            if let Ok(signer) = keys::load_signer(name, cfg, &self.dir, "root") {
+        if sign_here {
+            for signer in self.root_signers_at_hand(&[&self.project, &project]) {
                 request.sign(&signer)?;
             }
         }
@@ -224,6 +213,43 @@ impl Publisher {
         ));
         request.save(&path)?;
         Ok((path, request))
+    }
+
+    /// The root keys of `projects` that can be loaded here, once per key
+    /// id (a replaced key keeps its name but not its id).
+    fn root_signers_at_hand(&self, projects: &[&super::project::Project]) -> Vec<keys::Signer> {
+        let mut root_keys: BTreeMap<String, (String, KeyConfig)> = BTreeMap::new();
+        for p in projects {
+            if let Ok(cfg) = p.role(TopRole::Root) {
+                for name in &cfg.keys {
+                    if let Some(k) = p.keys.get(name) {
+                        root_keys.insert(k.keyid.clone(), (name.clone(), k.clone()));
+                    }
+                }
+            }
+        }
+        root_keys
+            .values()
+            .filter_map(|(name, cfg)| keys::load_signer(name, cfg, &self.dir, "root").ok())
+            .collect()
+    }
+
+    /// Signs `request` with every root key of this project that is at hand
+    /// here (the CLI's `root sign` inside a project, the app's "Sign with
+    /// this project's keys"). Returns how many signatures were added.
+    pub fn sign_request(&self, request: &mut SigningRequest) -> Result<usize> {
+        let signers = self.root_signers_at_hand(&[&self.project]);
+        if signers.is_empty() {
+            return Err(Error::NoRootKeyAtHand);
+        }
+        let mut added = 0;
+        for signer in &signers {
+            // A key of this project that the request does not use is no error.
+            if let Ok(true) = request.sign(signer) {
+                added += 1;
+            }
+        }
+        Ok(added)
     }
 
     fn add_key_to_root(
@@ -250,9 +276,7 @@ impl Publisher {
     /// Publishes a complete signing request (signatures of all `copies`
     /// merged): the new root, and the roles it requires to re-sign.
     pub fn root_publish(&self, copies: &[SigningRequest]) -> Result<PublishOutcome> {
-        let (first, rest) = copies
-            .split_first()
-            .ok_or_else(|| Error::Project("no signing request given".into()))?;
+        let (first, rest) = copies.split_first().ok_or(Error::NoSigningRequest)?;
         let mut request = first.clone();
         for other in rest {
             request.merge(other)?;

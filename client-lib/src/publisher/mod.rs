@@ -22,6 +22,8 @@ pub mod adopt;
 mod bundle_guard;
 pub mod ceremony;
 pub mod commit;
+mod key_store;
+pub use key_store::{KeyStore, KeyStoreChoice, ResolvedKeyStore};
 pub mod estimate;
 mod keyops;
 pub mod keys;
@@ -60,15 +62,6 @@ use tough::TargetName;
 
 const STAGING_DIR: &str = ".tufa/staged";
 
-/// Where new keys are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyStore {
-    /// PKCS#8 PEM files in the keys directory.
-    #[default]
-    File,
-    /// The OS keyring.
-    Keyring,
-}
 
 /// Generates a key named `name` for app `app` in `store`; returns its
 /// configuration (key id and location).

@@ -84,7 +84,7 @@ impl FromStr for Destination {
 }
 
 /// S3 connection settings beyond the environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Options {
     /// Endpoint of an S3-compatible server (MinIO, R2, GCS, a test server).
     pub endpoint: Option<String>,
@@ -195,7 +195,54 @@ fn store_err(e: object_store::Error) -> Error {
     Error::Project(format!("object storage: {e}"))
 }
 
+/// Where and how to upload, resolved from what the user gave and the
+/// project's `[publish]` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The destination.
+    pub destination: Destination,
+    /// S3 settings (ignored for folders).
+    pub s3: S3Options,
+    /// The destination as given (for messages).
+    pub shown: String,
+}
+
 impl Publisher {
+    /// Resolves where to publish: `to` when given (blank counts as not
+    /// given), else `[publish] to` from tufa.toml; endpoint and region
+    /// likewise. A relative folder counts from the project folder, never
+    /// from wherever the program happens to run (front ends that take a
+    /// path relative to their own working folder make it absolute first).
+    pub fn destination(
+        &self,
+        to: Option<&str>,
+        endpoint: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Target> {
+        let given = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let config = self.project().publish.as_ref();
+        let shown = given(to)
+            .or_else(|| config.map(|c| c.to.clone()))
+            .ok_or(Error::NoDestination)?;
+        let destination = match shown.parse::<Destination>()? {
+            Destination::Dir(dir) if dir.is_relative() => Destination::Dir(self.dir().join(dir)),
+            other => other,
+        };
+        let s3 = S3Options {
+            endpoint: given(endpoint).or_else(|| config.and_then(|c| c.endpoint.clone())),
+            region: given(region).or_else(|| config.and_then(|c| c.region.clone())),
+        };
+        Ok(Target {
+            destination,
+            s3,
+            shown,
+        })
+    }
+
     /// Uploads the repository to `dest` in the order that keeps clients
     /// consistent, then removes target files the metadata no longer lists.
     pub async fn upload(&self, dest: &Destination, s3: &S3Options) -> Result<UploadReport> {
