@@ -21,6 +21,8 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 # The desktop app (Tauri 2 on WebKitGTK) and its tests in a real window.
 pkg-config --exists webkit2gtk-4.1 2>/dev/null || need_apt+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev file)
 command -v Xvfb >/dev/null || need_apt+=(xvfb xauth)
+# The app tests close native dialogs from the keyboard.
+command -v xdotool >/dev/null || need_apt+=(xdotool)
 command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then

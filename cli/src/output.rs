@@ -136,6 +136,14 @@ fn print_plan(plan: &AddPlan) {
     if !plan.clients.is_empty() {
         println!("  clients on older releases will download:");
         for c in &plan.clients {
+            let Some(method) = c.method else {
+                println!(
+                    "    from {:<10} nothing: no newer release on the {} channel",
+                    c.from_version.to_string(),
+                    c.channel
+                );
+                continue;
+            };
             let stop = c
                 .stops_first_at
                 .as_ref()
@@ -144,7 +152,7 @@ fn print_plan(plan: &AddPlan) {
             println!(
                 "    from {:<10} {:<5} {:>12}  {}{stop}",
                 c.from_version.to_string(),
-                c.method,
+                method.to_string(),
                 mb(c.bytes),
                 c.files.join(" + ")
             );
@@ -267,9 +275,8 @@ pub fn status(s: &Status, json: bool) {
         if r.required {
             flags.push("required".to_string());
         }
-        let channel = r.version.channel();
-        if channel != tufa::Channel::Stable {
-            flags.push(format!("{channel:?}").to_lowercase());
+        if r.channel != tufa::Channel::Stable {
+            flags.push(r.channel.to_string());
         }
         println!(
             "  {:<12} archive {:>10}  {:<16} {}",

@@ -22,6 +22,7 @@ mod fsutil;
 pub mod install;
 pub mod metadata;
 pub mod patch;
+pub mod policy;
 pub mod progress;
 pub mod releases;
 mod serde_util;

@@ -1,7 +1,7 @@
 //! Application versions: PEP 440, as tufup and Python packaging use them.
 
 use crate::{Error, Result};
-use pep440_rs::{PrereleaseKind, Version};
+use pep440_rs::Version;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,10 +10,12 @@ use std::str::FromStr;
 pub struct AppVersion(Version);
 
 /// Update channels, from most to least stable. A channel includes every
-/// more stable one: `Beta` also offers release candidates and final releases.
+/// more stable one: `Beta` also offers release candidates and final releases
+/// (the rules: [`crate::policy::channel_of`], [`crate::policy::offered_on`]).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     /// `a`: alpha releases and everything more stable.
@@ -27,18 +29,15 @@ pub enum Channel {
 }
 
 impl AppVersion {
-    /// The channel a release with this version belongs to. Development
-    /// releases count as alpha.
+    /// The channel a release with this version belongs to (see
+    /// [`crate::policy::channel_of`]).
     pub fn channel(&self) -> Channel {
-        match self.0.pre() {
-            Some(pre) => match pre.kind {
-                PrereleaseKind::Alpha => Channel::Alpha,
-                PrereleaseKind::Beta => Channel::Beta,
-                PrereleaseKind::Rc => Channel::Rc,
-            },
-            None if self.0.is_dev() => Channel::Alpha,
-            None => Channel::Stable,
-        }
+        crate::policy::channel_of(self)
+    }
+
+    /// The parsed PEP 440 version, for the policy rules.
+    pub(crate) fn pep440(&self) -> &Version {
+        &self.0
     }
 
     /// The next patch version (`1.2.3` → `1.2.4`, `1.2` → `1.2.1`), as a
@@ -54,6 +53,19 @@ impl AppVersion {
             *last += 1;
         }
         AppVersion(Version::new(release))
+    }
+}
+
+/// In TypeScript a version is its normalised text, as it is serialised.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for AppVersion {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "string".into()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <Self as ts_rs::TS>::name(cfg)
     }
 }
 
@@ -76,6 +88,18 @@ impl FromStr for AppVersion {
 impl fmt::Display for AppVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// The channel's name as serialised: `alpha`, `beta`, `rc`, `stable`.
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Channel::Alpha => "alpha",
+            Channel::Beta => "beta",
+            Channel::Rc => "rc",
+            Channel::Stable => "stable",
+        })
     }
 }
 

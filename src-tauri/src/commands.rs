@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, State};
 use tufa::metadata::TopRole;
 use tufa::publisher::ceremony::{RequestStatus, SigningRequest};
 use tufa::publisher::status::Status;
@@ -470,28 +470,11 @@ pub async fn adopt_tufup(
 }
 
 /// A native folder or file dialog. Paths can always be typed or dropped
-/// too, so nothing depends on the dialog.
+/// too, so nothing depends on the dialog; the dialog never blocks the
+/// window (see `dialog`).
 #[tauri::command]
 pub async fn pick_path(folder: bool, app: AppHandle) -> AppResult<Option<String>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let window = app
-        .get_webview_window("main")
-        .ok_or_else(|| AppError::new("app", "no main window"))?;
-    // GTK dialogs must be created on the main thread.
-    window.run_on_main_thread(move || {
-        let dialog = rfd::FileDialog::new();
-        let picked = if folder {
-            dialog.pick_folder()
-        } else {
-            dialog.pick_file()
-        };
-        let _ = tx.send(picked.map(|p| p.display().to_string()));
-    })?;
-    blocking(move || {
-        rx.recv()
-            .map_err(|_| AppError::new("app", "the dialog closed unexpectedly"))
-    })
-    .await
+    crate::dialog::pick(&app, folder).await
 }
 
 /// Uploads the repository (targets first, timestamp last) to `to`

@@ -264,3 +264,42 @@ test("custodian mode: open a signing request, review it, sign it with a key file
   const after = tufa("--project", proj, "root", "status", req.request);
   assert.equal(after.complete, true);
 });
+
+// xdotool on the test's X display; returns "" when nothing matched.
+function xdotool(...args) {
+  try {
+    return execFileSync("xdotool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+test("Browse opens a native dialog and the app stays responsive until it closes", async () => {
+  await click("#nav-custodian");
+  await type("#req-path", "/typed/before");
+  await click('button.browse[data-target="req-path"]');
+  // The GTK dialog is a real window on the display.
+  let dialog = "";
+  for (let i = 0; i < 50 && !dialog; i++) {
+    dialog = xdotool("search", "--name", "Tufa: choose a file").split("\n")[0];
+    if (!dialog) await browser.pause(200);
+  }
+  assert.ok(dialog, "the file dialog did not appear");
+  // While it is open the page still runs: script executes and the DOM changes.
+  const answer = await browser.execute(() => {
+    const input = document.querySelector("#req-path");
+    input.value = "/typed/while-open";
+    return input.value;
+  });
+  assert.equal(answer, "/typed/while-open");
+  // Cancel it from the keyboard, as a user would.
+  xdotool("windowfocus", "--sync", dialog);
+  xdotool("key", "--clearmodifiers", "Escape");
+  for (let i = 0; i < 50 && xdotool("search", "--name", "Tufa: choose a file"); i++) await browser.pause(200);
+  assert.equal(xdotool("search", "--name", "Tufa: choose a file"), "", "the dialog did not close");
+  // A cancel changes nothing and shows no error; the app goes on working.
+  assert.equal(await (await el("#req-path")).getValue(), "/typed/while-open");
+  assert.equal(await (await el("#error")).isDisplayed(), false);
+  await click("#nav-dashboard");
+  await el("#dashboard");
+});

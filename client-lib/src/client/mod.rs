@@ -123,15 +123,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Whether a plan downloads patches or the full archive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// A chain of patches applied to the cached current tar.
-    Patch,
-    /// The full archive.
-    Full,
-}
+/// Whether a plan downloads patches or the full archive (policy, shared
+/// with the publisher's preview).
+pub use crate::policy::Method;
 
 /// A file the plan downloads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

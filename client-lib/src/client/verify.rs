@@ -6,6 +6,7 @@
 use super::refresh::{Expiry, Limits, Options, RefreshError, TrustedSet};
 use super::transport::{redact_urls, HttpOptions, HttpTransport, SlowRetrieval};
 use super::{error_chain, find_in_chain, UpdateError};
+use crate::policy::Severity;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tough::Transport;
@@ -26,7 +27,8 @@ pub struct VerifyReport {
     pub bytes_checked: u64,
     /// Things that break clients now.
     pub problems: Vec<String>,
-    /// Things that will, soon (expiry within a day or a fifth of a week).
+    /// Things that will, soon (expiry within a day: the policy's warning
+    /// window when the role's period is unknown).
     pub warnings: Vec<String>,
     /// How the root was trusted.
     pub trust: String,
@@ -155,16 +157,18 @@ pub async fn verify_repository(
             report.versions.push((role.to_string(), version));
         }
         let left = expires.as_second() - now;
-        if left <= 0 {
-            report.problems.push(format!(
+        // A client does not know the project's periods: the policy's
+        // window for an unknown period applies.
+        match crate::policy::expiry_severity(left, None) {
+            Severity::Expired => report.problems.push(format!(
                 "{role} expired {} ago ({expires}): clients refuse to update until it is re-signed",
                 crate::metadata::human_duration(left)
-            ));
-        } else if left < 86_400 {
-            report.warnings.push(format!(
+            )),
+            Severity::Warn => report.warnings.push(format!(
                 "{role} expires in {} ({expires})",
                 crate::metadata::human_duration(left)
-            ));
+            )),
+            Severity::Ok => {}
         }
     }
     // Every target, delegated ones included, as the delegation walk

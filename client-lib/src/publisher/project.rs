@@ -12,16 +12,8 @@ use std::path::{Path, PathBuf};
 /// File name of the project file.
 pub const PROJECT_FILE: &str = "tufa.toml";
 
-/// Default expiry in days per role (root 365, targets 30, snapshot 7,
-/// timestamp 1).
-pub fn default_expiry_days(role: TopRole) -> u32 {
-    match role {
-        TopRole::Root => 365,
-        TopRole::Targets => 30,
-        TopRole::Snapshot => 7,
-        TopRole::Timestamp => 1,
-    }
-}
+/// Default expiry in days per role: policy, see [`crate::policy`].
+pub use crate::policy::default_expiry_days;
 
 /// Where a private key lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

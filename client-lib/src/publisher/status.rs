@@ -4,6 +4,7 @@
 use super::keys::{env_var_for, load_der};
 use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
+use crate::policy::{client_downloads, expiry_severity, ClientDownload, Severity};
 use crate::releases::{releases, Release};
 use crate::Result;
 use serde::Serialize;
@@ -11,6 +12,7 @@ use tough::schema::Root;
 
 /// State of one role.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RoleStatus {
     /// Role.
     pub role: TopRole,
@@ -20,6 +22,11 @@ pub struct RoleStatus {
     pub expires: String,
     /// Seconds until expiry (negative once expired).
     pub expires_in_secs: i64,
+    /// The role's expiry period in the project's settings, in days.
+    pub period_days: u32,
+    /// How urgent the expiry is, by the project's period
+    /// ([`crate::policy::expiry_severity`]).
+    pub severity: Severity,
     /// Valid signatures on the published version.
     pub signatures: u64,
     /// Signatures required.
@@ -30,6 +37,7 @@ pub struct RoleStatus {
 
 /// A key of the project.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyStatus {
     /// Name in the project.
     pub name: String,
@@ -47,6 +55,7 @@ pub struct KeyStatus {
 
 /// The whole status.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Status {
     /// App name.
     pub app: String,
@@ -56,6 +65,9 @@ pub struct Status {
     pub roles: Vec<RoleStatus>,
     /// Releases, oldest first.
     pub releases: Vec<Release>,
+    /// What clients on each older release download next, as the client
+    /// decides it ([`crate::policy::client_downloads`]).
+    pub clients: Vec<ClientDownload>,
     /// Keys.
     pub keys: Vec<KeyStatus>,
     /// Staged, unpublished changes in words.
@@ -75,25 +87,24 @@ where
 {
     let expires = signed.signed.expires();
     let left = expires.as_second() - jiff::Timestamp::now().as_second();
-    // Warn in the last fifth of a role's lifetime, and at least a day ahead.
-    let warn_secs = (i64::from(period_days) * 86_400 / 5).max(86_400);
-    let warning = if left <= 0 {
-        Some(format!(
+    let severity = expiry_severity(left, Some(period_days));
+    let warning = match severity {
+        Severity::Expired => Some(format!(
             "{role} has EXPIRED: clients refuse to update; run `tufa sign {role}`"
-        ))
-    } else if left < warn_secs {
-        Some(format!(
+        )),
+        Severity::Warn => Some(format!(
             "{role} expires in {}: run `tufa sign {role}` soon",
             human_duration(left)
-        ))
-    } else {
-        None
+        )),
+        Severity::Ok => None,
     };
     RoleStatus {
         role,
         version: signed.signed.version().get(),
         expires: expires.to_string(),
         expires_in_secs: left,
+        period_days,
+        severity,
         signatures: valid_signers(root, signed).len() as u64,
         threshold: threshold::<T>(root),
         warning,
@@ -105,7 +116,14 @@ pub use crate::metadata::human_duration;
 pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Result<Status> {
     let project = p.project();
     let root = &meta.root().signed;
-    let days = |r: TopRole| project.role(r).map(|c| c.expires_days).unwrap_or(1);
+    // A project file is checked on load to set every role; the default
+    // only keeps the status readable should one be missing.
+    let days = |r: TopRole| {
+        project
+            .role(r)
+            .map(|c| c.expires_days)
+            .unwrap_or_else(|_| crate::policy::default_expiry_days(r))
+    };
     let roles = vec![
         role_status(TopRole::Root, root, meta.root(), days(TopRole::Root)),
         role_status(
@@ -174,21 +192,23 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
                 .unwrap_or_default()
         ));
     }
+    let releases: Vec<Release> = releases(&meta.targets.signed, &project.app_name)?
+        .into_iter()
+        .map(|mut r| {
+            r.published = std::fs::metadata(p.repo().join("targets").join(&r.archive))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| jiff::Timestamp::try_from(t).ok())
+                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
+            r
+        })
+        .collect();
     Ok(Status {
         app: project.app_name.clone(),
         repository: p.repo().display().to_string(),
         roles,
-        releases: releases(&meta.targets.signed, &project.app_name)?
-            .into_iter()
-            .map(|mut r| {
-                r.published = std::fs::metadata(p.repo().join("targets").join(&r.archive))
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| jiff::Timestamp::try_from(t).ok())
-                    .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
-                r
-            })
-            .collect(),
+        clients: client_downloads(&releases),
+        releases,
         keys,
         staged: staged_words,
         publish_to: project.publish.as_ref().map(|p| p.to.clone()),

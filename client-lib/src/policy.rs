@@ -1,0 +1,577 @@
+//! Policy: every rule that decides what a client does or what a person is
+//! warned about. The CLI and the app display the results these functions
+//! compute (carried in `Status`, `AddPlan`, `UpdatePlan`); they never
+//! recompute them, so the dashboard cannot contradict the client.
+//!
+//! - expiry: default periods per role ([`default_expiry_days`]) and how
+//!   urgent an expiry is ([`expiry_severity`]);
+//! - channels: which channel a version belongs to ([`channel_of`]) and
+//!   which releases a channel offers ([`offered_on`]);
+//! - patch or full archive: the client's choice ([`select`]) and, built on
+//!   it, what clients on every older release download ([`client_downloads`]);
+//! - release notes in a release's custom metadata ([`release_notes`],
+//!   [`notes_metadata`]).
+
+use crate::metadata::TopRole;
+use crate::releases::Release;
+use crate::{AppVersion, Channel};
+use pep440_rs::PrereleaseKind;
+use serde::Serialize;
+
+// ------------------------------------------------------------------ expiry
+
+/// Seconds in a day.
+pub const DAY_SECS: i64 = 86_400;
+
+/// Default expiry in days per role (root 365, targets 30, snapshot 7,
+/// timestamp 1): long for the offline root, short for the online roles
+/// so a frozen server is noticed.
+pub fn default_expiry_days(role: TopRole) -> u32 {
+    match role {
+        TopRole::Root => 365,
+        TopRole::Targets => 30,
+        TopRole::Snapshot => 7,
+        TopRole::Timestamp => 1,
+    }
+}
+
+/// How urgent a role's expiry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Far enough away.
+    Ok,
+    /// Within the warning window: re-sign soon.
+    Warn,
+    /// Expired: clients refuse to update.
+    Expired,
+}
+
+/// How long before its expiry a role is flagged: the last fifth of its
+/// period, and at least one day ahead (a one-day timestamp is flagged the
+/// whole day, a 365-day root 73 days ahead). Without a known period (a
+/// client does not have the project's settings) the one-day minimum.
+pub fn warning_window_secs(period_days: Option<u32>) -> i64 {
+    let fifth = period_days.map_or(0, |d| i64::from(d) * DAY_SECS / 5);
+    fifth.max(DAY_SECS)
+}
+
+/// The severity of an expiry `seconds_left` away (negative once past) for
+/// a role re-signed every `period_days`.
+pub fn expiry_severity(seconds_left: i64, period_days: Option<u32>) -> Severity {
+    if seconds_left <= 0 {
+        Severity::Expired
+    } else if seconds_left < warning_window_secs(period_days) {
+        Severity::Warn
+    } else {
+        Severity::Ok
+    }
+}
+
+// ---------------------------------------------------------------- channels
+
+/// The channel a release with version `v` belongs to: its pre-release
+/// kind; development releases count as alpha.
+pub fn channel_of(v: &AppVersion) -> Channel {
+    let pep = v.pep440();
+    match pep.pre() {
+        Some(pre) => match pre.kind {
+            PrereleaseKind::Alpha => Channel::Alpha,
+            PrereleaseKind::Beta => Channel::Beta,
+            PrereleaseKind::Rc => Channel::Rc,
+        },
+        None if pep.is_dev() => Channel::Alpha,
+        None => Channel::Stable,
+    }
+}
+
+/// Whether a client following `channel` is offered a release of version
+/// `v`: a channel includes every more stable one.
+pub fn offered_on(v: &AppVersion, channel: Channel) -> bool {
+    channel_of(v) >= channel
+}
+
+// ------------------------------------------------------- patch or archive
+
+/// tufup's rule: a patch chain is used only while its total size is at
+/// most this percentage of the target release's archive.
+pub const PATCH_LIMIT_PERCENT: u64 = 80;
+
+/// The largest patch chain, in bytes, used instead of an archive of
+/// `archive_size` bytes (integer arithmetic: no rounding surprises at the
+/// boundary).
+pub fn patch_limit_bytes(archive_size: u64) -> u64 {
+    // At most archive_size, so the conversion back cannot fail.
+    u64::try_from(u128::from(archive_size) * u128::from(PATCH_LIMIT_PERCENT) / 100)
+        .unwrap_or(archive_size)
+}
+
+/// Whether a plan downloads patches or the full archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// A chain of patches applied to the cached current tar.
+    Patch,
+    /// The full archive.
+    Full,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Patch => "patch",
+            Method::Full => "full",
+        })
+    }
+}
+
+/// What a client on `current` should fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Index of the target release in the list.
+    pub target: usize,
+    /// Indices of the releases whose patches form the chain, in order
+    /// (empty: full archive).
+    pub chain: Vec<usize>,
+    /// Total size of the patch chain from `current` to the target, when
+    /// every step has a patch that may be used (whether or not the chain
+    /// was chosen): what the archive was weighed against.
+    pub chain_bytes: Option<u64>,
+}
+
+impl Selection {
+    /// Patch chain or full archive.
+    pub fn method(&self) -> Method {
+        if self.chain.is_empty() {
+            Method::Full
+        } else {
+            Method::Patch
+        }
+    }
+}
+
+/// Chooses the update for a client at `current` on `channel`; `releases`
+/// sorted oldest first.
+///
+/// Candidates are the releases above `current` offered on `channel`.
+/// Unless `ignore_required`, the first *required* candidate is the target;
+/// otherwise the newest. Patches are used when `patches_allowed` (the
+/// current tar is cached and patching is enabled), every release in
+/// (current, target] has a patch that never failed here, and the chain
+/// totals at most [`patch_limit_bytes`] of the target's archive.
+pub fn select(
+    releases: &[Release],
+    current: &AppVersion,
+    channel: Channel,
+    ignore_required: bool,
+    patches_allowed: bool,
+    failed_patches: &[String],
+) -> Option<Selection> {
+    let candidates: Vec<usize> = releases
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| &r.version > current && offered_on(&r.version, channel))
+        .map(|(i, _)| i)
+        .collect();
+    let target = if ignore_required {
+        candidates.last().copied()
+    } else {
+        candidates
+            .iter()
+            .copied()
+            .find(|&i| releases[i].required)
+            .or_else(|| candidates.last().copied())
+    }?;
+    // The chain runs through every release in (current, target], whatever
+    // its channel: each patch applies to the tar of the one before. It
+    // starts from a tar the repository knows.
+    let mut chain_bytes = None;
+    let mut chain = Vec::new();
+    if patches_allowed && releases.iter().any(|r| &r.version == current) {
+        let steps: Vec<usize> = (0..=target)
+            .filter(|&i| &releases[i].version > current)
+            .collect();
+        let sizes: Option<Vec<u64>> = steps
+            .iter()
+            .map(|&i| {
+                releases[i]
+                    .patch
+                    .as_ref()
+                    .filter(|p| !failed_patches.contains(&p.name))
+                    .map(|p| p.size)
+            })
+            .collect();
+        chain_bytes = sizes.map(|s| s.iter().sum::<u64>());
+        if chain_bytes.is_some_and(|b| b <= patch_limit_bytes(releases[target].archive_size)) {
+            chain = steps;
+        }
+    }
+    Some(Selection {
+        target,
+        chain,
+        chain_bytes,
+    })
+}
+
+/// What a client on an older release downloads next, exactly as
+/// [`select`] decides it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClientDownload {
+    /// The client's current version.
+    #[serde(serialize_with = "crate::serde_util::display")]
+    pub from_version: AppVersion,
+    /// The channel the client is assumed to follow: its own version's (a
+    /// beta tester stays on beta, a stable install on stable).
+    pub channel: Channel,
+    /// The version it updates to next; none when its channel offers
+    /// nothing newer.
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub to_version: Option<AppVersion>,
+    /// `patch` (chain) or `full` (archive); none without an update.
+    pub method: Option<Method>,
+    /// Files downloaded, in order.
+    pub files: Vec<String>,
+    /// Total bytes downloaded.
+    pub bytes: u64,
+    /// Size of the target's full archive (0 without an update).
+    pub full_bytes: u64,
+    /// Size of the patch chain to the target, when one exists.
+    pub patch_chain_bytes: Option<u64>,
+    /// The largest chain the client takes instead of the archive.
+    pub patch_limit_bytes: u64,
+    /// A required release before the newest on the client's channel: the
+    /// client stops there first (it is `to_version`).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub stops_first_at: Option<AppVersion>,
+}
+
+/// For every release but the newest (`releases` oldest first): what its
+/// clients download next, by [`select`] on the release's own channel,
+/// honouring required releases, assuming they cached their current
+/// archive (as patching needs) and no patch failed for them.
+pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
+    let Some((_, older)) = releases.split_last() else {
+        return Vec::new();
+    };
+    older
+        .iter()
+        .map(|from| {
+            let channel = channel_of(&from.version);
+            let newest_offered = releases
+                .iter()
+                .rev()
+                .find(|r| r.version > from.version && offered_on(&r.version, channel))
+                .map(|r| r.version.clone());
+            let none = ClientDownload {
+                from_version: from.version.clone(),
+                channel,
+                to_version: None,
+                method: None,
+                files: Vec::new(),
+                bytes: 0,
+                full_bytes: 0,
+                patch_chain_bytes: None,
+                patch_limit_bytes: 0,
+                stops_first_at: None,
+            };
+            let Some(sel) = select(releases, &from.version, channel, false, true, &[]) else {
+                return none;
+            };
+            let target = &releases[sel.target];
+            let (files, bytes) = match sel.method() {
+                Method::Patch => sel
+                    .chain
+                    .iter()
+                    .filter_map(|&i| releases[i].patch.as_ref())
+                    .fold((Vec::new(), 0), |(mut names, total), p| {
+                        names.push(p.name.clone());
+                        (names, total + p.size)
+                    }),
+                Method::Full => (vec![target.archive.clone()], target.archive_size),
+            };
+            ClientDownload {
+                to_version: Some(target.version.clone()),
+                method: Some(sel.method()),
+                files,
+                bytes,
+                full_bytes: target.archive_size,
+                patch_chain_bytes: sel.chain_bytes,
+                patch_limit_bytes: patch_limit_bytes(target.archive_size),
+                stops_first_at: (newest_offered.as_ref() != Some(&target.version))
+                    .then(|| target.version.clone()),
+                ..none
+            }
+        })
+        .collect()
+}
+
+// ----------------------------------------------------------- release notes
+
+/// The release notes in a release's custom metadata: the `notes` string
+/// of `{"notes": "…"}`, when there is one and it is not blank.
+pub fn release_notes(user: Option<&serde_json::Value>) -> Option<String> {
+    user.and_then(|u| u.get("notes"))
+        .and_then(|n| n.as_str())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+/// Custom metadata holding release `notes` (none for blank notes).
+pub fn notes_metadata(notes: &str) -> Option<serde_json::Value> {
+    let notes = notes.trim();
+    (!notes.is_empty()).then(|| serde_json::json!({ "notes": notes }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> AppVersion {
+        s.parse().expect("test version")
+    }
+
+    fn rel(ver: &str, required: bool, patch: Option<u64>) -> Release {
+        crate::releases::test_release(ver, 100, patch, required)
+    }
+
+    #[test]
+    fn expiry_warns_in_the_last_fifth_and_at_least_a_day_ahead() {
+        // 30 days: the last 6 days.
+        assert_eq!(warning_window_secs(Some(30)), 6 * DAY_SECS);
+        assert_eq!(expiry_severity(6 * DAY_SECS, Some(30)), Severity::Ok);
+        assert_eq!(expiry_severity(6 * DAY_SECS - 1, Some(30)), Severity::Warn);
+        // 1 day (a fifth is under a day): the whole day.
+        assert_eq!(warning_window_secs(Some(1)), DAY_SECS);
+        assert_eq!(expiry_severity(DAY_SECS - 1, Some(1)), Severity::Warn);
+        assert_eq!(expiry_severity(DAY_SECS, Some(1)), Severity::Ok);
+        // Unknown period: one day.
+        assert_eq!(warning_window_secs(None), DAY_SECS);
+        assert_eq!(expiry_severity(2 * DAY_SECS, None), Severity::Ok);
+        // Expired, whatever the period.
+        assert_eq!(expiry_severity(0, Some(365)), Severity::Expired);
+        assert_eq!(expiry_severity(-5, None), Severity::Expired);
+        // The same seconds left: a week-long role warns, a year-long root
+        // does too (73 days), a month does not.
+        assert_eq!(expiry_severity(10 * DAY_SECS, Some(365)), Severity::Warn);
+        assert_eq!(expiry_severity(10 * DAY_SECS, Some(30)), Severity::Ok);
+    }
+
+    #[test]
+    fn default_periods() {
+        let days: Vec<u32> = TopRole::ALL
+            .iter()
+            .map(|&r| default_expiry_days(r))
+            .collect();
+        assert_eq!(days, [365, 30, 7, 1]);
+    }
+
+    #[test]
+    fn channels_of_versions() {
+        assert_eq!(channel_of(&v("1.0")), Channel::Stable);
+        assert_eq!(channel_of(&v("1.0rc2")), Channel::Rc);
+        assert_eq!(channel_of(&v("1.0b1")), Channel::Beta);
+        assert_eq!(channel_of(&v("1.0a1")), Channel::Alpha);
+        assert_eq!(channel_of(&v("1.0.dev3")), Channel::Alpha);
+        assert_eq!(channel_of(&v("1.0.post1")), Channel::Stable);
+        assert!(offered_on(&v("1.0"), Channel::Beta));
+        assert!(offered_on(&v("1.0rc1"), Channel::Beta));
+        assert!(!offered_on(&v("1.0b1"), Channel::Rc));
+    }
+
+    #[test]
+    fn patch_limit_is_80_percent_rounded_down() {
+        assert_eq!(patch_limit_bytes(100), 80);
+        assert_eq!(patch_limit_bytes(101), 80);
+        assert_eq!(patch_limit_bytes(104), 83);
+        assert_eq!(patch_limit_bytes(0), 0);
+        assert_eq!(patch_limit_bytes(u64::MAX), u64::MAX / 5 * 4);
+    }
+
+    #[test]
+    fn newest_stable_by_patch_chain() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1", false, Some(10)),
+            rel("2.0", false, Some(20)),
+        ];
+        let s = select(&rs, &v("1.0"), Channel::Stable, false, true, &[]).unwrap();
+        assert_eq!(
+            s,
+            Selection {
+                target: 2,
+                chain: vec![1, 2],
+                chain_bytes: Some(30),
+            }
+        );
+        assert_eq!(s.method(), Method::Patch);
+        assert!(select(&rs, &v("2.0"), Channel::Stable, false, true, &[]).is_none());
+    }
+
+    #[test]
+    fn required_release_stops_the_client_unless_ignored() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1", true, Some(10)),
+            rel("2.0", false, Some(20)),
+        ];
+        let target = |cur: &str, ignore: bool| {
+            select(&rs, &v(cur), Channel::Stable, ignore, true, &[])
+                .unwrap()
+                .target
+        };
+        assert_eq!(target("1.0", false), 1);
+        assert_eq!(target("1.0", true), 2);
+        assert_eq!(target("1.1", false), 2);
+    }
+
+    #[test]
+    fn channels_include_more_stable_releases() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1a1", false, Some(1)),
+            rel("1.1b1", false, Some(1)),
+            rel("1.1rc1", false, Some(1)),
+        ];
+        assert!(select(&rs, &v("1.0"), Channel::Stable, false, true, &[]).is_none());
+        let target =
+            |rs: &[Release], ch| select(rs, &v("1.0"), ch, false, true, &[]).map(|s| s.target);
+        assert_eq!(target(&rs, Channel::Rc), Some(3));
+        let b = select(&rs, &v("1.0"), Channel::Beta, false, true, &[]).unwrap();
+        assert_eq!(b.target, 3);
+        let rs2 = &rs[..3];
+        assert_eq!(target(rs2, Channel::Beta), Some(2));
+        assert_eq!(target(rs2, Channel::Rc), None);
+        assert_eq!(target(rs2, Channel::Alpha), Some(2));
+        // The chain runs through every release, whatever its channel.
+        assert_eq!(b.chain, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn full_archive_when_chain_is_too_big_broken_failed_or_uncached() {
+        let full = |rs: &[Release], cur: &str, allowed: bool, failed: &[String]| {
+            select(rs, &v(cur), Channel::Stable, false, allowed, failed)
+                .unwrap()
+                .method()
+                == Method::Full
+        };
+        let big = [
+            rel("1.0", false, None),
+            rel("1.1", false, Some(50)),
+            rel("2.0", false, Some(31)),
+        ];
+        assert!(full(&big, "1.0", true, &[]));
+        assert_eq!(
+            select(&big, &v("1.0"), Channel::Stable, false, true, &[])
+                .unwrap()
+                .chain_bytes,
+            Some(81),
+            "the chain that lost to the archive is still reported"
+        );
+        let broken = [
+            rel("1.0", false, None),
+            rel("1.1", false, None),
+            rel("2.0", false, Some(1)),
+        ];
+        assert!(full(&broken, "1.0", true, &[]));
+        let ok = [rel("1.0", false, None), rel("2.0", false, Some(1))];
+        assert!(!full(&ok, "1.0", true, &[]));
+        assert!(full(&ok, "1.0", true, &["a-2.0.patch".into()]));
+        assert!(full(&ok, "1.0", false, &[]));
+        // A current version unknown to the repository cannot be patched.
+        assert!(full(&ok, "0.9", true, &[]));
+    }
+
+    #[test]
+    fn downloads_follow_the_80_percent_rule() {
+        let rs = vec![
+            rel("1.0", false, None),
+            rel("1.1", false, Some(30)),
+            rel("1.2", false, Some(50)),
+        ];
+        let d = client_downloads(&rs);
+        // 1.0: 30 + 50 = 80 <= 80% of 100: patches.
+        assert_eq!(d[0].method, Some(Method::Patch));
+        assert_eq!(d[0].bytes, 80);
+        assert_eq!(d[0].files, vec!["a-1.1.patch", "a-1.2.patch"]);
+        assert_eq!(d[0].patch_limit_bytes, 80);
+        assert_eq!(d[1].method, Some(Method::Patch));
+        assert_eq!(d[1].bytes, 50);
+        assert_eq!(d[1].to_version, Some(v("1.2")));
+    }
+
+    #[test]
+    fn downloads_stop_at_a_required_release_like_the_client() {
+        let rs = vec![
+            rel("1.0", false, None),
+            rel("1.1", true, Some(31)),
+            rel("1.2", false, Some(50)),
+        ];
+        let d = client_downloads(&rs);
+        // The client goes to 1.1 first, by its 31-byte patch; the old
+        // preview showed the full archive of 1.2, which no client fetches.
+        assert_eq!(d[0].to_version, Some(v("1.1")));
+        assert_eq!(d[0].stops_first_at, Some(v("1.1")));
+        assert_eq!(d[0].method, Some(Method::Patch));
+        assert_eq!(d[0].files, vec!["a-1.1.patch"]);
+        assert_eq!(d[0].bytes, 31);
+        assert_eq!(d[1].to_version, Some(v("1.2")));
+        assert_eq!(d[1].stops_first_at, None);
+    }
+
+    #[test]
+    fn downloads_follow_each_clients_channel() {
+        let rs = vec![
+            rel("1.0", false, None),
+            rel("1.1b1", false, Some(10)),
+            rel("1.1", false, Some(10)),
+            rel("1.2b1", false, Some(10)),
+        ];
+        let d = client_downloads(&rs);
+        // Stable clients are not offered 1.2b1: 1.0 goes to 1.1, 1.1 stays.
+        assert_eq!(d[0].channel, Channel::Stable);
+        assert_eq!(d[0].to_version, Some(v("1.1")));
+        assert_eq!(d[0].files, vec!["a-1.1b1.patch", "a-1.1.patch"]);
+        assert_eq!(d[1].channel, Channel::Beta);
+        assert_eq!(d[1].to_version, Some(v("1.2b1")));
+        assert_eq!(d[2].to_version, None);
+        assert_eq!(d[2].method, None);
+        assert!(d[2].files.is_empty());
+        assert!(client_downloads(&rs[..1]).is_empty());
+        assert!(client_downloads(&[]).is_empty());
+    }
+
+    #[test]
+    fn missing_patch_breaks_the_chain() {
+        let rs = vec![
+            rel("1.0", false, None),
+            rel("1.1", false, None),
+            rel("1.2", false, Some(5)),
+        ];
+        let d = client_downloads(&rs);
+        assert_eq!(d[0].method, Some(Method::Full));
+        assert_eq!(d[0].patch_chain_bytes, None);
+        assert_eq!(d[0].files, vec!["a-1.2.tar.gz"]);
+        assert_eq!(d[1].method, Some(Method::Patch));
+    }
+
+    #[test]
+    fn notes_in_custom_metadata() {
+        let meta = notes_metadata("  New sync engine \n").unwrap();
+        assert_eq!(meta, serde_json::json!({"notes": "New sync engine"}));
+        assert_eq!(
+            release_notes(Some(&meta)).as_deref(),
+            Some("New sync engine")
+        );
+        assert_eq!(notes_metadata("  "), None);
+        assert_eq!(release_notes(None), None);
+        assert_eq!(release_notes(Some(&serde_json::json!({"notes": 3}))), None);
+        assert_eq!(
+            release_notes(Some(&serde_json::json!({"other": "x"}))),
+            None
+        );
+    }
+}
