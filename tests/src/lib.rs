@@ -36,17 +36,71 @@ pub fn tufa_bin() -> PathBuf {
     bin
 }
 
-/// The fixture folder in `../shared`.
+/// A script of `tests/tufup/`: the tufup fixture generator and the Python
+/// tufup client checker.
+pub fn tufup_script(name: &str) -> PathBuf {
+    workspace().join("tests/tufup").join(name)
+}
+
+/// A repository written by Python tufup 0.10.0 itself (keys, three
+/// releases with patches, a root rotation, the `keyid_hash_algorithms`
+/// variant of its root files, `expected_state.json`): `TUFA_FIXTURE`, or
+/// the one `tests/tufup/make_tufup_fixture.py` generates with the venv's
+/// tufup into `target/debug/tufup-fixture-HASH/`, once per version of the
+/// generator (HASH is of its text), shared by every test process.
+/// Bundle contents and tar members are the same on every run; keys and
+/// signatures are new each time, so tests read key ids from the fixture.
+/// Treat it as read-only: copy it before running tufup or tufa on it.
 pub fn fixture() -> PathBuf {
-    let p = std::env::var_os("TUFA_FIXTURE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/fixtures/tufup-0.10.0-repo"));
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let p = match std::env::var_os("TUFA_FIXTURE") {
+        Some(p) => PathBuf::from(p),
+        None => DIR.get_or_init(generate_fixture).clone(),
+    };
     assert!(
         p.join("expected_state.json").exists(),
         "fixture not found at {}",
         p.display()
     );
     p
+}
+
+/// Runs the generator into a private folder and renames it into place, so
+/// that test processes starting together never see half a fixture (the
+/// loser of a race throws its copy away).
+fn generate_fixture() -> PathBuf {
+    let script = tufup_script("make_tufup_fixture.py");
+    let text = std::fs::read(&script).unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+    let hash = hex::encode(&Sha256::digest(&text)[..6]);
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/TEST → target/debug
+    let target = exe.parent().and_then(Path::parent).expect("target dir");
+    let dir = target.join(format!("tufup-fixture-{hash}"));
+    if dir.join("expected_state.json").exists() {
+        return dir;
+    }
+    let tmp = target.join(format!("tufup-fixture-{hash}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(&tmp)
+        .output()
+        .expect("running make_tufup_fixture.py");
+    assert!(
+        out.status.success(),
+        "tufup fixture generator failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another process was faster: its fixture is as good as ours.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    assert!(
+        dir.join("expected_state.json").exists(),
+        "fixture missing at {} after generating it",
+        dir.display()
+    );
+    dir
 }
 
 /// Python of the venv with tufup 0.10.0 (`TUFA_PYTHON`, or `.venv/bin/python`).
@@ -121,7 +175,7 @@ pub fn tufa_env(project: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// fixture generator (deterministic content).
 pub fn fixture_bundles(dir: &Path) -> PathBuf {
     let out = Command::new(python())
-        .arg(fixture().join("make_tufup_fixture.py"))
+        .arg(tufup_script("make_tufup_fixture.py"))
         .arg("--bundles-only")
         .arg(dir)
         .output()
@@ -251,8 +305,8 @@ pub fn update_app(
     tufa_env(cwd, &args, env)
 }
 
-/// Copies a directory tree, making the copies writable (the shared
-/// fixtures are read-only).
+/// Copies a directory tree, making the copies writable (a fixture may be
+/// read-only).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {

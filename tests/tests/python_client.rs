@@ -29,9 +29,10 @@ fn publish_fixture_versions(tmp: &std::path::Path) -> std::path::PathBuf {
     proj
 }
 
-/// Runs the fixture's checker against `repo`: scenario A (patches 1.1 and
-/// 2.0), B (patch=False → full archive), C (no cached archive → full), D
-/// (up to date). Installed files must equal the 2.0 bundle manifest.
+/// Runs the Python tufup client checker (tests/tufup/) against `repo`:
+/// scenario A (patches 1.1 and 2.0), B (patch=False → full archive), C (no
+/// cached archive → full), D (up to date). Installed files must equal the
+/// 2.0 bundle manifest.
 fn run_python_checker(tmp: &std::path::Path, repo: &std::path::Path) -> serde_json::Value {
     let mut expected = read_json(&fixture().join("expected_state.json"));
     let targets = read_json(&repo.join("metadata/targets.json"));
@@ -47,7 +48,7 @@ fn run_python_checker(tmp: &std::path::Path, repo: &std::path::Path) -> serde_js
     let expected_path = tmp.join("expected.json");
     std::fs::write(&expected_path, expected.to_string()).unwrap();
     let out = Command::new(python())
-        .arg(fixture().join("verify_with_python_client.py"))
+        .arg(tufup_script("verify_with_python_client.py"))
         .arg(repo)
         .arg(&expected_path)
         .arg(repo.join("metadata/1.root.json"))

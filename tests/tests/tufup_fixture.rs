@@ -1,5 +1,5 @@
 //! Tufa's client updates from a repository written by Python tufup 0.10
-//! itself (the shared fixture with the root files of its
+//! itself (the generated fixture with the root files of its
 //! `root-with-keyid_hash_algorithms` variant, which tough accepts),
 //! applying tufup's own bsdiff4 patches.
 

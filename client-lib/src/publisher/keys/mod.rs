@@ -425,8 +425,9 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn fixture() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/tufup-0.10.0-repo")
+    /// Test keys in tufup's formats (tests/data/tufup-keys/README.txt).
+    fn tufup_keys() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tufup-keys")
     }
 
     #[test]
@@ -447,11 +448,11 @@ mod tests {
 
     #[test]
     fn reads_tufup_keys_plain_and_encrypted() {
-        let dir = fixture();
-        let plain = std::fs::read_to_string(dir.join("keystore/targets")).unwrap();
+        let dir = tufup_keys();
+        let plain = std::fs::read_to_string(dir.join("targets")).unwrap();
         let der = tufup_file::der_from_tufup(&plain, "targets", &mut || unreachable!()).unwrap();
         let public: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("keystore/targets.pub")).unwrap(),
+            &std::fs::read_to_string(dir.join("targets.pub")).unwrap(),
         )
         .unwrap();
         let signer = signer_from_der("targets", &der).unwrap();
@@ -463,13 +464,13 @@ mod tests {
             public["keyval"]["public"].as_str().unwrap()
         );
 
-        let enc = std::fs::read_to_string(dir.join("extra_keys/encrypted_key")).unwrap();
+        let enc = std::fs::read_to_string(dir.join("encrypted_key")).unwrap();
         let der = tufup_file::der_from_tufup(&enc, "enc", &mut || {
             Ok(Secret::new(b"tufup-fixture-password".to_vec()))
         })
         .unwrap();
         let public: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("extra_keys/encrypted_key.pub")).unwrap(),
+            &std::fs::read_to_string(dir.join("encrypted_key.pub")).unwrap(),
         )
         .unwrap();
         let signer = signer_from_der("enc", &der).unwrap();
