@@ -301,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let staged = match publisher.publish() {
                 Ok(outcome) => Some(outcome),
                 // Nothing staged is fine when the point is the upload.
-                Err(tufa::Error::NotFound(_)) if to.is_some() => None,
+                Err(tufa::Error::NothingStaged) if to.is_some() => None,
                 Err(e) => return Err(e.into()),
             };
             if let Some(outcome) = &staged {

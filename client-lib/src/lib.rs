@@ -34,7 +34,7 @@ pub mod version;
 #[cfg(feature = "publisher")]
 pub mod publisher;
 
-pub use error::{Error, Result};
+pub use error::{Error, Remedy, Result};
 pub use progress::{Phase, Progress};
 pub use target::{ArchiveCustom, PatchCustom, TargetFile, TargetKind};
 pub use version::{AppVersion, Channel};

@@ -26,6 +26,7 @@ pub const SPEC_VERSION: &str = "1.0.0";
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TopRole {
     /// Root of trust; signs the keys of all roles.
     Root,
@@ -86,9 +87,9 @@ impl std::str::FromStr for TopRole {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::Project(format!(
-                    "unknown role '{s}': use root, targets, snapshot or timestamp"
-                ))
+                Error::UnknownRole {
+                    input: s.to_string(),
+                }
             })
     }
 }
@@ -279,10 +280,10 @@ impl RepoMetadata {
             roots.push(root);
         }
         let Some(latest) = roots.last() else {
-            return Err(Error::NotFound(format!(
-                "{} holds no 1.root.json: not a TUF repository",
-                dir.display()
-            )));
+            return Err(Error::NoRepository {
+                path: dir.to_path_buf(),
+                missing: "1.root.json".into(),
+            });
         };
         let root_json = read_limited(&dir.join("root.json"), MAX_METADATA_BYTES)?;
         let latest_json = read_limited(

@@ -28,7 +28,9 @@ pub struct TarLayout {
 }
 
 fn not_plain(why: &str) -> Error {
-    Error::Patch(format!("not a plain tar: {why}"))
+    Error::NotPlainTar {
+        reason: why.to_string(),
+    }
 }
 
 impl TarLayout {

@@ -112,9 +112,9 @@ impl FromStr for Channel {
             "b" | "beta" => Ok(Channel::Beta),
             "rc" => Ok(Channel::Rc),
             "stable" => Ok(Channel::Stable),
-            other => Err(Error::Project(format!(
-                "unknown channel '{other}': use stable, rc, b or a"
-            ))),
+            other => Err(Error::UnknownChannel {
+                input: other.to_string(),
+            }),
         }
     }
 }

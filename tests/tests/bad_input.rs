@@ -281,7 +281,7 @@ fn bad_meta_and_options_are_refused() {
     rejects(
         &proj,
         &["add", b2, "--version", "1.1", "--meta", "[1,2]"],
-        "project",
+        "invalid_release_metadata",
         "JSON object",
     );
     let fresh = tmp.path().join("fresh");

@@ -468,3 +468,47 @@ fn only_the_change_the_project_proposed_is_published() {
         .stdout
         .contains("differs from the one this project proposed"));
 }
+
+/// A second root change joins the pending request instead of silently
+/// replacing it (a revoke was once lost that way).
+#[test]
+fn a_second_change_joins_the_pending_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (proj, _) = project_with_request(tmp.path());
+    tufa(
+        &proj,
+        &[
+            "--json",
+            "key",
+            "add",
+            "targets",
+            "--name",
+            "targets-2",
+            "--key-store",
+            "file",
+        ],
+    )
+    .json();
+    let v = tufa(&proj, &["--json", "threshold", "targets", "2"]).json();
+    let summary = v["status"]["summary"].to_string();
+    assert!(summary.contains("Adds key 'targets-2'"), "{summary}");
+    assert!(
+        summary.contains("Changes the targets threshold from 1 to 2"),
+        "{summary}"
+    );
+    let out = tufa(
+        &proj,
+        &["--json", "root", "publish", v["request"].as_str().unwrap()],
+    )
+    .json();
+    assert_eq!(out["published"], true, "{out}");
+    let root = read_json(&proj.join("repository/metadata/2.root.json"));
+    assert_eq!(root["signed"]["roles"]["targets"]["threshold"], 2);
+    assert_eq!(
+        root["signed"]["roles"]["targets"]["keyids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

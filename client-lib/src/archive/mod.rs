@@ -373,7 +373,10 @@ pub(crate) fn copy_decompressed(
 ///     if sha256 == expected {
 ///         Ok(())
 ///     } else {
-///         Err(tufa::Error::Patch("not the tar targets.json describes".into()))
+///         Err(tufa::Error::TarHashMismatch {
+///             expected: expected.into(),
+///             actual: sha256.into(),
+///         })
 ///     }
 /// })?;
 /// # Ok::<(), tufa::Error>(())

@@ -380,7 +380,7 @@ impl Updater {
                 all.push(n.clone());
             }
         }
-        let bytes = serde_json::to_vec(&all).map_err(|e| Error::Tuf(e.to_string()))?;
+        let bytes = serde_json::to_vec(&all).map_err(|e| Error::encoding("the failed-patch list", e))?;
         crate::fsutil::write_atomic(&self.cache_dir.join(FAILED_PATCHES), &bytes)?;
         Ok(())
     }
@@ -643,7 +643,7 @@ impl Updater {
         let mut source = self.cached_tar(&self.current);
         let steps = plan.chain.len();
         if files.len() != steps {
-            return Err(Error::Patch(format!(
+            return Err(Error::corrupt_patch(format!(
                 "{} patch files for a chain of {steps}",
                 files.len()
             )));
@@ -653,7 +653,7 @@ impl Updater {
             let patch = release
                 .patch
                 .as_ref()
-                .ok_or_else(|| Error::Patch(format!("release {} has no patch", release.version)))?;
+                .ok_or_else(|| Error::corrupt_patch(format!("release {} has no patch", release.version)))?;
             let target = if i + 1 == steps {
                 self.cached_tar(&plan.version)
             } else {

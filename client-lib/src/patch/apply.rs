@@ -26,7 +26,7 @@ fn block(patch: &Path, offset: u64, len: Option<u64>) -> Result<Box<dyn Read>> {
 }
 
 fn corrupt(what: &str) -> Error {
-    Error::Patch(format!("the patch is corrupt: {what}"))
+    Error::corrupt_patch(what)
 }
 
 /// Reads `buf.len()` bytes of the old file from `pos`; bytes outside the
@@ -93,10 +93,10 @@ pub fn apply_streaming_cancellable(
     let mut head = [0u8; HEADER_LEN as usize];
     File::open(patch)
         .and_then(|mut f| f.read_exact(&mut head))
-        .map_err(|_| Error::Patch("not a BSDIFF40 patch".into()))?;
+        .map_err(|_| Error::corrupt_patch("not a BSDIFF40 patch"))?;
     let header = Header::parse(&head, patch_len)?;
     if header.new_size != expected_size {
-        return Err(Error::Patch(format!(
+        return Err(Error::corrupt_patch(format!(
             "patch produces {} bytes, metadata declares {expected_size}",
             header.new_size
         )));

@@ -44,11 +44,11 @@ impl Header {
     /// that the blocks it announces really are inside the file.
     pub fn parse(bytes: &[u8], patch_len: u64) -> Result<Header> {
         if bytes.len() < HEADER_LEN as usize || &bytes[..8] != MAGIC {
-            return Err(Error::Patch("not a BSDIFF40 patch".into()));
+            return Err(Error::corrupt_patch("not a BSDIFF40 patch"));
         }
         let field = |at: usize, what: &str| {
             let v = decode_int(&bytes[at..at + 8]);
-            u64::try_from(v).map_err(|_| Error::Patch(format!("negative {what} in patch header")))
+            u64::try_from(v).map_err(|_| Error::corrupt_patch(format!("negative {what} in patch header")))
         };
         let header = Header {
             control_len: field(8, "control length")?,
@@ -61,8 +61,8 @@ impl Header {
             .and_then(|n| n.checked_add(HEADER_LEN));
         match blocks {
             Some(end) if end <= patch_len => Ok(header),
-            _ => Err(Error::Patch(
-                "patch header announces blocks beyond the end of the file".into(),
+            _ => Err(Error::corrupt_patch(
+                "patch header announces blocks beyond the end of the file"
             )),
         }
     }

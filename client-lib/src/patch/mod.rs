@@ -33,7 +33,7 @@ pub fn create(old: &[u8], new: &[u8]) -> Result<Vec<u8>> {
     qbsdiff::Bsdiff::new(old, new)
         .compression_level(9)
         .compare(std::io::Cursor::new(&mut patch))
-        .map_err(|e| Error::Patch(format!("creating patch: {e}")))?;
+        .map_err(|e| Error::patch_creation(format!("creating patch: {e}")))?;
     Ok(patch)
 }
 
@@ -119,7 +119,7 @@ mod tests {
         let wrong = apply_bytes(&old, &p, new.len() as u64, &"0".repeat(64));
         assert!(matches!(wrong, Err(Error::TarHashMismatch { .. })));
         let wrong_size = apply_bytes(&old, &p, 5, &sha256_hex(&new));
-        assert!(matches!(wrong_size, Err(Error::Patch(_))));
+        assert!(matches!(wrong_size, Err(Error::CorruptPatch { .. })));
         assert!(apply_bytes(&old, b"garbage", 1, &sha256_hex(b"x")).is_err());
         let mut cut = p.clone();
         cut.truncate(p.len() / 2);

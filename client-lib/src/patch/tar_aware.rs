@@ -28,6 +28,7 @@ const COMPARE_CHUNK: u64 = 1 << 20;
 
 /// What a tar-aware patch did, for plans and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DiffStats {
     /// Members copied unchanged from the old tar.
     pub unchanged: u64,
@@ -335,13 +336,13 @@ impl<'a> TarDiff<'a> {
         qbsdiff::Bsdiff::new(old, new)
             .compression_level(1)
             .compare(std::io::Cursor::new(&mut sub))
-            .map_err(|e| Error::Patch(format!("creating patch: {e}")))?;
+            .map_err(|e| Error::patch_creation(format!("creating patch: {e}")))?;
         let header = super::format::Header::parse(&sub, sub.len() as u64)?;
         let unpack = |from: usize, to: usize| -> Result<Vec<u8>> {
             let mut out = Vec::new();
             bzip2::read::BzDecoder::new(&sub[from..to])
                 .read_to_end(&mut out)
-                .map_err(|e| Error::Patch(format!("reading back a window patch: {e}")))?;
+                .map_err(|e| Error::patch_creation(format!("reading back a window patch: {e}")))?;
             Ok(out)
         };
         let c_end = 32 + header.control_len as usize;
@@ -355,8 +356,8 @@ impl<'a> TarDiff<'a> {
             let copy = super::format::decode_int(&entry[8..16]) as usize;
             let seek = super::format::decode_int(&entry[16..24]);
             let offset = u64::try_from(old_pos)
-                .map_err(|_| Error::Patch("window patch seeks before its start".into()))?;
-            let inconsistent = || Error::Patch("a window patch is inconsistent".into());
+                .map_err(|_| Error::patch_creation("window patch seeks before its start"))?;
+            let inconsistent = || Error::patch_creation("a window patch is inconsistent");
             let diff_run = diff
                 .get(d..d.saturating_add(add))
                 .ok_or_else(inconsistent)?;

@@ -53,9 +53,9 @@ impl Compressor {
         let tx = self
             .tx
             .as_ref()
-            .ok_or_else(|| Error::Patch("patch already finished".into()))?;
+            .ok_or_else(|| Error::patch_creation("patch already finished"))?;
         tx.send(chunk)
-            .map_err(|_| Error::Patch("the patch compressor stopped".into()))
+            .map_err(|_| Error::patch_creation("the patch compressor stopped"))
     }
 
     fn finish(mut self) -> Result<Vec<u8>> {
@@ -63,11 +63,11 @@ impl Compressor {
         let handle = self
             .handle
             .take()
-            .ok_or_else(|| Error::Patch("patch already finished".into()))?;
+            .ok_or_else(|| Error::patch_creation("patch already finished"))?;
         handle
             .join()
-            .map_err(|_| Error::Patch("the patch compressor panicked".into()))?
-            .map_err(|e| Error::Patch(format!("compressing the patch: {e}")))
+            .map_err(|_| Error::patch_creation("the patch compressor panicked"))?
+            .map_err(|e| Error::patch_creation(format!("compressing the patch: {e}")))
     }
 }
 
@@ -205,7 +205,7 @@ impl PatchWriter {
             let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
             enc.write_all(&self.control)
                 .and_then(|_| enc.finish())
-                .map_err(|e| Error::Patch(format!("compressing the patch: {e}")))?
+                .map_err(|e| Error::patch_creation(format!("compressing the patch: {e}")))?
         };
         let new_size = self.new_len;
         let PatchWriter { diff, extra, .. } = self;
@@ -216,7 +216,7 @@ impl PatchWriter {
             diff_len: diff.len() as u64,
             new_size,
         };
-        let io = |e: std::io::Error| Error::Patch(format!("writing the patch: {e}"));
+        let io = |e: std::io::Error| Error::patch_creation(format!("writing the patch: {e}"));
         out.write_all(&header.to_bytes()).map_err(io)?;
         out.write_all(&control).map_err(io)?;
         out.write_all(&diff).map_err(io)?;

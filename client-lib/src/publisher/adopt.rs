@@ -48,7 +48,9 @@ struct TufupConfig {
 }
 
 fn bad(what: impl Into<String>) -> Error {
-    Error::Project(format!("cannot adopt: {}", what.into()))
+    Error::CannotAdopt {
+        reason: what.into(),
+    }
 }
 
 /// Ed25519 public key bytes of a key object in tufup's root.json.
@@ -288,7 +290,7 @@ impl Publisher {
             for s in signers_of(role) {
                 let id: tough::schema::decoded::Decoded<tough::schema::decoded::Hex> =
                     hex::decode(&s.keyid)
-                        .map_err(|e| Error::Tuf(e.to_string()))?
+                        .map_err(|e| Error::encoding("a key id", e))?
                         .into();
                 root.keys.insert(id.clone(), s.sign.tuf_key());
                 keyids.push(id);
@@ -330,7 +332,7 @@ impl Publisher {
                 })?;
                 signed_root.signatures.push(Signature {
                     keyid: hex::decode(legacy)
-                        .map_err(|e| Error::Tuf(e.to_string()))?
+                        .map_err(|e| Error::encoding("a key id", e))?
                         .into(),
                     sig: sig.into(),
                 });

@@ -63,6 +63,7 @@ pub struct SigningRequest {
 
 /// Signature count against one root's threshold.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThresholdStatus {
     /// Valid signatures by keys of this root's root role.
     pub signatures: u64,
@@ -74,6 +75,7 @@ pub struct ThresholdStatus {
 
 /// Where a request stands.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestStatus {
     /// What changes, in plain words: every difference between the roots.
     pub summary: Vec<String>,
@@ -248,7 +250,7 @@ impl SigningRequest {
 
     /// Writes the request atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Tuf(e.to_string()))?;
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::encoding("the signing request", e))?;
         bytes.push(b'\n');
         crate::fsutil::write_atomic(path, &bytes)
     }
@@ -577,9 +579,7 @@ impl SigningRequest {
         if canonical_json(&other.new_root.signed)? != canonical_json(&self.new_root.signed)?
             || other.base_sha256 != self.base_sha256
         {
-            return Err(Error::Project(
-                "the requests propose different changes (or one was altered): only copies of one request can be merged".into(),
-            ));
+            return Err(Error::RequestsDiffer);
         }
         let mut added = 0;
         let theirs = other.valid_keyids();

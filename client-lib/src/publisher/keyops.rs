@@ -78,13 +78,28 @@ impl Publisher {
     ) -> Result<(PathBuf, SigningRequest)> {
         let session = self.session()?;
         let old: Signed<Root> = session.meta.root().clone();
-        let mut root = old.signed.clone();
-        root.version = root.version.checked_add(1).unwrap_or(root.version);
+        // A request still pending on the current root is built upon, not
+        // overwritten: a second change (a revoke after a key add) joins the
+        // first, and custodians sign both at once.
+        let pending = self.pending_root_request(&old)?;
+        let mut root = match &pending {
+            Some(p) => p.new_root.signed.clone(),
+            None => old.signed.clone(),
+        };
+        root.version = old
+            .signed
+            .version
+            .checked_add(1)
+            .unwrap_or(old.signed.version);
         root.expires = match expires_days {
             Some(d) => expiry_after_days(d),
             None => self.expiry(TopRole::Root, None)?,
         };
         let mut project = self.project.clone();
+        if let Some(p) = &pending {
+            project.keys = p.project_keys.clone();
+            project.roles = p.project_roles.clone();
+        }
         match change {
             RootChange::Refresh => {}
             RootChange::AddKey {
@@ -143,7 +158,7 @@ impl Publisher {
                     .keys
                     .remove(name)
                     .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
-                let roles = self.project.roles_of(name);
+                let roles = project.roles_of(name);
                 remove_keyid(&mut root, &cfg.keyid, &roles)?;
                 for r in project.roles.values_mut() {
                     r.keys.retain(|k| k != name);
@@ -213,6 +228,23 @@ impl Publisher {
         ));
         request.save(&path)?;
         Ok((path, request))
+    }
+
+    /// This project's own request for the next root version, if there is
+    /// one still based on the current root `old` (one based on an older
+    /// root was published or abandoned).
+    fn pending_root_request(&self, old: &Signed<Root>) -> Result<Option<SigningRequest>> {
+        let path = self.dir.join(format!(
+            "root-request-v{}.json",
+            old.signed.version.get().saturating_add(1)
+        ));
+        if !path.exists() {
+            return Ok(None);
+        }
+        let base = super::ceremony::root_hash(old)?;
+        Ok(SigningRequest::load(&path)
+            .ok()
+            .filter(|r| r.base_sha256 == base))
     }
 
     /// The root keys of `projects` that can be loaded here, once per key

@@ -155,6 +155,7 @@ impl AddRequest {
 
 /// A file of the new release.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileInfo {
     /// Target name.
     pub name: String,
@@ -166,6 +167,7 @@ pub struct FileInfo {
 
 /// Metadata version change of one role.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VersionChange {
     /// Role.
     pub role: TopRole,
@@ -177,6 +179,7 @@ pub struct VersionChange {
 
 /// Everything `add` will do, computed without changing the repository.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AddPlan {
     /// App name.
     pub app: String,
@@ -212,6 +215,7 @@ pub struct AddPlan {
 
 /// A role that cannot be published yet.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Waiting {
     /// Role.
     pub role: TopRole,
@@ -225,6 +229,7 @@ pub struct Waiting {
 
 /// Result of a change.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PublishOutcome {
     /// The change reached the repository.
     pub published: bool,
@@ -267,33 +272,31 @@ impl Publisher {
         validate_app_name(&opts.app_name)?;
         for (role, &t) in &opts.thresholds {
             if t == 0 || t > 16 {
-                return Err(Error::Project(format!(
-                    "threshold of {role} must be between 1 and 16"
-                )));
+                return Err(Error::InvalidSetting {
+                    field: format!("threshold.{role}"),
+                    reason: "must be between 1 and 16".into(),
+                });
             }
         }
         for (role, &d) in &opts.expires_days {
             if d == 0 || d > 36_500 {
-                return Err(Error::Project(format!(
-                    "expiry of {role} must be between 1 and 36500 days"
-                )));
+                return Err(Error::InvalidSetting {
+                    field: format!("expires.{role}"),
+                    reason: "must be between 1 and 36500 days".into(),
+                });
             }
         }
         ensure_dir(dir)?;
         if dir.join(PROJECT_FILE).exists() {
-            return Err(Error::Project(format!(
-                "{} already exists: this directory already holds a project",
-                dir.join(PROJECT_FILE).display()
-            )));
+            return Err(Error::ProjectExists {
+                path: dir.join(PROJECT_FILE),
+            });
         }
         let repo_rel = opts.repo_dir.clone().unwrap_or_else(|| "repository".into());
         let keys_rel = opts.keys_dir.clone().unwrap_or_else(|| "keys".into());
         let repo = dir.join(&repo_rel);
         if repo.join("metadata").exists() {
-            return Err(Error::Project(format!(
-                "{} already holds metadata; refusing to overwrite a repository",
-                repo.display()
-            )));
+            return Err(Error::RepositoryExists { path: repo });
         }
         let keys_dir = dir.join(&keys_rel);
         // Checked before any key is generated: keys inside the repository
@@ -381,7 +384,10 @@ impl Publisher {
             let mut keyids = Vec::new();
             for s in &signers.available {
                 let key = s.sign.tuf_key();
-                let id = key.key_id().map_err(|e| Error::Tuf(e.to_string()))?;
+                let id = key.key_id().map_err(|e| Error::Encoding {
+                    what: "a key id".into(),
+                    reason: e.to_string(),
+                })?;
                 root.keys.insert(id.clone(), key);
                 keyids.push(id);
             }
@@ -495,10 +501,10 @@ impl Publisher {
     fn session(&self) -> Result<Session> {
         let repo = self.repo();
         if !repo.join("metadata").exists() {
-            return Err(Error::NotFound(format!(
-                "{} holds no metadata/: is repo_dir in {PROJECT_FILE} right?",
-                repo.display()
-            )));
+            return Err(Error::NoRepository {
+                path: repo,
+                missing: "metadata/".into(),
+            });
         }
         let lock = RepoLock::acquire(&repo)?;
         self.recover()?;
@@ -558,11 +564,10 @@ impl Publisher {
     }
 
     fn stale_staging(&self, role: &str) -> Error {
-        Error::Project(format!(
-            "the staged {role} change in {} was made against an older repository state; \
-             run `tufa discard` and make the change again",
-            self.staging().display()
-        ))
+        Error::StaleStaging {
+            role: role.to_string(),
+            dir: self.staging(),
+        }
     }
 
     /// Throws away staged, unpublished changes.
@@ -579,11 +584,7 @@ impl Publisher {
     fn ensure_nothing_staged(&self) -> Result<()> {
         let dir = self.staging();
         if dir.exists() {
-            return Err(Error::Project(format!(
-                "a change is staged and waiting for signatures ({}): sign it with `tufa sign ROLE` \
-                 or throw it away with `tufa discard` first",
-                dir.display()
-            )));
+            return Err(Error::StagedChangePending { dir });
         }
         Ok(())
     }
@@ -652,9 +653,9 @@ impl Publisher {
         }
         if let Some(user) = &req.user {
             if !user.is_object() {
-                return Err(Error::Project(
-                    "release metadata must be a JSON object".into(),
-                ));
+                return Err(Error::InvalidReleaseMetadata {
+                    reason: "it must be a JSON object".into(),
+                });
             }
         }
         // A bundle may also come as a .tar.gz (as CI pipelines produce):
@@ -673,7 +674,10 @@ impl Publisher {
             let tar = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
             let dir = unpacked.path().join("bundle");
             crate::install::extract_tar(tar, &dir, limit).map_err(|e| {
-                Error::Project(format!("bundle archive {}: {e}", req.bundle.display()))
+                Error::BadBundle {
+                    path: req.bundle.clone(),
+                    reason: e.to_string(),
+                }
             })?;
             dir
         } else {
@@ -722,11 +726,10 @@ impl Publisher {
                 let rebuilt =
                     crate::patch::apply_streaming(&old.tar, &path, &mut std::io::sink(), tar_size)?;
                 if rebuilt != tar_hash {
-                    return Err(Error::Patch(format!(
-                        "the new patch does not rebuild the tar (sha256 {rebuilt}, expected \
-                         {tar_hash}); this is a bug in Tufa, please report it. Publish with \
-                         --skip-patch meanwhile"
-                    )));
+                    return Err(Error::PatchDoesNotRebuild {
+                        rebuilt,
+                        expected: tar_hash,
+                    });
                 }
                 let info = FileInfo {
                     name: target.name(),
@@ -801,10 +804,9 @@ impl Publisher {
     /// and patch sizes, without building anything (see [`estimate`]).
     pub fn estimate_add(&self, bundle: &Path) -> Result<AddEstimate> {
         if is_archive(bundle) {
-            return Err(Error::Project(
-                "a quick estimate needs a bundle folder; for a .tar.gz, run the full preview"
-                    .into(),
-            ));
+            return Err(Error::EstimateNeedsFolder {
+                path: bundle.to_path_buf(),
+            });
         }
         let meta = self.metadata()?;
         let listing = BundleListing::scan(bundle)?;
@@ -965,7 +967,9 @@ impl Publisher {
         let all = releases(&session.meta.targets.signed, app)?;
         let latest = all
             .last()
-            .ok_or_else(|| Error::NotFound(format!("{app} has no releases to remove")))?;
+            .ok_or_else(|| Error::NoReleases {
+                app: app.to_string(),
+            })?;
         let names: Vec<String> = std::iter::once(latest.archive.clone())
             .chain(latest.patch.as_ref().map(|p| p.name.clone()))
             .collect();
@@ -979,16 +983,19 @@ impl Publisher {
     /// patch; clients on a removed release download the full archive.
     pub fn prune(&self, keep: usize) -> Result<(Vec<AppVersion>, PublishOutcome)> {
         if keep == 0 {
-            return Err(Error::Project("keep at least one release".into()));
+            return Err(Error::InvalidSetting {
+                field: "keep".into(),
+                reason: "keep at least one release".into(),
+            });
         }
         let session = self.session()?;
         self.ensure_nothing_staged()?;
         let all = releases(&session.meta.targets.signed, &self.project.app_name)?;
         if all.len() <= keep {
-            return Err(Error::NotFound(format!(
-                "{} release(s), {keep} to keep: nothing to remove",
-                all.len()
-            )));
+            return Err(Error::NothingToRemove {
+                releases: all.len(),
+                keep,
+            });
         }
         let removed = &all[..all.len() - keep];
         let names: Vec<String> = removed
@@ -1006,7 +1013,10 @@ impl Publisher {
     fn remove_targets(&self, session: &Session, names: &[String]) -> Result<PublishOutcome> {
         let mut targets = session.meta.targets.signed.clone();
         for name in names {
-            let key = TargetName::new(name.as_str()).map_err(|e| Error::Tuf(e.to_string()))?;
+            let key = TargetName::new(name.as_str()).map_err(|e| Error::InvalidTargetName {
+                name: name.clone(),
+                reason: e.to_string(),
+            })?;
             targets.targets.remove(&key);
         }
         targets.version = next(targets.version);
@@ -1070,9 +1080,7 @@ impl Publisher {
         }
         let snapshot_needed = !changed.is_empty() || refresh.contains(&TopRole::Snapshot);
         if !snapshot_needed && !refresh.contains(&TopRole::Timestamp) {
-            return Err(Error::NotFound(
-                "nothing is staged: there is nothing to publish".into(),
-            ));
+            return Err(Error::NothingStaged);
         }
 
         let targets_signed = staged.targets.as_ref().unwrap_or(&meta.targets);
@@ -1086,7 +1094,7 @@ impl Publisher {
             let name = file
                 .file_name()
                 .and_then(|n| n.to_str())
-                .ok_or_else(|| Error::Project(format!("odd staged file {}", file.display())))?;
+                .ok_or_else(|| Error::DamagedStaging { path: file.clone() })?;
             tx.put_file(&format!("targets/{name}"), file)?;
         }
         if let Some(root) = &staged.root {
@@ -1199,9 +1207,10 @@ impl Publisher {
         let need = threshold::<T>(root);
         if have < need {
             return Err(signers.missing.into_iter().next().unwrap_or_else(|| {
-                Error::Project(format!(
-                    "{role} needs {need} signature(s) but the project's {role} keys are not the ones root trusts"
-                ))
+                Error::KeysNotTrusted {
+                    role: role.to_string(),
+                    need,
+                }
             }));
         }
         Ok(signed)
@@ -1232,9 +1241,9 @@ fn sign_staged<T: Role + Serialize>(
     role: TopRole,
 ) -> Result<Signed<T>> {
     match staged {
-        Some(_) if expires_days.is_some() => Err(Error::Project(format!(
-            "a {role} change is staged: sign it without --expires, or discard it"
-        ))),
+        Some(_) if expires_days.is_some() => Err(Error::ExpiryOnStagedChange {
+            role: role.to_string(),
+        }),
         Some(mut signed) => {
             add_signatures(&mut signed, signers)?;
             Ok(signed)
@@ -1312,8 +1321,14 @@ fn insert_target(
     file: &FileInfo,
     custom: HashMap<String, serde_json::Value>,
 ) -> Result<()> {
-    let name = TargetName::new(file.name.as_str()).map_err(|e| Error::Tuf(e.to_string()))?;
-    let sha = hex::decode(&file.sha256).map_err(|e| Error::Tuf(e.to_string()))?;
+    let name = TargetName::new(file.name.as_str()).map_err(|e| Error::InvalidTargetName {
+        name: file.name.clone(),
+        reason: e.to_string(),
+    })?;
+    let sha = hex::decode(&file.sha256).map_err(|e| Error::Encoding {
+        what: format!("the sha256 of {}", file.name),
+        reason: e.to_string(),
+    })?;
     targets.targets.insert(
         name,
         Target {

@@ -121,16 +121,19 @@ impl Project {
         let path = dir.join(PROJECT_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::NotFound(format!(
-                    "no {PROJECT_FILE} in {}: run `tufa init` there, or pass --project DIR",
-                    dir.display()
-                ))
+                Error::NoProject {
+                    dir: dir.to_path_buf(),
+                    file: PROJECT_FILE,
+                }
             } else {
                 Error::io(format!("reading {}", path.display()), e)
             }
         })?;
         let project: Project = toml::from_str(&text)
-            .map_err(|e| Error::Project(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::InvalidProjectFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         project.validate()?;
         Ok(project)
     }
@@ -142,27 +145,30 @@ impl Project {
         for role in TopRole::ALL {
             let cfg = self.role(role)?;
             if cfg.threshold == 0 {
-                return Err(Error::Project(format!(
-                    "role {role}: threshold must be at least 1"
-                )));
+                return Err(Error::InvalidSetting {
+                    field: format!("roles.{role}.threshold"),
+                    reason: "must be at least 1".into(),
+                });
             }
             if cfg.threshold > cfg.keys.len() as u64 {
-                return Err(Error::Project(format!(
-                    "role {role}: threshold {} is above its {} key(s)",
-                    cfg.threshold,
-                    cfg.keys.len()
-                )));
+                return Err(Error::ThresholdImpossible {
+                    role: role.to_string(),
+                    threshold: cfg.threshold,
+                    keys: cfg.keys.len() as u64,
+                });
             }
             if cfg.expires_days == 0 {
-                return Err(Error::Project(format!(
-                    "role {role}: expires_days must be at least 1"
-                )));
+                return Err(Error::InvalidSetting {
+                    field: format!("roles.{role}.expires_days"),
+                    reason: "must be at least 1".into(),
+                });
             }
             for k in &cfg.keys {
                 if !self.keys.contains_key(k) {
-                    return Err(Error::Project(format!(
-                        "role {role} names key '{k}', which [keys] does not define"
-                    )));
+                    return Err(Error::InvalidSetting {
+                        field: format!("roles.{role}.keys"),
+                        reason: format!("names key '{k}', which [keys] does not define"),
+                    });
                 }
             }
         }
@@ -173,13 +179,19 @@ impl Project {
     pub fn role(&self, role: TopRole) -> Result<&RoleConfig> {
         self.roles
             .get(&role)
-            .ok_or_else(|| Error::Project(format!("{PROJECT_FILE} has no [roles.{role}]")))
+            .ok_or_else(|| Error::InvalidSetting {
+                field: format!("roles.{role}"),
+                reason: format!("missing from {PROJECT_FILE}"),
+            })
     }
 
     /// Writes `tufa.toml` into `dir` atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self)
-            .map_err(|e| Error::Project(format!("cannot write {PROJECT_FILE}: {e}")))?;
+            .map_err(|e| Error::Encoding {
+                what: PROJECT_FILE.into(),
+                reason: e.to_string(),
+            })?;
         let header =
             "# Tufa project file: see `tufa --help`. Private keys are never stored here.\n";
         super::commit::write_atomic(

@@ -37,7 +37,7 @@ pub fn signers_for(project: &Project, dir: &Path, role: TopRole) -> Result<RoleS
         let key = project
             .keys
             .get(name)
-            .ok_or_else(|| Error::Project(format!("key '{name}' is not defined")))?;
+            .ok_or_else(|| Error::NoSuchKey { name: name.clone() })?;
         match load_signer(name, key, dir, role.as_str()) {
             Ok(s) => out.available.push(s),
             Err(e @ Error::MissingKey { .. }) => out.missing.push(e),
@@ -59,7 +59,7 @@ pub fn add_signatures<T: Role + Serialize>(
     for signer in signers {
         let keyid: tough::schema::decoded::Decoded<tough::schema::decoded::Hex> =
             hex::decode(&signer.keyid)
-                .map_err(|e| Error::Tuf(e.to_string()))?
+                .map_err(|e| Error::encoding("a key id", e))?
                 .into();
         if signed.signatures.iter().any(|s| s.keyid == keyid) {
             continue;

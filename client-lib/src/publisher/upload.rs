@@ -65,9 +65,10 @@ impl FromStr for Destination {
         if let Some(rest) = s.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(Error::Project(format!(
-                    "'{s}': no bucket name; use s3://BUCKET/PREFIX"
-                )));
+                return Err(Error::InvalidDestination {
+                    input: s.to_string(),
+                    reason: "no bucket name; use s3://BUCKET/PREFIX".into(),
+                });
             }
             return Ok(Destination::S3 {
                 bucket: bucket.into(),
@@ -75,9 +76,10 @@ impl FromStr for Destination {
             });
         }
         if s.contains("://") {
-            return Err(Error::Project(format!(
-                "'{s}': only s3:// URLs and local directories are supported"
-            )));
+            return Err(Error::InvalidDestination {
+                input: s.to_string(),
+                reason: "only s3:// URLs and local directories are supported".into(),
+            });
         }
         Ok(Destination::Dir(s.into()))
     }
@@ -94,6 +96,7 @@ pub struct S3Options {
 
 /// What an upload did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UploadReport {
     /// Files written, in order.
     pub uploaded: Vec<String>,

@@ -372,14 +372,14 @@ pub fn key_id_of(sign: &dyn Sign) -> Result<String> {
     sign.tuf_key()
         .key_id()
         .map(|id| hex::encode(&id))
-        .map_err(|e| Error::Tuf(format!("cannot compute key id: {e}")))
+        .map_err(|e| Error::encoding("a key id", e))
 }
 
 /// A new ed25519 key as PKCS#8 DER.
 pub fn generate_ed25519() -> Result<Secret> {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let doc = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&rng)
-        .map_err(|_| Error::Tuf("the system random generator failed".into()))?;
+        .map_err(|_| Error::Crypto("the system random generator failed".into()))?;
     Ok(Secret::new(doc.as_ref().to_vec()))
 }
 
@@ -408,10 +408,9 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     let mut f = opts.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Project(format!(
-                "{} already exists; refusing to overwrite a key",
-                path.display()
-            ))
+            Error::KeyFileExists {
+                path: path.to_path_buf(),
+            }
         } else {
             Error::io(format!("creating {}", path.display()), e)
         }
