@@ -53,7 +53,10 @@ pub enum RootChange {
 
 fn keyid_bytes(id: &str) -> Result<tough::schema::decoded::Decoded<tough::schema::decoded::Hex>> {
     Ok(hex::decode(id)
-        .map_err(|e| Error::Tuf(e.to_string()))?
+        .map_err(|e| Error::Encoding {
+            what: "a key id".into(),
+            reason: e.to_string(),
+        })?
         .into())
 }
 
@@ -116,9 +119,7 @@ impl Publisher {
                         .unwrap_or_default(),
                 };
                 if project.keys.contains_key(&name) {
-                    return Err(Error::Project(format!(
-                        "a key named '{name}' exists already"
-                    )));
+                    return Err(Error::KeyExists { name });
                 }
                 let mut cfg = new_key(
                     &project.app_name,
@@ -139,7 +140,9 @@ impl Publisher {
                     .keys
                     .get(name)
                     .cloned()
-                    .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+                    .ok_or_else(|| Error::NoSuchKey {
+                        name: name.to_string(),
+                    })?;
                 let roles = project.roles_of(name);
                 let mut cfg = new_key(
                     &project.app_name,
@@ -154,10 +157,9 @@ impl Publisher {
                 project.keys.insert(name.clone(), cfg);
             }
             RootChange::RevokeKey { name } => {
-                let cfg = project
-                    .keys
-                    .remove(name)
-                    .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+                let cfg = project.keys.remove(name).ok_or_else(|| Error::NoSuchKey {
+                    name: name.to_string(),
+                })?;
                 let roles = project.roles_of(name);
                 remove_keyid(&mut root, &cfg.keyid, &roles)?;
                 for r in project.roles.values_mut() {
@@ -167,9 +169,11 @@ impl Publisher {
             RootChange::Threshold { role, threshold } => {
                 let keys = project.role(*role)?.keys.len() as u64;
                 if *threshold == 0 || *threshold > keys {
-                    return Err(Error::Project(format!(
-                        "a threshold of {threshold} for {role} is impossible: it has {keys} key(s); add keys first"
-                    )));
+                    return Err(Error::ThresholdImpossible {
+                        role: role.to_string(),
+                        threshold: *threshold,
+                        keys,
+                    });
                 }
                 if let Some(r) = project.roles.get_mut(role) {
                     r.threshold = *threshold;
@@ -182,11 +186,11 @@ impl Publisher {
         }
         for (role, cfg) in &project.roles {
             if cfg.threshold > cfg.keys.len() as u64 {
-                return Err(Error::Project(format!(
-                    "this would leave {role} with {} key(s) for a threshold of {}: add a key or lower the threshold first",
-                    cfg.keys.len(),
-                    cfg.threshold
-                )));
+                return Err(Error::ThresholdImpossible {
+                    role: role.to_string(),
+                    threshold: cfg.threshold,
+                    keys: cfg.keys.len() as u64,
+                });
             }
         }
         project.validate()?;
@@ -296,10 +300,13 @@ impl Publisher {
         let id = keyid_bytes(&cfg.keyid)?;
         root.keys.insert(id.clone(), key);
         for role in roles {
-            let rk = root
-                .roles
-                .get_mut(&role.role_type())
-                .ok_or_else(|| Error::Project(format!("root has no {role} role")))?;
+            let rk =
+                root.roles
+                    .get_mut(&role.role_type())
+                    .ok_or_else(|| Error::InvalidMetadata {
+                        file: "root.json".into(),
+                        reason: format!("root has no {role} role"),
+                    })?;
             rk.keyids.push(id.clone());
         }
         Ok(())
@@ -341,9 +348,9 @@ impl Publisher {
             })?;
         let status = request.status();
         if !status.complete {
-            return Err(Error::Project(format!(
-                "the request cannot be published yet: {status}"
-            )));
+            return Err(Error::RequestNotReady {
+                status: status.to_string(),
+            });
         }
         // Only the change this project proposed is published: the new root
         // must be the one in the project's own request file, and the
@@ -425,7 +432,9 @@ impl Publisher {
             .keys
             .get(name)
             .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+            .ok_or_else(|| Error::NoSuchKey {
+                name: name.to_string(),
+            })?;
         let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
             name: name.into(),
             reason: e.to_string(),
@@ -515,7 +524,9 @@ impl Publisher {
             .project
             .keys
             .get(name)
-            .ok_or_else(|| Error::NotFound(format!("no key named '{name}'")))?;
+            .ok_or_else(|| Error::NoSuchKey {
+                name: name.to_string(),
+            })?;
         let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
             name: name.into(),
             reason: e.to_string(),
@@ -550,9 +561,9 @@ fn remove_keyid(root: &mut Root, keyid: &str, roles: &[TopRole]) -> Result<()> {
         if let Some(rk) = root.roles.get_mut(&role.role_type()) {
             rk.keyids.retain(|k| k != &id);
             if rk.keyids.is_empty() {
-                return Err(Error::Project(format!(
-                    "{role} would have no key left: add another key first"
-                )));
+                return Err(Error::LastKey {
+                    role: role.to_string(),
+                });
             }
         }
     }

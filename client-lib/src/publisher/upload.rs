@@ -195,7 +195,9 @@ fn file_sha256(path: &Path) -> Result<String> {
 }
 
 fn store_err(e: object_store::Error) -> Error {
-    Error::Project(format!("object storage: {e}"))
+    Error::Storage {
+        reason: e.to_string(),
+    }
 }
 
 /// Where and how to upload, resolved from what the user gave and the
