@@ -3,7 +3,7 @@
 use serde::Serialize;
 use tufa::publisher::status::{human_duration, Status};
 use tufa::publisher::{AddEstimate, AddPlan, PublishOutcome, Publisher};
-use tufa::AppVersion;
+use tufa::{AppVersion, Remedy};
 
 /// Prints a value as pretty JSON on stdout.
 pub fn json(value: &impl Serialize) {
@@ -27,20 +27,90 @@ fn mb(bytes: u64) -> String {
     }
 }
 
-pub fn error(err: &anyhow::Error, json: bool) {
-    let code = err
-        .downcast_ref::<tufa::Error>()
-        .map(|e| e.code())
-        .or_else(|| {
-            err.downcast_ref::<tufa::client::UpdateError>()
-                .map(|e| e.code())
+/// The environment variable that replaces key `name` (its PEM text), for
+/// CI: the name upper-cased, other characters as `_`.
+pub fn key_var(name: &str) -> String {
+    format!("TUFA_KEY_{}", upper(name))
+}
+
+/// The environment variable holding the passphrase of key `name`.
+pub fn passphrase_var(name: &str) -> String {
+    format!("TUFA_PASSPHRASE_{}", upper(name))
+}
+
+fn upper(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
         })
-        .unwrap_or("error");
+        .collect()
+}
+
+/// An engine remedy worded as what to do on the command line.
+pub fn remedy_hint(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::RefreshRole { role } => format!("run `tufa sign {role}`"),
+        Remedy::SignStaged => {
+            "sign the staged change with `tufa sign ROLE` (`tufa status` shows what waits), \
+             or throw it away with `tufa discard`"
+                .into()
+        }
+        Remedy::DiscardStaged => "run `tufa discard` and make the change again".into(),
+        Remedy::OpenProject => {
+            "run tufa in the project folder or pass --project DIR; `tufa init` creates a project"
+                .into()
+        }
+        Remedy::InitProject => "create a project with `tufa init --app NAME`".into(),
+        Remedy::ProvideKey { name } => format!(
+            "make key '{name}' available where the project keeps it (`tufa key list`), \
+             or set {} to its PEM text",
+            key_var(name)
+        ),
+        Remedy::ProvidePassphrase { key } => format!(
+            "set {} (or TUFA_PASSPHRASE), or run in a terminal to be asked",
+            passphrase_var(key)
+        ),
+        Remedy::SkipPatch => "publish with --skip-patch meanwhile".into(),
+        Remedy::NewSigningRequest => {
+            "make a new request from the current root (`tufa root request`, or the key command again)"
+                .into()
+        }
+        Remedy::Retry => "wait for it to finish, then run the command again".into(),
+        other => other.label(),
+    }
+}
+
+/// The code and remedy of the engine error inside `err`, if it is one.
+fn classify(err: &anyhow::Error) -> (&'static str, Option<Remedy>) {
+    if let Some(e) = err.downcast_ref::<tufa::Error>() {
+        return (e.code(), e.remedy());
+    }
+    if let Some(e) = err.downcast_ref::<tufa::client::UpdateError>() {
+        return (e.code(), e.remedy());
+    }
+    ("error", None)
+}
+
+pub fn error(err: &anyhow::Error, json: bool) {
+    let (code, remedy) = classify(err);
     let message = format!("{err:#}");
+    let hint = remedy.as_ref().map(remedy_hint);
     if json {
-        print_json(&serde_json::json!({ "error": { "code": code, "message": message } }));
+        print_json(&serde_json::json!({ "error": {
+            "code": code,
+            "message": message,
+            "remedy": remedy,
+            "hint": hint,
+        } }));
     } else {
         eprintln!("error: {message}");
+        if let Some(hint) = hint {
+            eprintln!("hint: {hint}");
+        }
     }
 }
 
@@ -258,7 +328,10 @@ pub fn status(s: &Status, json: bool) {
     }
     for r in &s.roles {
         if let Some(w) = &r.warning {
-            println!("  WARNING: {w}");
+            match &r.remedy {
+                Some(remedy) => println!("  WARNING: {w}; {}", remedy_hint(remedy)),
+                None => println!("  WARNING: {w}"),
+            }
         }
     }
     println!("Releases:");

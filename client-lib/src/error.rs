@@ -48,7 +48,6 @@ pub enum Error {
     #[error("{what} is larger than allowed ({limit} bytes)")]
     TooLarge { what: String, limit: u64 },
 
-
     #[error("result of patching has sha256 {actual}, expected {expected}")]
     TarHashMismatch { expected: String, actual: String },
 
@@ -140,7 +139,9 @@ pub enum Error {
     #[error("release metadata: {reason}")]
     InvalidReleaseMetadata { reason: String },
 
-    #[error("a quick estimate needs a bundle folder, and {path} is not one; make the full plan instead")]
+    #[error(
+        "a quick estimate needs a bundle folder, and {path} is not one; make the full plan instead"
+    )]
     EstimateNeedsFolder { path: PathBuf },
 
     #[error("{app} has no releases to remove")]
@@ -182,7 +183,6 @@ pub enum Error {
     #[error("{0}")]
     Crypto(String),
 
-
     #[error("key '{name}' for role {role} is not available: {hint}")]
     MissingKey {
         name: String,
@@ -195,7 +195,6 @@ pub enum Error {
 
     #[error("another tufa process is changing this repository (lock {0} is held); wait for it to finish")]
     Locked(PathBuf),
-
 
     #[error("install failed: {0}")]
     Install(String),
@@ -232,6 +231,7 @@ pub enum Error {
 /// action; each front end words it its own way (the CLI as a command, the
 /// app as a button), so engine messages never name a command or a flag.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Remedy {

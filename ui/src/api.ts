@@ -5,6 +5,8 @@ import type { ClientDownload } from "./chart";
 export interface AppError {
   code: string;
   message: string;
+  /** The engine's remedy in words (a button label), when it knows one. */
+  remedy_label?: string | null;
 }
 
 export function isAppError(e: unknown): e is AppError {
@@ -12,7 +14,7 @@ export function isAppError(e: unknown): e is AppError {
 }
 
 export function errorText(e: unknown): string {
-  if (isAppError(e)) return e.message;
+  if (isAppError(e)) return e.remedy_label ? `${e.message} (${e.remedy_label})` : e.message;
   return String(e);
 }
 

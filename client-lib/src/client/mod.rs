@@ -80,6 +80,15 @@ pub enum UpdateError {
 }
 
 impl UpdateError {
+    /// What the user can do about it, when known (see [`crate::Remedy`]).
+    pub fn remedy(&self) -> Option<crate::Remedy> {
+        match self {
+            UpdateError::Offline(_) | UpdateError::SlowRetrieval(_) => Some(crate::Remedy::Retry),
+            UpdateError::Engine(e) => e.remedy(),
+            _ => None,
+        }
+    }
+
     /// Stable code for scripts and front ends.
     pub fn code(&self) -> &'static str {
         match self {

@@ -129,11 +129,10 @@ impl Project {
                 Error::io(format!("reading {}", path.display()), e)
             }
         })?;
-        let project: Project = toml::from_str(&text)
-            .map_err(|e| Error::InvalidProjectFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        let project: Project = toml::from_str(&text).map_err(|e| Error::InvalidProjectFile {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         project.validate()?;
         Ok(project)
     }
@@ -177,23 +176,19 @@ impl Project {
 
     /// Policy of `role`.
     pub fn role(&self, role: TopRole) -> Result<&RoleConfig> {
-        self.roles
-            .get(&role)
-            .ok_or_else(|| Error::InvalidSetting {
-                field: format!("roles.{role}"),
-                reason: format!("missing from {PROJECT_FILE}"),
-            })
+        self.roles.get(&role).ok_or_else(|| Error::InvalidSetting {
+            field: format!("roles.{role}"),
+            reason: format!("missing from {PROJECT_FILE}"),
+        })
     }
 
     /// Writes `tufa.toml` into `dir` atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let text = toml::to_string_pretty(self)
-            .map_err(|e| Error::Encoding {
-                what: PROJECT_FILE.into(),
-                reason: e.to_string(),
-            })?;
-        let header =
-            "# Tufa project file: see `tufa --help`. Private keys are never stored here.\n";
+        let text = toml::to_string_pretty(self).map_err(|e| Error::Encoding {
+            what: PROJECT_FILE.into(),
+            reason: e.to_string(),
+        })?;
+        let header = "# Tufa project file. Private keys are never stored here.\n";
         super::commit::write_atomic(
             &dir.join(PROJECT_FILE),
             format!("{header}{text}").as_bytes(),

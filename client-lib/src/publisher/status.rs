@@ -33,6 +33,9 @@ pub struct RoleStatus {
     pub threshold: u64,
     /// A warning a person should act on, if any.
     pub warning: Option<String>,
+    /// What to do about the warning (re-sign the role), worded by the
+    /// front end.
+    pub remedy: Option<crate::Remedy>,
 }
 
 /// A key of the project.
@@ -90,14 +93,17 @@ where
     let severity = expiry_severity(left, Some(period_days));
     let warning = match severity {
         Severity::Expired => Some(format!(
-            "{role} has EXPIRED: clients refuse to update; run `tufa sign {role}`"
+            "{role} has EXPIRED: clients refuse to update until it is re-signed"
         )),
         Severity::Warn => Some(format!(
-            "{role} expires in {}: run `tufa sign {role}` soon",
+            "{role} expires in {}: re-sign it soon",
             human_duration(left)
         )),
         Severity::Ok => None,
     };
+    let remedy = warning
+        .as_ref()
+        .map(|_| crate::Remedy::RefreshRole { role });
     RoleStatus {
         role,
         version: signed.signed.version().get(),
@@ -108,6 +114,7 @@ where
         signatures: valid_signers(root, signed).len() as u64,
         threshold: threshold::<T>(root),
         warning,
+        remedy,
     }
 }
 
