@@ -50,6 +50,7 @@ pub struct Release {
     /// When the archive was published (its file time in the repository),
     /// where known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub published: Option<String>,
 }
 

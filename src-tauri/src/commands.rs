@@ -80,13 +80,17 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::new("app", format!("background task failed: {e}")))?
 }
 
+/// What the app shows before a project is open.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     version: &'static str,
     recent: Vec<String>,
     project: Option<String>,
     demo_dir: String,
     auto_demo: bool,
+    /// The engine's default expiry per role, for the create form.
+    expiry_defaults: BTreeMap<TopRole, u32>,
 }
 
 #[tauri::command]
@@ -103,6 +107,10 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
         project,
         demo_dir: crate::demo::demo_dir(&state.data_dir).display().to_string(),
         auto_demo: state.auto_demo,
+        expiry_defaults: TopRole::ALL
+            .into_iter()
+            .map(|r| (r, tufa::policy::default_expiry_days(r)))
+            .collect(),
     })
 }
 
@@ -200,9 +208,7 @@ impl ReleaseArgs {
     fn request(&self) -> AddRequest {
         let mut req = AddRequest::new(self.bundle.trim(), self.version.trim());
         req.required = self.required;
-        if !self.notes.trim().is_empty() {
-            req.user = Some(serde_json::json!({ "notes": self.notes.trim() }));
-        }
+        req.user = tufa::policy::notes_metadata(&self.notes);
         req
     }
 }
@@ -233,6 +239,7 @@ pub async fn estimate_release(
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Added {
     plan: AddPlan,
     outcome: PublishOutcome,
@@ -300,6 +307,7 @@ pub enum ChangeArgs {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RequestView {
     path: String,
     app: String,

@@ -1,6 +1,8 @@
 //! Tufa's desktop app: a thin layer of commands over the engine.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod dialog;
 mod demo;

@@ -1,6 +1,22 @@
 // Typed wrappers over the app's commands. Errors arrive as {code, message}.
 import { invoke } from "@tauri-apps/api/core";
-import type { ClientDownload } from "./chart";
+// What the commands return: generated from the Rust types (ts-rs, see
+// src-tauri/src/bindings.rs), never written by hand.
+import type { AddEstimate } from "./generated/AddEstimate";
+import type { Added } from "./generated/Added";
+import type { AddPlan } from "./generated/AddPlan";
+import type { AppInfo } from "./generated/AppInfo";
+import type { PublishOutcome } from "./generated/PublishOutcome";
+import type { RequestView } from "./generated/RequestView";
+import type { Status } from "./generated/Status";
+import type { TopRole } from "./generated/TopRole";
+import type { UploadReport } from "./generated/UploadReport";
+import type { VerifyReport } from "./generated/VerifyReport";
+export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
+export type { ClientDownload } from "./generated/ClientDownload";
+export type { Release } from "./generated/Release";
+export type { RoleStatus } from "./generated/RoleStatus";
+export type { Severity } from "./generated/Severity";
 
 export interface AppError {
   code: string;
@@ -18,167 +34,8 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
-export type Role = "root" | "targets" | "snapshot" | "timestamp";
+export type Role = TopRole;
 export const ROLES: Role[] = ["root", "targets", "snapshot", "timestamp"];
-
-export interface RoleStatus {
-  role: Role;
-  version: number;
-  expires: string;
-  expires_in_secs: number;
-  signatures: number;
-  threshold: number;
-  warning: string | null;
-}
-
-export interface PatchInfo {
-  name: string;
-  size: number;
-  tar_size: number;
-  tar_hash: string;
-}
-
-export interface Release {
-  version: string;
-  archive: string;
-  archive_size: number;
-  required: boolean;
-  user: { notes?: string } | null;
-  patch: PatchInfo | null;
-  published?: string;
-}
-
-export interface KeyStatus {
-  name: string;
-  roles: Role[];
-  keyid: string;
-  location: string;
-  owner: string | null;
-  available: boolean;
-}
-
-export interface Status {
-  app: string;
-  repository: string;
-  roles: RoleStatus[];
-  releases: Release[];
-  keys: KeyStatus[];
-  staged: string[];
-  publish_to: string | null;
-}
-
-export interface UploadReport {
-  uploaded: string[];
-  skipped: string[];
-  deleted: string[];
-  not_listed: string[];
-  bytes: number;
-}
-
-export interface VerifyReport {
-  url: string;
-  root_version: number | null;
-  targets_checked: number;
-  bytes_checked: number;
-  problems: string[];
-  warnings: string[];
-  trust: string;
-}
-
-export interface FileInfo {
-  name: string;
-  size: number;
-  sha256: string;
-}
-
-export interface VersionChange {
-  role: Role;
-  from: number;
-  to: number;
-}
-
-export interface AddPlan {
-  app: string;
-  version: string;
-  previous: string | null;
-  bundle_bytes: number;
-  tar_size: number;
-  tar_hash: string;
-  archive: FileInfo;
-  patch: FileInfo | null;
-  patch_ratio: number | null;
-  required: boolean;
-  clients: ClientDownload[];
-  metadata: VersionChange[];
-}
-
-export interface FileChange {
-  path: string;
-  old_size: number | null;
-  new_size: number | null;
-}
-
-export interface AddEstimate {
-  previous: string | null;
-  bundle_bytes: number;
-  files: number;
-  unchanged_files: number;
-  unchanged_bytes: number;
-  changed: FileChange[];
-  added: FileChange[];
-  removed: FileChange[];
-  changed_bytes: number;
-  added_bytes: number;
-  archive_estimate: number;
-  patch_low: number;
-  patch_high: number;
-  seconds: number;
-}
-
-export interface Waiting {
-  role: Role;
-  signatures: number;
-  threshold: number;
-  missing: string[];
-}
-
-export interface PublishOutcome {
-  published: boolean;
-  written: string[];
-  removed: string[];
-  versions: VersionChange[];
-  waiting: Waiting[];
-}
-
-export interface ThresholdStatus {
-  signatures: number;
-  threshold: number;
-  missing: string[];
-}
-
-export interface RequestStatus {
-  summary: string[];
-  fingerprint: string;
-  old_root: ThresholdStatus;
-  new_root: ThresholdStatus;
-  invalid_signatures: string[];
-  complete: boolean;
-}
-
-export interface RequestView {
-  path: string;
-  app: string;
-  base_version: number;
-  status: RequestStatus;
-}
-
-export interface AppInfo {
-  version: string;
-  recent: string[];
-  project: string | null;
-  demo_dir: string;
-  auto_demo: boolean;
-}
 
 export interface ReleaseArgs {
   bundle: string;
@@ -202,8 +59,7 @@ export const api = {
   suggestVersion: () => invoke<string>("suggest_version"),
   planRelease: (args: ReleaseArgs) => invoke<AddPlan>("plan_release", { args }),
   estimateRelease: (bundle: string) => invoke<AddEstimate>("estimate_release", { bundle }),
-  addRelease: (args: ReleaseArgs) =>
-    invoke<{ plan: AddPlan; outcome: PublishOutcome; repository: string }>("add_release", { args }),
+  addRelease: (args: ReleaseArgs) => invoke<Added>("add_release", { args }),
   cancel: () => invoke<void>("cancel"),
   signRole: (role: Role, expiresDays: number | null) =>
     invoke<PublishOutcome>("sign_role", { role, expiresDays }),

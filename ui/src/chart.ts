@@ -1,19 +1,12 @@
-// The chart of what clients on each older release download: the patch
-// chain next to the full archive, with tufup's 0.8 rule drawn in.
+// Charts of what the engine computed: what clients on each older release
+// download, when roles expire. They draw the engine's figures (method,
+// sizes, patch limit, severity) and decide nothing themselves.
+import type { ClientDownload, RoleStatus } from "./api";
 import { bytes, escapeHtml } from "./format";
 
-export interface ClientDownload {
-  from_version: string;
-  method: "patch" | "full";
-  files: string[];
-  bytes: number;
-  patch_chain_bytes: number | null;
-  stops_first_at: string | null;
-}
-
-export const PATCH_RATIO_LIMIT = 0.8;
-
-/** SVG bar chart; one row per older release. */
+/** SVG bar chart; one row per older release: the full archive of the
+ *  release it updates to next, the patch chain, the patch limit, and the
+ *  client's choice. `archiveSize` is the new release's archive. */
 export function downloadsChart(clients: ClientDownload[], archiveSize: number): string {
   if (clients.length === 0) {
     return `<p class="muted">This is the first release: every client downloads the full archive (${bytes(archiveSize)}).</p>`;
@@ -22,41 +15,43 @@ export function downloadsChart(clients: ClientDownload[], archiveSize: number): 
   const left = 90;
   const width = 560;
   const height = clients.length * rowH + 40;
-  const max = Math.max(archiveSize, ...clients.map((c) => c.patch_chain_bytes ?? 0));
+  const max = Math.max(1, archiveSize, ...clients.map((c) => Math.max(c.full_bytes, c.patch_chain_bytes ?? 0)));
   // Bars stop short of the right edge, where each row's verdict is written.
   const x = (v: number) => left + (v / max) * (width - left - 150);
-  const limitX = x(PATCH_RATIO_LIMIT * archiveSize);
   let rows = "";
   clients.forEach((c, i) => {
     const y = 20 + i * rowH;
     const chain = c.patch_chain_bytes;
     const label = escapeHtml(c.from_version);
+    const method = c.method ?? "none";
     rows += `<text x="${left - 8}" y="${y + 17}" text-anchor="end" class="axis">from ${label}</text>`;
-    rows += `<rect class="bar full${c.method === "full" ? " chosen" : ""}" x="${left}" y="${y + 2}" width="${x(archiveSize) - left}" height="12"><title>full archive ${bytes(archiveSize)}</title></rect>`;
+    if (c.method === null) {
+      rows += `<text x="${width - 4}" y="${y + 17}" text-anchor="end" class="note" data-from="${label}" data-method="${method}">nothing newer on ${escapeHtml(c.channel)}</text>`;
+      return;
+    }
+    const to = escapeHtml(c.to_version ?? "");
+    rows += `<rect class="bar full${c.method === "full" ? " chosen" : ""}" x="${left}" y="${y + 2}" width="${x(c.full_bytes) - left}" height="12"><title>full archive of ${to}: ${bytes(c.full_bytes)}</title></rect>`;
     if (chain !== null) {
       rows += `<rect class="bar patch${c.method === "patch" ? " chosen" : ""}" x="${left}" y="${y + 16}" width="${Math.max(2, x(chain) - left)}" height="12"><title>patch chain ${bytes(chain)}</title></rect>`;
     }
-    const note = c.method === "patch" ? `patch ${bytes(c.bytes)}` : `full ${bytes(c.bytes)}`;
-    rows += `<text x="${width - 4}" y="${y + 17}" text-anchor="end" class="note" data-from="${label}" data-method="${c.method}">${note}</text>`;
+    const lx = x(c.patch_limit_bytes);
+    rows += `<line class="limit" data-from="${label}" x1="${lx}" x2="${lx}" y1="${y}" y2="${y + 30}"><title>patches are used up to ${bytes(c.patch_limit_bytes)}</title></line>`;
+    const stop = c.stops_first_at !== null ? " (required)" : "";
+    rows += `<text x="${width - 4}" y="${y + 17}" text-anchor="end" class="note" data-from="${label}" data-method="${method}" data-to="${to}">→ ${to}${stop}: ${method} ${bytes(c.bytes)}</text>`;
   });
-  const rule = `<line class="limit" x1="${limitX}" x2="${limitX}" y1="10" y2="${height - 18}"/><text class="limit-label" x="${limitX}" y="${height - 4}" text-anchor="middle">0.8 × archive</text>`;
-  return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="What clients download">${rows}${rule}</svg>`;
-}
-
-export interface Expiry {
-  role: string;
-  secondsLeft: number;
-  periodDays: number;
+  const legend = `<text class="limit-label" x="${left}" y="${height - 4}">| patch limit: above it the client downloads the archive</text>`;
+  return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="What clients download">${rows}${legend}</svg>`;
 }
 
 /** A timeline from now to the furthest expiry (log scale, so a day and a
- *  year both read), one marker per role, coloured like the table. */
-export function expiryTimeline(roles: Expiry[]): string {
+ *  year both read), one marker per role, coloured by the engine's
+ *  severity like the table. */
+export function expiryTimeline(roles: RoleStatus[]): string {
   const width = 560;
   const left = 20;
   const right = width - 20;
   const day = 86400;
-  const maxDays = Math.max(2, ...roles.map((r) => r.secondsLeft / day));
+  const maxDays = Math.max(2, ...roles.map((r) => r.expires_in_secs / day));
   const pos = (secs: number) => {
     const d = Math.max(0, secs / day);
     return left + (Math.log1p(d) / Math.log1p(maxDays)) * (right - left);
@@ -68,8 +63,8 @@ export function expiryTimeline(roles: Expiry[]): string {
     out += `<line class="tick" x1="${x}" x2="${x}" y1="36" y2="44"/><text class="axis" x="${x}" y="58" text-anchor="middle">${d === 0 ? "now" : `${d}d`}</text>`;
   }
   roles.forEach((r, i) => {
-    const x = pos(r.secondsLeft);
-    const cls = r.secondsLeft <= 0 ? "expired" : r.secondsLeft < Math.max((r.periodDays * day) / 5, day) ? "warn" : "ok";
+    const x = pos(r.expires_in_secs);
+    const cls = r.severity;
     const y = 12 + (i % 2) * 12;
     out += `<circle class="marker ${cls}" data-role="${escapeHtml(r.role)}" cx="${x}" cy="40" r="5"/><text class="axis" x="${x}" y="${y}" text-anchor="middle">${escapeHtml(r.role)}</text>`;
   });

@@ -13,13 +13,6 @@ export function duration(secs: number): string {
   return `${Math.floor(s / 60)} minutes`;
 }
 
-/** Colour class of an expiry: expired, warn (last fifth of the lifetime, or under a day), ok. */
-export function expiryClass(secondsLeft: number, periodDays: number): "expired" | "warn" | "ok" {
-  if (secondsLeft <= 0) return "expired";
-  const warn = Math.max((periodDays * 86400) / 5, 86400);
-  return secondsLeft < warn ? "warn" : "ok";
-}
-
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 }

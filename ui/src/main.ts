@@ -4,14 +4,13 @@ import "./style.css";
 import { listen } from "@tauri-apps/api/event";
 import { api, errorText, ROLES, type AddEstimate, type Role, type ReleaseArgs, type RequestView, type Status } from "./api";
 import { bundleChangeBar, downloadsChart, expiryTimeline } from "./chart";
-import { bytes, duration, escapeHtml as h, expiryClass } from "./format";
+import { bytes, duration, escapeHtml as h } from "./format";
 import { listenForDrops, openPaths, setPathsHandler } from "./paths";
 
 const app = document.getElementById("app") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
 const errorBox = document.getElementById("error") as HTMLElement;
 
-const EXPIRY_DEFAULTS: Record<Role, number> = { root: 365, targets: 30, snapshot: 7, timestamp: 1 };
 const EXPIRY_HELP: Record<Role, string> = {
   root: "the root of trust; re-signed offline, so give it long",
   targets: "lists your releases; re-signed with every release",
@@ -117,7 +116,7 @@ async function showStart(): Promise<void> {
   app.querySelectorAll<HTMLButtonElement>("button.recent").forEach((b) =>
     b.addEventListener("click", () => guarded(async () => enterProject(await api.openProject(b.dataset.path ?? "")))),
   );
-  $("#create-start").addEventListener("click", showCreate);
+  $("#create-start").addEventListener("click", () => guarded(showCreate));
   $("#demo-btn").addEventListener("click", () => guarded(async () => enterProject(await api.createDemo())));
   $("#adopt-btn").addEventListener("click", () =>
     guarded(async () => enterProject(await api.adoptTufup(val("#adopt-path"), val("#adopt-keys") || null))),
@@ -125,11 +124,13 @@ async function showStart(): Promise<void> {
   setNav();
 }
 
-function showCreate(): void {
+async function showCreate(): Promise<void> {
+  // The engine's default periods, not a copy of them.
+  const defaults = (await api.appInfo()).expiry_defaults;
   setPathsHandler((paths) => (($("#create-dir") as HTMLInputElement).value = paths[0]));
   const roleRows = ROLES.map(
     (r) => `<tr><th>${r}</th>
-      <td><input id="exp-${r}" type="number" min="1" value="${EXPIRY_DEFAULTS[r]}"/> days</td>
+      <td><input id="exp-${r}" type="number" min="1" value="${defaults[r] ?? ""}"/> days</td>
       <td><input id="thr-${r}" type="number" min="1" max="16" value="1"/></td>
       <td class="muted">${EXPIRY_HELP[r]}</td></tr>`,
   ).join("");
@@ -178,9 +179,8 @@ function renderDashboard(s: Status): void {
   setPathsHandler(null);
   const roles = s.roles
     .map((r) => {
-      const cls = expiryClass(r.expires_in_secs, EXPIRY_DEFAULTS[r.role]);
       const when = r.expires_in_secs > 0 ? `in ${duration(r.expires_in_secs)}` : `EXPIRED ${duration(r.expires_in_secs)} ago`;
-      return `<tr class="role ${cls}" data-role="${r.role}"><th>${r.role}</th><td>v${r.version}</td>
+      return `<tr class="role ${r.severity}" data-role="${r.role}" data-period="${r.period_days}"><th>${r.role}</th><td>v${r.version}</td>
         <td>${r.signatures}/${r.threshold}</td><td class="expiry">${when}</td><td class="muted">${h(r.expires)}</td>
         <td>${r.warning ? `<span class="warning">${h(r.warning)}</span>` : ""}</td></tr>`;
     })
@@ -189,8 +189,8 @@ function renderDashboard(s: Status): void {
     .reverse()
     .map(
       (r) => `<tr class="release" data-version="${h(r.version)}"><td>${h(r.version)}</td><td class="muted">${h(r.published ?? "")}</td><td>${bytes(r.archive_size)}</td>
-        <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required ? "required" : ""}</td><td>${channel(r.version)}</td>
-        <td class="muted">${h(r.user?.notes ?? "")}</td></tr>`,
+        <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required ? "required" : ""}</td><td>${r.channel}</td>
+        <td class="muted">${h(r.notes ?? "")}</td></tr>`,
     )
     .join("");
   const keys = s.keys
@@ -204,11 +204,12 @@ function renderDashboard(s: Status): void {
       <h1 id="app-name">${h(s.app)}</h1>
       <p class="muted" id="repo-path">${h(s.repository)}</p>
       <h2>Roles <button id="refresh-timestamp">Refresh timestamp</button></h2>
-      <div id="timeline">${expiryTimeline(s.roles.map((r) => ({ role: r.role, secondsLeft: r.expires_in_secs, periodDays: EXPIRY_DEFAULTS[r.role] })))}</div>
+      <div id="timeline">${expiryTimeline(s.roles)}</div>
       <table class="roles"><thead><tr><th>Role</th><th>Version</th><th>Signatures</th><th>Expires</th><th></th><th></th></tr></thead><tbody>${roles}</tbody></table>
       <h2>Releases <button id="dash-add" class="primary">Add release</button></h2>
       ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Published</th><th>Archive</th><th>Patch</th><th></th><th>Channel</th><th>Notes</th></tr></thead><tbody>${releases}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
       <h2>Keys</h2>
+      ${s.clients.length ? `<h3>What clients on older releases download now</h3><div id="dash-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>` : ""}
       <table><thead><tr><th>Name</th><th>Roles</th><th>Key id</th><th>Lives in</th><th></th></tr></thead><tbody>${keys}</tbody></table>
       <h2>Published copy</h2>
       <div class="row"><input id="publish-to" placeholder="s3://bucket/prefix or a folder" value="${h(s.publish_to ?? "")}"/>
@@ -242,13 +243,6 @@ function renderDashboard(s: Status): void {
     }),
   );
   setNav();
-}
-
-function channel(version: string): string {
-  if (/rc\d*/.test(version)) return "rc";
-  if (/b\d+/.test(version)) return "beta";
-  if (/a\d+|dev/.test(version)) return "alpha";
-  return "stable";
 }
 
 // ----------------------------------------------------------- add release

@@ -1,4 +1,4 @@
-import { bytes, duration, escapeHtml, expiryClass } from "../src/format";
+import { bytes, duration, escapeHtml } from "../src/format";
 
 test("bytes are human sized", () => {
   expect(bytes(512)).toBe("512 B");
@@ -10,13 +10,6 @@ test("durations pick a sensible unit", () => {
   expect(duration(3 * 86400)).toBe("3 days");
   expect(duration(5 * 3600)).toBe("5 hours");
   expect(duration(-600)).toBe("10 minutes");
-});
-
-test("expiry colours warn in the last fifth and a day ahead", () => {
-  expect(expiryClass(-1, 30)).toBe("expired");
-  expect(expiryClass(5 * 86400, 30)).toBe("warn");
-  expect(expiryClass(7 * 86400, 30)).toBe("ok");
-  expect(expiryClass(20 * 3600, 1)).toBe("warn");
 });
 
 test("html is escaped", () => {

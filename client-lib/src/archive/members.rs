@@ -183,6 +183,7 @@ pub fn write_archive(
         if let (Some(r), Some(candidates)) = (
             reuse,
             by_crc.get(&(crc32fast::hash(&bytes), bytes.len() as u64)),
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         ) {
             let old_tar = open(&r.tar)?;
             let mut old = vec![0u8; bytes.len()];

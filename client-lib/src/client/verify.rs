@@ -14,6 +14,7 @@ use url::Url;
 
 /// What `verify` found.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VerifyReport {
     /// Repository base URL.
     pub url: String,

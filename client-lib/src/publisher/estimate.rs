@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// One file that differs from the latest release.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileChange {
     pub path: String,
     pub old_size: Option<u64>,
@@ -20,6 +21,7 @@ pub struct FileChange {
 
 /// What a release of a bundle will probably cost.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AddEstimate {
     /// The release compared against (none for a first release).
     pub previous: Option<String>,
