@@ -31,6 +31,10 @@ struct Cli {
     /// Print results as JSON on stdout (errors too).
     #[arg(long, global = true)]
     json: bool,
+    /// Log what the engine does on stderr: -v the steps (downloads, patch or
+    /// full archive, publishing), -vv every detail (metadata refresh), -vvv all.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -153,8 +157,33 @@ fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), Strin
     Ok((role, value))
 }
 
+/// Sends the engine's log to stderr at the level `-v` asks for, so that
+/// `--json` output on stdout stays clean. Below `-vvv` the libraries under
+/// the engine (HTTP, TLS) only report warnings: their connection chatter
+/// would bury the engine's steps.
+fn init_log(verbose: u8) {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let filter = match verbose {
+        0 => return,
+        1 => Targets::new()
+            .with_target("tufa", Level::INFO)
+            .with_default(Level::WARN),
+        2 => Targets::new()
+            .with_target("tufa", Level::DEBUG)
+            .with_default(Level::WARN),
+        _ => Targets::new().with_default(Level::TRACE),
+    };
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_log(cli.verbose);
     let json = cli.json;
     match run(cli) {
         Ok(code) => code,

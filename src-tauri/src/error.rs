@@ -37,12 +37,15 @@ impl AppError {
 
 impl From<tufa::Error> for AppError {
     fn from(e: tufa::Error) -> Self {
+        // Every engine failure the UI shows is in the log file too.
+        tracing::warn!(code = e.code(), "{e}");
         AppError::new(e.code(), e.to_string()).with_remedy(e.remedy())
     }
 }
 
 impl From<tufa::client::UpdateError> for AppError {
     fn from(e: tufa::client::UpdateError) -> Self {
+        tracing::warn!(code = e.code(), "{e}");
         AppError::new(e.code(), e.to_string()).with_remedy(e.remedy())
     }
 }

@@ -7,6 +7,7 @@ mod commands;
 mod dialog;
 mod demo;
 mod error;
+mod log;
 mod progress;
 
 use std::sync::atomic::AtomicBool;
@@ -30,6 +31,14 @@ fn main() {
                 Some(d) => d.into(),
                 None => app.path().app_data_dir()?,
             };
+            // Beside the data when a test or script moves it, else the
+            // platform's log folder.
+            let log_dir = match std::env::var_os("TUFA_APP_DATA") {
+                Some(_) => data_dir.join("logs"),
+                None => app.path().app_log_dir()?,
+            };
+            log::init(&log_dir);
+            app.manage(log::LogDir(log_dir));
             app.manage(commands::AppState {
                 project: Mutex::new(initial.clone()),
                 cancel: Arc::new(AtomicBool::new(false)),
@@ -59,6 +68,7 @@ fn main() {
             commands::pick_path,
             commands::upload,
             commands::verify_published,
+            log::open_log,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -6,6 +6,7 @@ import { api, errorText, ROLES, type AddEstimate, type Role, type ReleaseArgs, t
 import { bundleChangeBar, downloadsChart, expiryTimeline } from "./chart";
 import { bytes, duration, escapeHtml as h } from "./format";
 import { listenForDrops, openPaths, setPathsHandler } from "./paths";
+import { wireOpenLog } from "./log";
 
 const app = document.getElementById("app") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
@@ -506,6 +507,7 @@ function showCustodian(): void {
 // ----------------------------------------------------------------- start
 
 async function start(): Promise<void> {
+  wireOpenLog();
   await listenForDrops();
   (window as unknown as { tufaOpenPaths: typeof openPaths }).tufaOpenPaths = openPaths;
   const info = await api.appInfo();

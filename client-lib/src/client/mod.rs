@@ -397,6 +397,12 @@ impl Updater {
     /// Refreshes the metadata (root → timestamp → snapshot → targets,
     /// verified by tough) and returns the update to install, if any.
     pub async fn check(&self) -> Result<Option<UpdatePlan>, UpdateError> {
+        tracing::info!(
+            app = %self.app,
+            current = %self.current,
+            channel = ?self.channel,
+            "checking for an update"
+        );
         for d in [&self.cache_dir, &self.tuf_dir(), &self.downloads_dir()] {
             std::fs::create_dir_all(d).context(|| format!("creating {}", d.display()))?;
         }
@@ -432,6 +438,16 @@ impl Updater {
         let source = refresh::TargetSource::new(trusted, self.targets_url.clone(), &found);
         let cached = self.cached_tar(&self.current).exists();
         let failed = self.failed_patches();
+        // What the patch-or-full choice rests on, for a log reader asking
+        // why a client downloaded the full archive.
+        tracing::debug!(
+            releases = all.len(),
+            patches_enabled = self.patches,
+            current_tar_cached = cached,
+            failed_patches = failed.len(),
+            ignore_required = self.ignore_required,
+            "selecting an update"
+        );
         let Some(sel) = select::select(
             &all,
             &self.current,
@@ -440,6 +456,7 @@ impl Updater {
             self.patches && cached,
             &failed,
         ) else {
+            tracing::info!(current = %self.current, "up to date");
             return Ok(None);
         };
         let release = all[sel.target].clone();
@@ -462,6 +479,15 @@ impl Updater {
             (Method::Patch, files)
         };
         let total_bytes = files.iter().map(|f: &PlannedFile| f.size).sum();
+        tracing::info!(
+            version = %release.version,
+            required = release.required,
+            method = ?method,
+            files = ?files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            total_bytes,
+            full_archive_bytes = full_archive.size,
+            "update found"
+        );
         Ok(Some(UpdatePlan {
             version: release.version.clone(),
             required: release.required,
@@ -503,6 +529,12 @@ impl Updater {
                     // fault; an outage, a slow server or a full disk is
                     // not, and the next update tries the chain again.
                     let blame = matches!(e, UpdateError::Verification(_));
+                    tracing::warn!(
+                        file = %f.name,
+                        patch_at_fault = blame,
+                        "patch download failed, falling back to the full archive: {}",
+                        transport::redact_urls(&e.to_string())
+                    );
                     let archive = self
                         .fall_back_to_archive(plan, &why, blame, progress)
                         .await?;
@@ -574,6 +606,7 @@ impl Updater {
         })?;
         let final_path = self.downloads_dir().join(&file.name);
         let part = self.downloads_dir().join(format!("{}.part", file.name));
+        tracing::info!(file = %file.name, size = file.size, "downloading");
         let mut out =
             std::fs::File::create(&part).context(|| format!("creating {}", part.display()))?;
         // Bytes reach the disk only as a .part file; the stream checks the
@@ -598,10 +631,16 @@ impl Updater {
         .await;
         if let Err(e) = result {
             let _ = std::fs::remove_file(&part);
+            tracing::warn!(
+                file = %file.name,
+                "download failed: {}",
+                transport::redact_urls(&e.to_string())
+            );
             return Err(e);
         }
         std::fs::rename(&part, &final_path)
             .context(|| format!("moving {}", final_path.display()))?;
+        tracing::debug!(file = %file.name, "downloaded and verified");
         Ok(final_path)
     }
 
@@ -617,14 +656,27 @@ impl Updater {
         } = downloaded;
         let mut archive = None;
         if fell_back.is_none() && plan.method == Method::Patch {
+            tracing::info!(
+                from = %self.current,
+                to = %plan.version,
+                patches = plan.chain.len(),
+                "applying patches"
+            );
             match self.apply_chain(&plan, &files) {
-                Ok(()) => return self.finish(&plan, fetched, fell_back),
+                Ok(()) => {
+                    tracing::info!(version = %plan.version, "patches applied, tar verified");
+                    return self.finish(&plan, fetched, fell_back);
+                }
                 // The app asked to stop: not a reason to download more.
                 Err(Error::Cancelled) => return Err(Error::Cancelled.into()),
                 Err(e) => {
                     let why = e.to_string();
                     // A local failure (disk, cancel) is not the patch's.
                     let blame = !matches!(e, Error::Io { .. } | Error::Cancelled);
+                    tracing::warn!(
+                        patch_at_fault = blame,
+                        "applying patches failed, falling back to the full archive: {why}"
+                    );
                     archive = Some(
                         self.fall_back_to_archive(&plan, &why, blame, &mut |_| {})
                             .await?,
@@ -641,6 +693,7 @@ impl Updater {
                 .next()
                 .ok_or_else(|| UpdateError::Verification("nothing was downloaded".into()))?,
         };
+        tracing::info!(version = %plan.version, "unpacking the full archive");
         self.unpack_archive(&plan, &archive)?;
         self.finish(&plan, fetched, fell_back)
     }
@@ -741,8 +794,17 @@ impl Updater {
     /// Installs an applied update into the install dir (atomically where
     /// the OS allows), then keeps only the newest tar in the cache.
     pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
-        crate::install::install_tar(&applied.tar_path, &self.install_dir, options)
-            .map_err(|e| UpdateError::InstallFailed(e.to_string()))?;
+        tracing::info!(
+            version = %applied.version,
+            install_dir = %self.install_dir.display(),
+            purge = options.purge,
+            "installing"
+        );
+        if let Err(e) = crate::install::install_tar(&applied.tar_path, &self.install_dir, options) {
+            tracing::warn!("install failed, the previous version stays: {e}");
+            return Err(UpdateError::InstallFailed(e.to_string()));
+        }
+        tracing::info!(version = %applied.version, "installed");
         let keep = applied.tar_path.file_name().map(|n| n.to_os_string());
         if let Ok(rd) = std::fs::read_dir(&self.cache_dir) {
             for e in rd.flatten() {

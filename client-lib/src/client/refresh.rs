@@ -694,10 +694,26 @@ impl TrustedSet {
         self.snapshot = None;
         self.targets = None;
         self.delegated.clear();
+        tracing::debug!(
+            metadata_url = %super::transport::redact_urls(self.opts.metadata_url.as_str()),
+            trusted_root = self.root.version,
+            "refreshing metadata"
+        );
         self.update_root().await?;
+        tracing::debug!(version = self.root.version, "root trusted");
         self.update_timestamp().await?;
+        if let Some(t) = &self.timestamp {
+            tracing::debug!(version = t.version, expires = %t.expires, "timestamp trusted");
+        }
         self.update_snapshot().await?;
-        self.update_targets().await
+        if let Some(s) = &self.snapshot {
+            tracing::debug!(version = s.version, expires = %s.expires, "snapshot trusted");
+        }
+        self.update_targets().await?;
+        if let Some(t) = &self.targets {
+            tracing::debug!(version = t.version, expires = %t.expires, "targets trusted");
+        }
+        Ok(())
     }
 
     fn expired(&self, role: &str, expires: jiff::Timestamp) -> Result<()> {
@@ -749,6 +765,7 @@ impl TrustedSet {
             verify_by_root(&parsed.envelope, &parsed.meta, "root", "root")
                 .map_err(|e| bad("root", format!("version {next} not signed by itself: {e}")))?;
             persist(&self.opts.root_path, &bytes)?;
+            tracing::info!(version = next, "new root version verified and trusted");
             self.root = parsed.trust(bytes);
         }
         // §5.3.10: checked after persisting, so the newest root is kept.

@@ -582,7 +582,13 @@ impl Transport for HttpTransport {
                     Some(Err(e)) if st.resumes_left > 0 => {
                         st.resumes_left -= 1;
                         st.body = None;
-                        let _ = e;
+                        tracing::info!(
+                            url = %redact_urls(st.url.as_str()),
+                            at_byte = st.received,
+                            resumes_left = st.resumes_left,
+                            "connection dropped, resuming: {}",
+                            redact_urls(&e.to_string())
+                        );
                     }
                     Some(Err(e)) => {
                         st.done = true;

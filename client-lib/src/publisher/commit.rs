@@ -167,6 +167,12 @@ impl Transaction {
         failpoint("after-manifest");
         let written = self.written();
         apply(&self.repo, &self.pending, &self.ops)?;
+        tracing::info!(
+            repository = %self.repo.display(),
+            written = ?written,
+            removed = self.ops.iter().filter(|op| matches!(op, Op::Delete { .. })).count(),
+            "repository change committed"
+        );
         Ok(written)
     }
 }
@@ -240,10 +246,18 @@ pub fn recover(repo: &Path) -> Result<Recovery> {
                 }
             }
             apply(repo, &pending, &ops)?;
+            tracing::warn!(
+                repository = %repo.display(),
+                "an interrupted change had committed: finished it"
+            );
             Ok(Recovery::RolledForward)
         }
         Err(_) => {
             fs::remove_dir_all(&pending).context(|| format!("removing {}", pending.display()))?;
+            tracing::warn!(
+                repository = %repo.display(),
+                "an interrupted change had not committed: discarded it"
+            );
             Ok(Recovery::RolledBack)
         }
     }

@@ -604,6 +604,11 @@ impl Publisher {
         req: &AddRequest,
         progress: &mut dyn Progress,
     ) -> Result<(AddPlan, PublishOutcome)> {
+        tracing::info!(
+            version = %req.version,
+            bundle = %req.bundle.display(),
+            "adding a release"
+        );
         let session = self.session()?;
         self.ensure_nothing_staged()?;
         let staging = self.staging();
@@ -612,6 +617,12 @@ impl Publisher {
             ensure_dir(&staging.join("metadata"))?;
             let (plan, targets, manifest) =
                 self.build_release(&session.meta, req, &staging.join("targets"), progress)?;
+            tracing::info!(
+                archive = %plan.archive.name,
+                archive_bytes = plan.archive.size,
+                patch = ?plan.patch.as_ref().map(|p| (&p.name, p.size)),
+                "release built"
+            );
             progress.start(Phase::Sign, None);
             let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
             let signed = sign_fresh(targets, &signers.available)?;
@@ -906,6 +917,7 @@ impl Publisher {
     /// (`expires_days` overrides the project's setting once). Then
     /// publishes what can be published.
     pub fn sign(&self, role: TopRole, expires_days: Option<u32>) -> Result<PublishOutcome> {
+        tracing::info!(role = ?role, expires_days, "signing");
         let session = self.session()?;
         let staged = self.load_staged(&session.meta)?;
         let mut signers = signers_for(&self.project, &self.dir, role)?;
@@ -1070,6 +1082,10 @@ impl Publisher {
             }
         }
         if !waiting.is_empty() {
+            tracing::info!(
+                roles = ?waiting.iter().map(|w| w.role).collect::<Vec<_>>(),
+                "change staged, waiting for signatures"
+            );
             return Ok(PublishOutcome {
                 published: false,
                 written: Vec::new(),

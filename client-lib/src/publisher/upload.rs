@@ -266,6 +266,9 @@ impl Publisher {
             .map(|t| t.raw().to_string())
             .collect();
         let plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
+        // Bucket and prefix only: credentials come from the environment and
+        // never reach the log.
+        tracing::info!(destination = ?dest, "uploading the repository");
         // What goes up is what targets.json describes: a listed name that
         // was replaced on disk (by a link to a key, say) is refused.
         for (name, target) in &meta.targets.signed.targets {

@@ -450,10 +450,9 @@ mod tests {
         let dir = tufup_keys();
         let plain = std::fs::read_to_string(dir.join("targets")).unwrap();
         let der = tufup_file::der_from_tufup(&plain, "targets", &mut || unreachable!()).unwrap();
-        let public: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("targets.pub")).unwrap(),
-        )
-        .unwrap();
+        let public: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("targets.pub")).unwrap())
+                .unwrap();
         let signer = signer_from_der("targets", &der).unwrap();
         let tough::schema::key::Key::Ed25519 { keyval, .. } = signer.sign.tuf_key() else {
             panic!("ed25519")
@@ -468,10 +467,9 @@ mod tests {
             Ok(Secret::new(b"tufup-fixture-password".to_vec()))
         })
         .unwrap();
-        let public: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("encrypted_key.pub")).unwrap(),
-        )
-        .unwrap();
+        let public: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("encrypted_key.pub")).unwrap())
+                .unwrap();
         let signer = signer_from_der("enc", &der).unwrap();
         let tough::schema::key::Key::Ed25519 { keyval, .. } = signer.sign.tuf_key() else {
             panic!("ed25519")
