@@ -205,28 +205,7 @@ fn print_plan(plan: &AddPlan) {
     }
     if !plan.clients.is_empty() {
         println!("  clients on older releases will download:");
-        for c in &plan.clients {
-            let Some(method) = c.method else {
-                println!(
-                    "    from {:<10} nothing: no newer release on the {} channel",
-                    c.from_version.to_string(),
-                    c.channel
-                );
-                continue;
-            };
-            let stop = c
-                .stops_first_at
-                .as_ref()
-                .map(|v| format!(" (first updates to required {v})"))
-                .unwrap_or_default();
-            println!(
-                "    from {:<10} {:<5} {:>12}  {}{stop}",
-                c.from_version.to_string(),
-                method.to_string(),
-                mb(c.bytes),
-                c.files.join(" + ")
-            );
-        }
+        print_clients(&plan.clients);
     }
     let versions: Vec<String> = plan
         .metadata
@@ -234,6 +213,39 @@ fn print_plan(plan: &AddPlan) {
         .map(|v| format!("{} {}→{}", v.role, v.from, v.to))
         .collect();
     println!("  metadata {}", versions.join(", "));
+}
+
+/// What clients on each older release download next, as the engine
+/// decided it (`tufa::policy::client_downloads`).
+fn print_clients(clients: &[tufa::policy::ClientDownload]) {
+    for c in clients {
+        let Some(method) = c.method else {
+            println!(
+                "    from {:<10} nothing: no newer release on the {} channel",
+                c.from_version.to_string(),
+                c.channel
+            );
+            continue;
+        };
+        let to = c
+            .to_version
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let stop = if c.stops_first_at.is_some() {
+            " (required: updates on from there)"
+        } else {
+            ""
+        };
+        println!(
+            "    from {:<10} → {:<10} {:<5} {:>12}  {}{stop}",
+            c.from_version.to_string(),
+            to,
+            method.to_string(),
+            mb(c.bytes),
+            c.files.join(" + ")
+        );
+    }
 }
 
 pub fn added(plan: &AddPlan, outcome: &PublishOutcome, json: bool) {
@@ -358,6 +370,10 @@ pub fn status(s: &Status, json: bool) {
             patch,
             flags.join(" ")
         );
+    }
+    if !s.clients.is_empty() {
+        println!("Clients on older releases download:");
+        print_clients(&s.clients);
     }
     println!("Keys:");
     for k in &s.keys {
