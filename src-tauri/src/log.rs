@@ -74,35 +74,43 @@ fn newest(dir: &Path) -> Option<PathBuf> {
         .max()
 }
 
-/// What "Open log" found.
+/// Where the log is.
 #[derive(Debug, Serialize)]
 pub struct LogLocation {
     /// The log folder.
     pub dir: String,
     /// Today's (or the newest) log file, if one was written.
     pub file: Option<String>,
-    /// The system's file manager was asked to show the folder.
-    pub opened: bool,
 }
 
-/// Shows the log folder in the system's file manager where one can be
-/// started, and returns where the log is either way (the UI shows the path
-/// to copy).
-#[tauri::command]
-pub fn open_log(dir: State<'_, LogDir>) -> AppResult<LogLocation> {
-    let dir = &dir.0;
-    if !dir.is_dir() {
-        return Err(AppError::new(
+fn existing(dir: &Path) -> AppResult<&Path> {
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(AppError::new(
             "no_log",
             format!("no log folder at {}", dir.display()),
-        ));
+        ))
     }
-    tracing::info!(dir = %dir.display(), "log folder requested");
+}
+
+/// "Open log": where the log is, for the UI to show with the path to copy.
+#[tauri::command]
+pub fn log_location(dir: State<'_, LogDir>) -> AppResult<LogLocation> {
+    let dir = existing(&dir.0)?;
     Ok(LogLocation {
         dir: dir.display().to_string(),
         file: newest(dir).map(|p| p.display().to_string()),
-        opened: reveal(dir),
     })
+}
+
+/// "Show folder": opens the log folder in the system's file manager;
+/// false when no opener could be started (the UI then keeps the path).
+#[tauri::command]
+pub fn reveal_log(dir: State<'_, LogDir>) -> AppResult<bool> {
+    let dir = existing(&dir.0)?;
+    tracing::info!(dir = %dir.display(), "showing the log folder");
+    Ok(reveal(dir))
 }
 
 /// Asks the platform's opener to show `dir`; false when there is none

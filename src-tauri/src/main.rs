@@ -68,7 +68,8 @@ fn main() {
             commands::pick_path,
             commands::upload,
             commands::verify_published,
-            log::open_log,
+            log::log_location,
+            log::reveal_log,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

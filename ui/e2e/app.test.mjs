@@ -303,3 +303,16 @@ test("Browse opens a native dialog and the app stays responsive until it closes"
   await click("#nav-dashboard");
   await el("#dashboard");
 });
+
+test("Open log says where the app's log file is, and the engine's steps are in it", async () => {
+  await click("#open-log");
+  const shown = await (await el("#log-path")).getText();
+  assert.ok(shown.startsWith(path.join(work, "appdata", "logs")), shown);
+  assert.match(path.basename(shown), /^tufa-app\.\d{4}-\d{2}-\d{2}\.log$/);
+  const log = fs.readFileSync(shown, "utf8");
+  assert.match(log, /tufa-app started/);
+  // The releases added by the first test left their trail.
+  assert.match(log, /adding a release/);
+  await click("#close-log-note");
+  assert.equal(await (await el("#log-note")).isDisplayed(), false);
+});

@@ -1,15 +1,14 @@
-// "Open log" in the top bar: the app shows its log folder in the file
-// manager where it can, and always says where the log is, with the path to
-// copy (what to attach to a bug report).
+// "Open log" in the top bar: says where the app's log file is, with the
+// path to copy (what to attach to a bug report) and a button that shows
+// the folder in the file manager.
 import { invoke } from "@tauri-apps/api/core";
 import { errorText } from "./api";
 import { escapeHtml as h } from "./format";
 
-/** Where the log is (the `open_log` command). */
+/** Where the log is (the `log_location` command). */
 export interface LogLocation {
   dir: string;
   file: string | null;
-  opened: boolean;
 }
 
 export function wireOpenLog(): void {
@@ -19,12 +18,28 @@ export function wireOpenLog(): void {
   button.addEventListener("click", async () => {
     note.hidden = false;
     try {
-      const log = await invoke<LogLocation>("open_log");
+      const log = await invoke<LogLocation>("log_location");
       const path = log.file ?? log.dir;
-      note.innerHTML = `${log.opened ? "Log folder opened: " : "Log: "}<code id="log-path">${h(path)}</code>
+      note.innerHTML = `Log: <code id="log-path">${h(path)}</code>
         <button id="copy-log-path" class="link">Copy path</button>
-        <button id="close-log-note" class="link">Close</button>`;
-      document.getElementById("copy-log-path")?.addEventListener("click", () => void navigator.clipboard?.writeText(path));
+        <button id="reveal-log" class="link">Show folder</button>
+        <button id="close-log-note" class="link">Close</button>
+        <span id="log-status"></span>`;
+      const status = document.getElementById("log-status") as HTMLElement;
+      document.getElementById("copy-log-path")?.addEventListener("click", () =>
+        navigator.clipboard?.writeText(path).then(
+          () => (status.textContent = "copied"),
+          () => (status.textContent = "select the path to copy it"),
+        ),
+      );
+      document.getElementById("reveal-log")?.addEventListener("click", async () => {
+        try {
+          const opened = await invoke<boolean>("reveal_log");
+          status.textContent = opened ? "" : "no file manager found: the folder is " + log.dir;
+        } catch (e) {
+          status.textContent = errorText(e);
+        }
+      });
       document.getElementById("close-log-note")?.addEventListener("click", () => (note.hidden = true));
     } catch (e) {
       note.textContent = errorText(e);
