@@ -209,8 +209,8 @@ function renderDashboard(s: Status): void {
       <table class="roles"><thead><tr><th>Role</th><th>Version</th><th>Signatures</th><th>Expires</th><th></th><th></th></tr></thead><tbody>${roles}</tbody></table>
       <h2>Releases <button id="dash-add" class="primary">Add release</button></h2>
       ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Published</th><th>Archive</th><th>Patch</th><th></th><th>Channel</th><th>Notes</th></tr></thead><tbody>${releases}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
-      <h2>Keys</h2>
       ${s.clients.length ? `<h3>What clients on older releases download now</h3><div id="dash-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>` : ""}
+      <h2>Keys</h2>
       <table><thead><tr><th>Name</th><th>Roles</th><th>Key id</th><th>Lives in</th><th></th></tr></thead><tbody>${keys}</tbody></table>
       <h2>Published copy</h2>
       <div class="row"><input id="publish-to" placeholder="s3://bucket/prefix or a folder" value="${h(s.publish_to ?? "")}"/>
