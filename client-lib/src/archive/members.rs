@@ -151,6 +151,7 @@ pub struct Reusable {
 
 /// What writing an archive did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ArchiveStats {
     pub members: u64,
     pub reused_members: u64,
@@ -183,7 +184,6 @@ pub fn write_archive(
         if let (Some(r), Some(candidates)) = (
             reuse,
             by_crc.get(&(crc32fast::hash(&bytes), bytes.len() as u64)),
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         ) {
             let old_tar = open(&r.tar)?;
             let mut old = vec![0u8; bytes.len()];
