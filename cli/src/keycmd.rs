@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use tufa::metadata::TopRole;
 use tufa::publisher::ceremony::SigningRequest;
 use tufa::publisher::keys::{self, Secret};
-use tufa::publisher::{KeyStore, Publisher, RootChange};
+use tufa::publisher::{KeyStore, RootChange};
 
 #[derive(Subcommand)]
 pub enum KeyCmd {
@@ -185,7 +185,7 @@ fn confirm_signing(path: &Path, req: &SigningRequest, yes: bool) -> anyhow::Resu
 }
 
 pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> {
-    let mut publisher = Publisher::open(dir)?;
+    let mut publisher = crate::secrets::open(dir)?;
     let change = match cmd {
         KeyCmd::List => {
             let status = publisher.status()?;
@@ -273,7 +273,7 @@ pub fn run_threshold(
     threshold: u64,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let publisher = Publisher::open(dir)?;
+    let publisher = crate::secrets::open(dir)?;
     let (path, req) = publisher.root_request(&RootChange::Threshold { role, threshold }, None)?;
     report_request(&path, &req, json);
     Ok(ExitCode::SUCCESS)
@@ -295,7 +295,7 @@ fn all_paths(request: &Path, copies: &[PathBuf]) -> Vec<PathBuf> {
 pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         RootCmd::Request { expires, no_sign } => {
-            let publisher = Publisher::open(dir)?;
+            let publisher = crate::secrets::open(dir)?;
             let (path, req) =
                 publisher.root_request_with(&RootChange::Refresh, expires, !no_sign)?;
             report_request(&path, &req, json);
@@ -315,14 +315,17 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
             confirm_signing(&request, &req, yes || expect_fingerprint.is_some())?;
             let mut signers = Vec::new();
             for path in &key {
-                signers.push(keys::signer_from_file(path, None)?);
+                signers.push(keys::signer_from_file(path, &crate::secrets::CliKeys)?);
             }
             for user in &keyring_entry {
-                signers.push(keys::signer_from_keyring_entry(user, None)?);
+                signers.push(keys::signer_from_keyring_entry(
+                    user,
+                    &crate::secrets::CliKeys,
+                )?);
             }
             let added = if signers.is_empty() {
                 // Inside a project: its root keys that are at hand.
-                let publisher = Publisher::open(dir).context(
+                let publisher = crate::secrets::open(dir).context(
                     "give --key FILE or --keyring-entry NAME, or run inside the project",
                 )?;
                 publisher.sign_request(&mut req).map_err(|e| match e {
@@ -364,7 +367,7 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
         }
         RootCmd::Publish { request, copies } => {
             let all = load_all(&request, &copies)?;
-            let outcome = Publisher::open(dir)?.root_publish(&all)?;
+            let outcome = crate::secrets::open(dir)?.root_publish(&all)?;
             output::outcome(&outcome, json);
             Ok(ExitCode::SUCCESS)
         }

@@ -5,6 +5,7 @@
 mod keycmd;
 mod output;
 mod progress;
+mod secrets;
 mod update;
 
 use anyhow::Context;
@@ -235,7 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plan,
             estimate,
         } => {
-            let publisher = Publisher::open(&dir)?;
+            let publisher = crate::secrets::open(&dir)?;
             if estimate {
                 output::estimate(&publisher.estimate_add(&bundle)?, json);
                 return Ok(ExitCode::SUCCESS);
@@ -264,12 +265,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&outcome))
         }
         Command::Status => {
-            let status = Publisher::open(&dir)?.status()?;
+            let status = crate::secrets::open(&dir)?.status()?;
             output::status(&status, json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Prune { keep } => {
-            let publisher = Publisher::open(&dir)?;
+            let publisher = crate::secrets::open(&dir)?;
             let (removed, outcome) = publisher.prune(keep)?;
             let latest = publisher
                 .status()?
@@ -290,7 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&outcome))
         }
         Command::RemoveLatest => {
-            let (version, outcome) = Publisher::open(&dir)?.remove_latest()?;
+            let (version, outcome) = crate::secrets::open(&dir)?.remove_latest()?;
             output::removed(&version, &outcome, json);
             Ok(exit_for(&outcome))
         }
@@ -298,7 +299,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if expires == Some(0) {
                 anyhow::bail!("--expires must be at least 1 day");
             }
-            let outcome = Publisher::open(&dir)?.sign(role, expires)?;
+            let outcome = crate::secrets::open(&dir)?.sign(role, expires)?;
             output::outcome(&outcome, json);
             Ok(exit_for(&outcome))
         }
@@ -307,7 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             endpoint,
             region,
         } => {
-            let publisher = Publisher::open(&dir)?;
+            let publisher = crate::secrets::open(&dir)?;
             // A folder typed on the command line counts from here; the
             // engine resolves the rest (project settings, relative to the
             // project folder).
@@ -404,7 +405,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(k) => tufa::publisher::adopt::AdoptKeys::Files(k),
                 None => tufa::publisher::adopt::AdoptKeys::Keyring,
             };
-            let (publisher, outcome) = Publisher::adopt_tufup(&tufup_dir, &keys_to)?;
+            let (publisher, outcome) =
+                Publisher::adopt_tufup(&tufup_dir, &keys_to, secrets::provider())?;
             if json {
                 output::json(
                     &serde_json::json!({ "project": publisher.dir().join(tufa::publisher::project::PROJECT_FILE), "outcome": outcome }),
@@ -424,7 +426,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Discard => {
-            let discarded = Publisher::open(&dir)?.discard()?;
+            let discarded = crate::secrets::open(&dir)?.discard()?;
             output::discarded(discarded, json);
             Ok(ExitCode::SUCCESS)
         }

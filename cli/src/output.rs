@@ -80,6 +80,7 @@ pub fn remedy_hint(remedy: &Remedy) -> String {
                 .into()
         }
         Remedy::Retry => "wait for it to finish, then run the command again".into(),
+        Remedy::UseKeyFiles => "keep keys in files (--key-store file)".into(),
         other => other.label(),
     }
 }

@@ -93,6 +93,9 @@ pub enum Error {
         origin: String,
     },
 
+    #[error("{reason}")]
+    KeyringUnavailable { reason: String },
+
     #[error("a threshold of {threshold} for {role} is impossible with {keys} key(s): add keys or lower the threshold first")]
     ThresholdImpossible {
         role: String,
@@ -265,6 +268,8 @@ pub enum Remedy {
     NewSigningRequest,
     /// Wait for the other process to finish, then try again.
     Retry,
+    /// Keep keys in files, since no OS keyring answers here.
+    UseKeyFiles,
 }
 
 impl Remedy {
@@ -282,6 +287,7 @@ impl Remedy {
             Remedy::SkipPatch => "Publish without a patch".into(),
             Remedy::NewSigningRequest => "Make a new signing request".into(),
             Remedy::Retry => "Try again".into(),
+            Remedy::UseKeyFiles => "Keep keys in files".into(),
         }
     }
 }
@@ -322,6 +328,7 @@ impl Error {
             Error::PatchDoesNotRebuild { .. } => Some(Remedy::SkipPatch),
             Error::RequestNotForThisRoot { .. } => Some(Remedy::NewSigningRequest),
             Error::Locked(_) => Some(Remedy::Retry),
+            Error::KeyringUnavailable { .. } => Some(Remedy::UseKeyFiles),
             _ => None,
         }
     }
@@ -378,6 +385,7 @@ impl Error {
             Error::KeyExists { .. } => "key_exists",
             Error::KeyFileExists { .. } => "key_file_exists",
             Error::NeedPassphrase { .. } => "need_passphrase",
+            Error::KeyringUnavailable { .. } => "keyring_unavailable",
             Error::ThresholdImpossible { .. } => "threshold_impossible",
             Error::LastKey { .. } => "last_key",
             Error::KeysNotTrusted { .. } => "keys_not_trusted",
@@ -429,5 +437,227 @@ pub(crate) trait IoContext<T> {
 impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| Error::io(what(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Engine messages speak of what happened, never of a front end: no
+    //! CLI command, flag or environment variable in any string the engine
+    //! source writes (doc comments and tests aside). Front ends word the
+    //! [`Remedy`] instead.
+
+    use super::*;
+
+    /// String literals of Rust source `src`, outside comments and outside
+    /// items marked `#[cfg(test)]`.
+    fn literals(src: &str) -> Vec<String> {
+        let b = src.as_bytes();
+        let mut out = Vec::new();
+        let (mut i, mut depth, mut skip_from) = (0usize, 0usize, None::<usize>);
+        let mut pending_skip = false;
+        while i < b.len() {
+            let rest = &src[i..];
+            if rest.starts_with("//") {
+                i += rest.find('\n').unwrap_or(rest.len());
+            } else if rest.starts_with("/*") {
+                i += rest.find("*/").map_or(rest.len(), |n| n + 2);
+            } else if rest.starts_with("#[cfg(test)]") {
+                pending_skip = true;
+                i += "#[cfg(test)]".len();
+            } else if b[i] == b'\'' {
+                // A char literal ('"', '\'', '{') or a lifetime.
+                if rest.starts_with("'\\") {
+                    i += 2 + rest[2..].find('\'').map_or(0, |n| n + 1);
+                } else if rest.chars().nth(2) == Some('\'') {
+                    i += rest[1..].chars().next().map_or(1, |c| 2 + c.len_utf8());
+                } else {
+                    i += 1;
+                }
+            } else if b[i] == b'"'
+                || ((rest.starts_with("r\"") || rest.starts_with("r#"))
+                    && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')))
+            {
+                let (text, len) = if b[i] == b'r' {
+                    let hashes = rest[1..].chars().take_while(|&c| c == '#').count();
+                    let open = 2 + hashes;
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let end = rest[open..].find(&close).map_or(rest.len(), |n| open + n);
+                    (
+                        rest[open..end.min(rest.len())].to_string(),
+                        end + close.len(),
+                    )
+                } else {
+                    let mut j = 1;
+                    while j < rest.len() && rest.as_bytes()[j] != b'"' {
+                        j += if rest.as_bytes()[j] == b'\\' { 2 } else { 1 };
+                    }
+                    (rest[1..j.min(rest.len())].to_string(), j + 1)
+                };
+                if skip_from.is_none() && !pending_skip {
+                    out.push(text);
+                }
+                i += len;
+            } else {
+                match b[i] {
+                    b'{' => {
+                        if pending_skip && skip_from.is_none() {
+                            skip_from = Some(depth);
+                            pending_skip = false;
+                        }
+                        depth += 1;
+                    }
+                    b'}' => {
+                        depth = depth.saturating_sub(1);
+                        if skip_from == Some(depth) {
+                            skip_from = None;
+                        }
+                    }
+                    // `#[cfg(test)] use …;` or `mod tests;`: one item only.
+                    b';' if pending_skip && skip_from.is_none() => pending_skip = false,
+                    _ => {}
+                }
+                i += rest.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        out
+    }
+
+    /// Why `text` reads as front-end words, if it does.
+    fn front_end_words(text: &str) -> Option<&'static str> {
+        const COMMANDS: [&str; 14] = [
+            "init", "add", "sign", "discard", "publish", "status", "key", "root", "update",
+            "verify", "adopt", "remove", "upload", "--",
+        ];
+        // The command is `tufa`, lower case; "Tufa" is the product.
+        let lower = text.to_ascii_lowercase();
+        if text.contains("`tufa") || text.contains("run tufa") {
+            return Some("a tufa command");
+        }
+        for c in COMMANDS {
+            if text.contains(&format!("tufa {c}")) {
+                return Some("a tufa command");
+            }
+        }
+        let bytes = text.as_bytes();
+        for (n, w) in bytes.windows(3).enumerate() {
+            let starts_word = n == 0 || matches!(bytes[n - 1], b' ' | b'`' | b'(' | b'\'');
+            if starts_word && w[0] == b'-' && w[1] == b'-' && w[2].is_ascii_lowercase() {
+                return Some("a command-line flag");
+            }
+        }
+        // Test hooks read by the engine are not messages.
+        let without_hooks = text.replace("TUFA_FAILPOINT", "");
+        if without_hooks.contains("TUFA_") || lower.contains("environment variable") {
+            return Some("an environment variable");
+        }
+        None
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let entries = std::fs::read_dir(dir).expect("the engine's source folder");
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_scanner_finds_front_end_words_in_code_only() {
+        let src = r##"
+            /// Run `tufa sign timestamp` (docs may name commands).
+            fn f() -> String {
+                // set TUFA_KEY_TARGETS (a comment)
+                let _c = '"';
+                let _d: &'static str = "fine";
+                format!("run `tufa sign {role}` soon")
+            }
+            #[error("pass --project DIR")]
+            struct E;
+            const R: &str = r#"set TUFA_PASSPHRASE"#;
+            #[cfg(test)]
+            mod tests { fn t() { let _ = "run `tufa init`"; } }
+            const AFTER: &str = "after the tests";
+        "##;
+        let found = literals(src);
+        assert_eq!(
+            found,
+            [
+                "fine",
+                "run `tufa sign {role}` soon",
+                "pass --project DIR",
+                "set TUFA_PASSPHRASE",
+                "after the tests"
+            ]
+        );
+        let flagged: Vec<_> = found.iter().filter_map(|s| front_end_words(s)).collect();
+        assert_eq!(
+            flagged,
+            [
+                "a tufa command",
+                "a command-line flag",
+                "an environment variable"
+            ]
+        );
+        assert_eq!(front_end_words("another tufa process holds the lock"), None);
+        assert_eq!(front_end_words("-----BEGIN PRIVATE KEY-----"), None);
+    }
+
+    #[test]
+    fn no_engine_message_names_a_command_flag_or_environment_variable() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        assert!(files.len() > 20, "{files:?}");
+        let mut offending = Vec::new();
+        for file in files {
+            let src = std::fs::read_to_string(&file).expect("readable source");
+            for text in literals(&src) {
+                if let Some(why) = front_end_words(&text) {
+                    offending.push(format!("{}: {why}: \"{text}\"", file.display()));
+                }
+            }
+        }
+        assert!(
+            offending.is_empty(),
+            "engine messages must name a Remedy, not front-end words:\n{}",
+            offending.join("\n")
+        );
+    }
+
+    #[test]
+    fn remedies_are_typed_and_worded_without_commands() {
+        let e = Error::StagedChangePending {
+            dir: PathBuf::from("p/.tufa/staged"),
+        };
+        assert_eq!(e.code(), "staged_change_pending");
+        assert_eq!(e.remedy(), Some(Remedy::SignStaged));
+        let e = Error::NeedPassphrase {
+            name: "root-2".into(),
+            role: "root".into(),
+            origin: "keys/root-2.pem".into(),
+        };
+        assert_eq!(
+            e.remedy(),
+            Some(Remedy::ProvidePassphrase {
+                key: "root-2".into()
+            })
+        );
+        assert_eq!(Error::NothingStaged.remedy(), None);
+        let json = serde_json::to_value(Remedy::RefreshRole {
+            role: crate::metadata::TopRole::Timestamp,
+        })
+        .expect("a remedy serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "refresh_role", "role": "timestamp"})
+        );
+        for r in [Remedy::SignStaged, Remedy::OpenProject, Remedy::Retry] {
+            assert_eq!(front_end_words(&r.label()), None, "{r:?}");
+        }
     }
 }

@@ -433,15 +433,18 @@ pub async fn custodian_sign(
         // The custodian confirmed the change with this fingerprint on
         // screen: sign only if the file still is that change.
         req.confirm(&fingerprint)?;
-        let pass = passphrase
-            .filter(|p| !p.is_empty())
-            .map(|p| keys::Secret::new(p.into_bytes()));
+        // The passphrase the custodian typed, if any: the engine asks no
+        // one else (no terminal, no environment in the app).
+        let typed: Box<dyn keys::KeyProvider> = match passphrase.filter(|p| !p.is_empty()) {
+            Some(p) => Box::new(keys::KnownPassphrase(keys::Secret::new(p.into_bytes()))),
+            None => Box::new(keys::NoSecrets),
+        };
         let signer = match (
             key_file.filter(|k| !k.trim().is_empty()),
             keyring_entry.filter(|k| !k.trim().is_empty()),
         ) {
-            (Some(file), _) => keys::signer_from_file(Path::new(file.trim()), pass.as_ref())?,
-            (None, Some(entry)) => keys::signer_from_keyring_entry(entry.trim(), pass.as_ref())?,
+            (Some(file), _) => keys::signer_from_file(Path::new(file.trim()), typed.as_ref())?,
+            (None, Some(entry)) => keys::signer_from_keyring_entry(entry.trim(), typed.as_ref())?,
             (None, None) => {
                 return Err(AppError::new(
                     "missing_key",
@@ -469,7 +472,11 @@ pub async fn adopt_tufup(
             Some(k) => tufa::publisher::adopt::AdoptKeys::Files(k.into()),
             None => tufa::publisher::adopt::AdoptKeys::Keyring,
         };
-        let (publisher, _) = Publisher::adopt_tufup(&dd, &keys_to)?;
+        let (publisher, _) = Publisher::adopt_tufup(
+            &dd,
+            &keys_to,
+            std::sync::Arc::new(tufa::publisher::keys::NoSecrets),
+        )?;
         Ok(publisher.status()?)
     })
     .await?;

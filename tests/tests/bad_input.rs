@@ -28,7 +28,13 @@ fn rejects(proj: &Path, args: &[&str], code: &str, words: &str) {
     assert_eq!(run.code, Some(1), "{args:?} should fail: {run:#?}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON error");
     assert_eq!(v["error"]["code"], code, "{args:?}: {v}");
-    let msg = v["error"]["message"].as_str().unwrap();
+    // What the user reads: the engine's message and the CLI's wording of
+    // its remedy (commands, flags and variables are only ever there).
+    let msg = format!(
+        "{}\nhint: {}",
+        v["error"]["message"].as_str().unwrap(),
+        v["error"]["hint"].as_str().unwrap_or_default()
+    );
     assert!(
         msg.contains(words),
         "{args:?}: message '{msg}' lacks '{words}'"

@@ -102,7 +102,13 @@ impl Publisher {
     /// Adopts the tufup project in `dir` (holding `.tufup-repo-config`):
     /// imports its keys into `keys_to`, publishes root N+1 with standard
     /// key ids and re-signs the other roles, and writes `tufa.toml` there.
-    pub fn adopt_tufup(dir: &Path, keys_to: &AdoptKeys) -> Result<(Publisher, PublishOutcome)> {
+    /// Passphrases of encrypted tufup keys come from `keys`, which the
+    /// returned publisher keeps.
+    pub fn adopt_tufup(
+        dir: &Path,
+        keys_to: &AdoptKeys,
+        keys: std::sync::Arc<dyn keys::KeyProvider>,
+    ) -> Result<(Publisher, PublishOutcome)> {
         let config_path = dir.join(".tufup-repo-config");
         let config: TufupConfig = serde_json::from_slice(&read_limited(&config_path, 1 << 20)?)
             .map_err(|e| bad(format!("{}: {e}", config_path.display())))?;
@@ -164,7 +170,7 @@ impl Publisher {
                     continue;
                 }
                 let path = dir.join(&config.keys_dir).join(name);
-                let der = keys::load_der(name, &KeyLocation::Tufup(path.clone()), dir)
+                let der = keys::load_der(name, &KeyLocation::Tufup(path.clone()), dir, &*keys)
                     .map_err(|e| bad(format!("key '{name}' ({}): {e}", path.display())))?;
                 let signer = signer_from_der(name, &der)?;
                 let tough::schema::key::Key::Ed25519 { keyval, .. } = signer.sign.tuf_key() else {
@@ -225,8 +231,12 @@ impl Publisher {
             // An encrypted tufup key stays encrypted, with the same passphrase.
             let passphrase = match (keys_to, config.encrypted_keys.contains(name)) {
                 (AdoptKeys::Files(_), true) => Some(
-                    keys::passphrase_for(name, "the encrypted key file to write")
-                        .map_err(|e| bad(e.to_string()))?,
+                    keys.passphrase(name, "the encrypted key file to write")
+                        .ok_or_else(|| Error::NeedPassphrase {
+                            name: name.clone(),
+                            role: "adoption".into(),
+                            origin: "the encrypted key file to write".into(),
+                        })?,
                 ),
                 _ => None,
             };
@@ -250,6 +260,7 @@ impl Publisher {
         let publisher = Publisher {
             dir: dir.to_path_buf(),
             project,
+            keys,
         };
         let outcome = publisher.publish_adoption(&md, n, &targets_doc, &signers, &legacy_id_of)?;
         publisher.project.save(dir)?;

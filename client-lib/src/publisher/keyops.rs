@@ -266,7 +266,9 @@ impl Publisher {
         }
         root_keys
             .values()
-            .filter_map(|(name, cfg)| keys::load_signer(name, cfg, &self.dir, "root").ok())
+            .filter_map(|(name, cfg)| {
+                keys::load_signer(name, cfg, &self.dir, "root", self.keys()).ok()
+            })
             .collect()
     }
 
@@ -295,7 +297,7 @@ impl Publisher {
         cfg: &KeyConfig,
         roles: &[TopRole],
     ) -> Result<()> {
-        let signer = keys::load_signer(name, cfg, &self.dir, "new")?;
+        let signer = keys::load_signer(name, cfg, &self.dir, "new", self.keys())?;
         let key = signer.sign.tuf_key();
         let id = keyid_bytes(&cfg.keyid)?;
         root.keys.insert(id.clone(), key);
@@ -406,7 +408,12 @@ impl Publisher {
             let mut targets = session.meta.targets.signed.clone();
             targets.version = targets.version.checked_add(1).unwrap_or(targets.version);
             targets.expires = next.expiry(TopRole::Targets, None)?;
-            let signers = super::signing::signers_for(&next.project, &next.dir, TopRole::Targets)?;
+            let signers = super::signing::signers_for(
+                &next.project,
+                &next.dir,
+                next.keys(),
+                TopRole::Targets,
+            )?;
             next.write_staged_role(
                 TopRole::Targets,
                 &super::signing::sign_fresh(targets, &signers.available)?,
@@ -435,9 +442,11 @@ impl Publisher {
             .ok_or_else(|| Error::NoSuchKey {
                 name: name.to_string(),
             })?;
-        let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
-            name: name.into(),
-            reason: e.to_string(),
+        let der = keys::load_der(name, &cfg.location, &self.dir, self.keys()).map_err(|e| {
+            Error::BadKey {
+                name: name.into(),
+                reason: e.to_string(),
+            }
         })?;
         // File to file (e.g. encrypting a key in place): write beside it,
         // check, then rename over the old file.
@@ -507,8 +516,18 @@ impl Publisher {
             passphrase.map(|p| p.as_bytes()),
         )
         .map_err(|e| bad(e.to_string()))?;
-        let back = keys::load_der_with(name, location, &self.dir, passphrase)
-            .map_err(|e| bad(e.to_string()))?;
+        // Read back what was stored, never a replacement the caller's key
+        // provider might give for this name.
+        let back = match passphrase {
+            Some(p) => keys::load_der(
+                name,
+                location,
+                &self.dir,
+                &keys::KnownPassphrase(Secret::new(p.as_bytes().to_vec())),
+            ),
+            None => keys::load_der(name, location, &self.dir, &keys::NoSecrets),
+        }
+        .map_err(|e| bad(e.to_string()))?;
         if back.as_bytes() != der.as_bytes() {
             return Err(bad(format!(
                 "the copy in {location} does not read back as the same key"
@@ -527,9 +546,11 @@ impl Publisher {
             .ok_or_else(|| Error::NoSuchKey {
                 name: name.to_string(),
             })?;
-        let der = keys::load_der(name, &cfg.location, &self.dir).map_err(|e| Error::BadKey {
-            name: name.into(),
-            reason: e.to_string(),
+        let der = keys::load_der(name, &cfg.location, &self.dir, self.keys()).map_err(|e| {
+            Error::BadKey {
+                name: name.into(),
+                reason: e.to_string(),
+            }
         })?;
         keys::export_der(dest, der.as_bytes(), passphrase.map(|p| p.as_bytes())).map_err(|e| {
             Error::BadKey {

@@ -62,7 +62,6 @@ use tough::TargetName;
 
 const STAGING_DIR: &str = ".tufa/staged";
 
-
 /// Generates a key named `name` for app `app` in `store`; returns its
 /// configuration (key id and location).
 pub fn new_key(
@@ -83,9 +82,12 @@ pub fn new_key(
             user: keys::keyring_entry_name(app, name, &keyid),
         },
     };
-    keys::store_der(&location, project_dir, der.as_bytes(), None).map_err(|e| Error::BadKey {
-        name: name.to_string(),
-        reason: e.to_string(),
+    keys::store_der(&location, project_dir, der.as_bytes(), None).map_err(|e| match e {
+        keys::KeyError::KeyringUnavailable(reason) => Error::KeyringUnavailable { reason },
+        other => Error::BadKey {
+            name: name.to_string(),
+            reason: other.to_string(),
+        },
     })?;
     Ok(KeyConfig {
         keyid,
@@ -248,6 +250,8 @@ pub struct PublishOutcome {
 pub struct Publisher {
     dir: PathBuf,
     project: Project,
+    /// Passphrases and replacement keys, from the caller.
+    keys: std::sync::Arc<dyn keys::KeyProvider>,
 }
 
 /// An exclusive session on the repository: lock held, interrupted changes
@@ -355,6 +359,7 @@ impl Publisher {
         let publisher = Publisher {
             dir: dir.to_path_buf(),
             project,
+            keys: std::sync::Arc::new(keys::NoSecrets),
         };
         let outcome = publisher.write_initial_metadata()?;
         publisher.project.save(dir)?;
@@ -376,7 +381,7 @@ impl Publisher {
         };
         let mut all = Vec::new();
         for role in TopRole::ALL {
-            let signers = signers_for(&self.project, &self.dir, role)?;
+            let signers = signers_for(&self.project, &self.dir, self.keys.as_ref(), role)?;
             if let Some(e) = signers.missing.into_iter().next() {
                 return Err(e);
             }
@@ -468,7 +473,21 @@ impl Publisher {
         Ok(Publisher {
             dir: dir.to_path_buf(),
             project,
+            keys: std::sync::Arc::new(keys::NoSecrets),
         })
+    }
+
+    /// Takes passphrases, and keys that replace configured ones, from
+    /// `keys` (the CLI: environment and prompts; the app: its dialogs).
+    /// Without it, encrypted keys cannot be opened.
+    pub fn with_keys(mut self, keys: std::sync::Arc<dyn keys::KeyProvider>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Where passphrases and replacement keys come from.
+    pub fn keys(&self) -> &dyn keys::KeyProvider {
+        self.keys.as_ref()
     }
 
     /// The project settings.
@@ -624,7 +643,13 @@ impl Publisher {
                 "release built"
             );
             progress.start(Phase::Sign, None);
-            let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
+            let signers = signers_for(
+                &self.project,
+                &self.dir,
+                self.keys.as_ref(),
+                TopRole::Targets,
+            )?
+            .require_one()?;
             let signed = sign_fresh(targets, &signers.available)?;
             commit::write_atomic(
                 &staging.join("metadata/targets.json"),
@@ -684,11 +709,9 @@ impl Publisher {
             let limit = crate::archive::gunzip_bound(compressed);
             let tar = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
             let dir = unpacked.path().join("bundle");
-            crate::install::extract_tar(tar, &dir, limit).map_err(|e| {
-                Error::BadBundle {
-                    path: req.bundle.clone(),
-                    reason: e.to_string(),
-                }
+            crate::install::extract_tar(tar, &dir, limit).map_err(|e| Error::BadBundle {
+                path: req.bundle.clone(),
+                reason: e.to_string(),
             })?;
             dir
         } else {
@@ -920,7 +943,7 @@ impl Publisher {
         tracing::info!(role = ?role, expires_days, "signing");
         let session = self.session()?;
         let staged = self.load_staged(&session.meta)?;
-        let mut signers = signers_for(&self.project, &self.dir, role)?;
+        let mut signers = signers_for(&self.project, &self.dir, self.keys.as_ref(), role)?;
         if matches!(role, TopRole::Root | TopRole::Targets) {
             signers = signers.require_one()?;
         }
@@ -977,11 +1000,9 @@ impl Publisher {
         self.ensure_nothing_staged()?;
         let app = &self.project.app_name;
         let all = releases(&session.meta.targets.signed, app)?;
-        let latest = all
-            .last()
-            .ok_or_else(|| Error::NoReleases {
-                app: app.to_string(),
-            })?;
+        let latest = all.last().ok_or_else(|| Error::NoReleases {
+            app: app.to_string(),
+        })?;
         let names: Vec<String> = std::iter::once(latest.archive.clone())
             .chain(latest.patch.as_ref().map(|p| p.name.clone()))
             .collect();
@@ -1033,7 +1054,13 @@ impl Publisher {
         }
         targets.version = next(targets.version);
         targets.expires = self.expiry(TopRole::Targets, None)?;
-        let signers = signers_for(&self.project, &self.dir, TopRole::Targets)?.require_one()?;
+        let signers = signers_for(
+            &self.project,
+            &self.dir,
+            self.keys.as_ref(),
+            TopRole::Targets,
+        )?
+        .require_one()?;
         self.write_staged_role(TopRole::Targets, &sign_fresh(targets, &signers.available)?)?;
         self.publish_staged(session, &BTreeMap::new(), &BTreeSet::new())
     }
@@ -1206,7 +1233,7 @@ impl Publisher {
     }
 
     fn missing_reasons(&self, role: TopRole) -> Result<Vec<String>> {
-        let signers = signers_for(&self.project, &self.dir, role)?;
+        let signers = signers_for(&self.project, &self.dir, self.keys.as_ref(), role)?;
         Ok(signers.missing.iter().map(ToString::to_string).collect())
     }
 
@@ -1217,7 +1244,7 @@ impl Publisher {
         root: &Root,
         content: T,
     ) -> Result<Signed<T>> {
-        let signers = signers_for(&self.project, &self.dir, role)?;
+        let signers = signers_for(&self.project, &self.dir, self.keys.as_ref(), role)?;
         let signed = sign_fresh(content, &signers.available)?;
         let have = valid_signers(root, &signed).len() as u64;
         let need = threshold::<T>(root);

@@ -38,7 +38,7 @@ impl std::fmt::Display for KeyLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyLocation::File(p) => write!(f, "file {}", p.display()),
-            KeyLocation::Env(v) => write!(f, "environment variable {v}"),
+            KeyLocation::Env(v) => write!(f, "variable {v}"),
             KeyLocation::Keyring { user, .. } => write!(f, "OS keyring entry {user}"),
             KeyLocation::Tufup(p) => write!(f, "tufup key file {}", p.display()),
         }

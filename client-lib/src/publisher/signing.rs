@@ -1,7 +1,7 @@
 //! Signing roles with the keys at hand, and accounting for the keys that
 //! are not.
 
-use super::keys::{load_signer, Signer};
+use super::keys::{load_signer, KeyProvider, Signer};
 use super::project::Project;
 use crate::metadata::{canonical_json, TopRole};
 use crate::{Error, Result};
@@ -29,8 +29,14 @@ impl RoleSigners {
     }
 }
 
-/// Loads every configured key of `role`.
-pub fn signers_for(project: &Project, dir: &Path, role: TopRole) -> Result<RoleSigners> {
+/// Loads every configured key of `role`; passphrases and replacement keys
+/// come from `keys`.
+pub fn signers_for(
+    project: &Project,
+    dir: &Path,
+    keys: &dyn KeyProvider,
+    role: TopRole,
+) -> Result<RoleSigners> {
     let cfg = project.role(role)?;
     let mut out = RoleSigners::default();
     for name in &cfg.keys {
@@ -38,9 +44,13 @@ pub fn signers_for(project: &Project, dir: &Path, role: TopRole) -> Result<RoleS
             .keys
             .get(name)
             .ok_or_else(|| Error::NoSuchKey { name: name.clone() })?;
-        match load_signer(name, key, dir, role.as_str()) {
+        match load_signer(name, key, dir, role.as_str(), keys) {
             Ok(s) => out.available.push(s),
-            Err(e @ Error::MissingKey { .. }) => out.missing.push(e),
+            // A key that is not here (or whose passphrase was not given)
+            // is accounted for: others may sign instead.
+            Err(e @ (Error::MissingKey { .. } | Error::NeedPassphrase { .. })) => {
+                out.missing.push(e)
+            }
             Err(e) => return Err(e),
         }
     }

@@ -1,7 +1,7 @@
 //! A project's state at a glance: roles and their expiry, releases, keys,
 //! staged changes.
 
-use super::keys::{env_var_for, load_der};
+use super::keys::load_der;
 use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
 use crate::policy::{client_downloads, expiry_severity, ClientDownload, Severity};
@@ -156,21 +156,16 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
         .keys
         .iter()
         .map(|(name, cfg)| {
-            let available = load_der(name, &cfg.location, p.dir()).is_ok();
-            let overridden = std::env::var_os(env_var_for(name)).is_some();
+            let available = load_der(name, &cfg.location, p.dir(), p.keys()).is_ok();
+            let replaced_by = p.keys().key(name).map(|given| given.origin);
             KeyStatus {
                 name: name.clone(),
                 roles: project.roles_of(name),
                 keyid: cfg.keyid.clone(),
                 owner: cfg.owner.clone(),
-                location: if overridden {
-                    format!(
-                        "environment variable {} (overrides {})",
-                        env_var_for(name),
-                        cfg.location
-                    )
-                } else {
-                    cfg.location.to_string()
+                location: match replaced_by {
+                    Some(origin) => format!("{origin} (overrides {})", cfg.location),
+                    None => cfg.location.to_string(),
                 },
                 available,
             }

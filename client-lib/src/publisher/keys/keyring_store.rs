@@ -25,8 +25,8 @@ fn explain(e: keyring::Error, user: &str) -> KeyError {
             "the OS keyring is locked or refused access ({inner}): unlock it (log in to the desktop session) and retry"
         )),
         keyring::Error::PlatformFailure(inner) => KeyError::KeyringUnavailable(format!(
-            "no OS keyring is reachable ({inner}): on Linux a Secret Service (GNOME Keyring, KWallet) must run in this session; \
-             or keep keys in files (--key-store file)"
+            "no OS keyring is reachable ({inner}): on Linux a Secret Service (GNOME Keyring, KWallet) must run in this session, \
+             or keep keys in files"
         )),
         other => KeyError::KeyringUnavailable(format!("OS keyring error: {other}")),
     }

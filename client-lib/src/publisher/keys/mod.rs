@@ -1,12 +1,11 @@
-//! Private keys behind tough's `KeySource`: PKCS#8 PEM files (plain or
-//! passphrase-encrypted), the OS keyring, environment variables (CI), and
-//! tufup's securesystemslib key files (read only, for adoption).
+//! Private keys: PKCS#8 PEM files (plain or passphrase-encrypted), the OS
+//! keyring, key text the caller supplies (CI), and tufup's
+//! securesystemslib key files (read only, for adoption).
 //!
-//! Any key can be overridden by the environment variable `TUFA_KEY_<NAME>`
-//! (name upper-cased, `-` as `_`) holding its PEM text. Passphrases come
-//! from `TUFA_PASSPHRASE_<NAME>`, then `TUFA_PASSPHRASE`, then a prompt on
-//! the terminal; never from a command-line argument. Secrets are zeroed
-//! when dropped and never appear in `Debug`, logs or errors.
+//! Passphrases, and key text that replaces a configured key, come from a
+//! [`KeyProvider`] the caller supplies: the engine itself never reads the
+//! terminal or the environment. Secrets are zeroed when dropped and never
+//! appear in `Debug`, logs or errors.
 
 mod keyring_store;
 mod pem_file;
@@ -19,13 +18,8 @@ pub use keyring_store::{
 
 use super::project::{KeyConfig, KeyLocation};
 use crate::{Error, Result};
-use async_trait::async_trait;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use tough::key_source::KeySource;
+use std::path::Path;
 use tough::sign::Sign;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Secret bytes: zeroed on drop, never printed.
 pub struct Secret(zeroize::Zeroizing<Vec<u8>>);
@@ -70,104 +64,122 @@ pub enum KeyError {
     ReadOnly(String),
 }
 
-/// The environment variable that overrides key `name`.
-pub fn env_var_for(name: &str) -> String {
-    format!("TUFA_KEY_{}", upper(name))
-}
-
-/// The environment variable holding the passphrase of key `name`.
-pub fn passphrase_var_for(name: &str) -> String {
-    format!("TUFA_PASSPHRASE_{}", upper(name))
-}
-
-fn upper(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// The passphrase for key `name`: from the environment, else a prompt when
-/// a person is at the terminal.
-pub fn passphrase_for(name: &str, origin: &str) -> Result<Secret, KeyError> {
-    for var in [passphrase_var_for(name), "TUFA_PASSPHRASE".to_string()] {
-        if let Ok(v) = std::env::var(&var) {
-            return Ok(Secret::new(v.into_bytes()));
-        }
+/// Where the engine gets the secrets it does not keep itself, supplied by
+/// the caller: the CLI reads environment variables and prompts on the
+/// terminal, the app asks in a dialog, tests pass a closure
+/// ([`PassphraseFn`]). The engine never reads the terminal or the
+/// environment itself. Every method defaults to "nothing to give".
+pub trait KeyProvider: Send + Sync {
+    /// A key that replaces key `name` wherever the project keeps it (a CI
+    /// secret, say): its PEM text and where it came from, for messages.
+    fn key(&self, name: &str) -> Option<ProvidedKey> {
+        let _ = name;
+        None
     }
-    if std::io::stdin().is_terminal() {
-        let typed = rpassword::prompt_password(format!("Passphrase for key '{name}' ({origin}): "))
-            .map_err(|e| KeyError::NeedPassphrase(format!("cannot read a passphrase: {e}")))?;
-        return Ok(Secret::new(typed.into_bytes()));
+
+    /// The PEM text of a key the project keeps in the variable `var`
+    /// ([`KeyLocation::Env`]).
+    fn variable(&self, var: &str) -> Option<Secret> {
+        let _ = var;
+        None
     }
-    Err(KeyError::NeedPassphrase(format!(
-        "key '{name}' ({origin}) is encrypted: set {} (or TUFA_PASSPHRASE), or run in a terminal to be asked",
-        passphrase_var_for(name)
-    )))
+
+    /// The passphrase of the encrypted key `name`, read from `origin`.
+    fn passphrase(&self, name: &str, origin: &str) -> Option<Secret> {
+        let _ = (name, origin);
+        None
+    }
 }
 
-/// `known` when given, else [`passphrase_for`].
-fn known_or_ask(known: Option<&Secret>, name: &str, origin: &str) -> Result<Secret, KeyError> {
-    match known {
-        Some(p) => Ok(Secret::new(p.as_bytes().to_vec())),
-        None => passphrase_for(name, origin),
+impl std::fmt::Debug for dyn KeyProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyProvider")
     }
+}
+
+/// Key text a [`KeyProvider`] gives in place of a configured key.
+pub struct ProvidedKey {
+    /// PKCS#8 PEM text (plain or encrypted).
+    pub pem: Secret,
+    /// Where it came from, as shown to the user.
+    pub origin: String,
+}
+
+/// A provider with nothing to give: keys come from where the project keeps
+/// them, encrypted keys cannot be opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSecrets;
+
+impl KeyProvider for NoSecrets {}
+
+/// One passphrase for whichever key asks (what a person typed in a dialog).
+#[derive(Debug)]
+pub struct KnownPassphrase(pub Secret);
+
+impl KeyProvider for KnownPassphrase {
+    fn passphrase(&self, _name: &str, _origin: &str) -> Option<Secret> {
+        Some(Secret::new(self.0.as_bytes().to_vec()))
+    }
+}
+
+/// Passphrases from a closure `(key name, origin) -> passphrase`.
+pub struct PassphraseFn<F>(pub F);
+
+impl<F> KeyProvider for PassphraseFn<F>
+where
+    F: Fn(&str, &str) -> Option<Secret> + Send + Sync,
+{
+    fn passphrase(&self, name: &str, origin: &str) -> Option<Secret> {
+        (self.0)(name, origin)
+    }
+}
+
+/// The passphrase of key `name` from `keys`, or why there is none.
+fn ask(keys: &dyn KeyProvider, name: &str, origin: &str) -> Result<Secret, KeyError> {
+    keys.passphrase(name, origin).ok_or_else(|| {
+        KeyError::NeedPassphrase(format!(
+            "key '{name}' ({origin}) is encrypted and no passphrase was given"
+        ))
+    })
 }
 
 /// A custodian's signer from a key file of any supported format, named
-/// after the file; `known` is the passphrase when one was typed.
-pub fn signer_from_file(path: &Path, known: Option<&Secret>) -> Result<Signer> {
+/// after the file; an encrypted file's passphrase comes from `keys`.
+pub fn signer_from_file(path: &Path, keys: &dyn KeyProvider) -> Result<Signer> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let der = load_der_from_file_with(path, &name, known).map_err(|e| Error::BadKey {
-        name: name.clone(),
-        reason: e.to_string(),
-    })?;
+    let der = load_der_from_file(path, &name, keys).map_err(|e| key_error(&name, "root", e))?;
     signer_from_der(&name, &der)
 }
 
 /// A signer from an entry of Tufa's service in the OS keyring.
-pub fn signer_from_keyring_entry(user: &str, known: Option<&Secret>) -> Result<Signer> {
+pub fn signer_from_keyring_entry(user: &str, keys: &dyn KeyProvider) -> Result<Signer> {
     let location = KeyLocation::Keyring {
         service: KEYRING_SERVICE.into(),
         user: user.to_string(),
     };
-    let der = load_der_with(user, &location, Path::new("."), known).map_err(|e| Error::BadKey {
-        name: user.to_string(),
-        reason: e.to_string(),
-    })?;
+    let der =
+        load_der(user, &location, Path::new("."), keys).map_err(|e| key_error(user, "root", e))?;
     signer_from_der(user, &der)
 }
 
-/// The PKCS#8 DER of key `name` at `location` (or from its environment
-/// override).
+/// The PKCS#8 DER of key `name` at `location`, or of the key `keys` gives
+/// in its place; passphrases of encrypted keys come from `keys` too.
 pub fn load_der(
     name: &str,
     location: &KeyLocation,
     project_dir: &Path,
+    keys: &dyn KeyProvider,
 ) -> Result<Secret, KeyError> {
-    load_der_with(name, location, project_dir, None)
-}
-
-/// [`load_der`] with a known passphrase (instead of asking for one).
-pub fn load_der_with(
-    name: &str,
-    location: &KeyLocation,
-    project_dir: &Path,
-    known: Option<&Secret>,
-) -> Result<Secret, KeyError> {
-    let passphrase_for = |name: &str, origin: &str| known_or_ask(known, name, origin);
-    let var = env_var_for(name);
-    if let Ok(text) = std::env::var(&var) {
-        let origin = format!("environment variable {var}");
-        return pem_file::der_from_pem(&text, &origin, &mut || passphrase_for(name, &origin));
+    let passphrase_for = |name: &str, origin: &str| ask(keys, name, origin);
+    if let Some(given) = keys.key(name) {
+        let text = std::str::from_utf8(given.pem.as_bytes())
+            .map_err(|_| KeyError::Unreadable(format!("{} is not a PEM key", given.origin)))?;
+        return pem_file::der_from_pem(text, &given.origin, &mut || {
+            passphrase_for(name, &given.origin)
+        });
     }
     match location {
         KeyLocation::File(p) => {
@@ -178,10 +190,13 @@ pub fn load_der_with(
             pem_file::der_from_pem(&text, &origin, &mut || passphrase_for(name, &origin))
         }
         KeyLocation::Env(v) => {
-            let origin = format!("environment variable {v}");
-            let text =
-                std::env::var(v).map_err(|_| KeyError::Missing(format!("{v} is not set")))?;
-            pem_file::der_from_pem(&text, &origin, &mut || passphrase_for(name, &origin))
+            let origin = format!("variable {v}");
+            let pem = keys
+                .variable(v)
+                .ok_or_else(|| KeyError::Missing(format!("{origin} was not given")))?;
+            let text = std::str::from_utf8(pem.as_bytes())
+                .map_err(|_| KeyError::Unreadable(format!("{origin} is not a PEM key")))?;
+            pem_file::der_from_pem(text, &origin, &mut || passphrase_for(name, &origin))
         }
         KeyLocation::Keyring { service, user } => {
             let pem_text = keyring_store::load(service, user)?;
@@ -203,17 +218,12 @@ pub fn load_der_with(
 
 /// Reads any supported key file (PEM plain/encrypted, or tufup's format)
 /// given by path, for custodians signing outside a project.
-pub fn load_der_from_file(path: &Path, name: &str) -> Result<Secret, KeyError> {
-    load_der_from_file_with(path, name, None)
-}
-
-/// [`load_der_from_file`] with a known passphrase (from a dialog).
-pub fn load_der_from_file_with(
+pub fn load_der_from_file(
     path: &Path,
     name: &str,
-    known: Option<&Secret>,
+    keys: &dyn KeyProvider,
 ) -> Result<Secret, KeyError> {
-    let passphrase_for = |name: &str, origin: &str| known_or_ask(known, name, origin);
+    let passphrase_for = |name: &str, origin: &str| ask(keys, name, origin);
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| KeyError::Missing(format!("cannot read {origin}: {e}")))?;
@@ -243,7 +253,7 @@ pub fn store_der(
             keyring_store::store(service, user, pem_text.as_bytes())
         }
         KeyLocation::Env(v) => Err(KeyError::ReadOnly(format!(
-            "cannot store a key into environment variable {v}"
+            "cannot store a key into variable {v}"
         ))),
         KeyLocation::Tufup(p) => Err(KeyError::ReadOnly(format!(
             "{} is a tufup key file, read only",
@@ -259,45 +269,17 @@ pub fn export_der(path: &Path, der: &[u8], passphrase: Option<&[u8]>) -> Result<
     write_private_file(path, pem_text.as_bytes()).map_err(|e| KeyError::Unreadable(e.to_string()))
 }
 
-/// A configured key as tough's `KeySource`. `Debug` shows where the key
-/// lives, never the key.
-#[derive(Debug, Clone)]
-pub struct ConfiguredKeySource {
-    /// Key name in the project.
-    pub name: String,
-    /// Where it lives.
-    pub location: KeyLocation,
-    /// Project directory (relative paths).
-    pub project_dir: PathBuf,
-}
-
-fn to_sign(der: &Secret) -> Result<Box<dyn Sign>, BoxError> {
+fn to_sign(der: &Secret) -> Result<Box<dyn Sign>, String> {
     let pair = tough::sign::parse_keypair(der.as_bytes())
         .map_err(|e| format!("not a usable private key ({e})"))?;
     Ok(Box::new(pair))
 }
 
-#[async_trait]
-impl KeySource for ConfiguredKeySource {
-    async fn as_sign(&self) -> Result<Box<dyn Sign>, BoxError> {
-        let der = load_der(&self.name, &self.location, &self.project_dir)?;
-        to_sign(&der)
-    }
-
-    async fn write(&self, value: &str, _key_id_hex: &str) -> Result<(), BoxError> {
-        let der = pem_file::der_from_pem(value, "new key", &mut || {
-            Err(KeyError::NeedPassphrase("unexpected encrypted key".into()))
-        })?;
-        store_der(&self.location, &self.project_dir, der.as_bytes(), None)?;
-        Ok(())
-    }
-}
-
 /// A signer from raw PKCS#8 DER.
 pub fn signer_from_der(name: &str, der: &Secret) -> Result<Signer> {
-    let sign = to_sign(der).map_err(|e| Error::BadKey {
+    let sign = to_sign(der).map_err(|reason| Error::BadKey {
         name: name.to_string(),
-        reason: e.to_string(),
+        reason,
     })?;
     let keyid = key_id_of(sign.as_ref())?;
     Ok(Signer {
@@ -305,15 +287,6 @@ pub fn signer_from_der(name: &str, der: &Secret) -> Result<Signer> {
         keyid,
         sign,
     })
-}
-
-/// The key source for a configured key.
-pub fn source_for(name: &str, cfg: &KeyConfig, project_dir: &Path) -> ConfiguredKeySource {
-    ConfiguredKeySource {
-        name: name.to_string(),
-        location: cfg.location.clone(),
-        project_dir: project_dir.to_path_buf(),
-    }
 }
 
 /// A loaded signing key with its TUF key id.
@@ -334,24 +307,44 @@ impl std::fmt::Debug for Signer {
     }
 }
 
-/// Loads key `name` and checks it is the key root.json expects.
-pub fn load_signer(name: &str, cfg: &KeyConfig, project_dir: &Path, role: &str) -> Result<Signer> {
-    let der = load_der(name, &cfg.location, project_dir).map_err(|e| match e {
-        KeyError::Missing(why)
-        | KeyError::KeyringUnavailable(why)
-        | KeyError::NeedPassphrase(why) => Error::MissingKey {
+/// The engine error for key `name` (of `role`) that could not be loaded:
+/// missing keys and passphrases become errors whose remedy is to provide
+/// them, anything else a bad key.
+fn key_error(name: &str, role: &str, e: KeyError) -> Error {
+    match e {
+        KeyError::NeedPassphrase(origin) => Error::NeedPassphrase {
             name: name.to_string(),
             role: role.to_string(),
-            hint: format!(
-                "{why}; it is expected in {} (or set {})",
-                cfg.location,
-                env_var_for(name)
-            ),
+            origin,
+        },
+        KeyError::Missing(why) | KeyError::KeyringUnavailable(why) => Error::MissingKey {
+            name: name.to_string(),
+            role: role.to_string(),
+            hint: why,
         },
         other => Error::BadKey {
             name: name.to_string(),
             reason: other.to_string(),
         },
+    }
+}
+
+/// Loads key `name` (through `keys` for passphrases and replacements) and
+/// checks it is the key root.json expects.
+pub fn load_signer(
+    name: &str,
+    cfg: &KeyConfig,
+    project_dir: &Path,
+    role: &str,
+    keys: &dyn KeyProvider,
+) -> Result<Signer> {
+    let der = load_der(name, &cfg.location, project_dir, keys).map_err(|e| match e {
+        KeyError::Missing(why) | KeyError::KeyringUnavailable(why) => Error::MissingKey {
+            name: name.to_string(),
+            role: role.to_string(),
+            hint: format!("{why}; it is expected in {}", cfg.location),
+        },
+        other => key_error(name, role, other),
     })?;
     let signer = signer_from_der(name, &der)?;
     if signer.keyid != cfg.keyid {
@@ -425,7 +418,7 @@ mod tests {
     use super::*;
 
     /// Test keys in tufup's formats (tests/data/tufup-keys/README.txt).
-    fn tufup_keys() -> PathBuf {
+    fn tufup_keys() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tufup-keys")
     }
 
