@@ -171,6 +171,7 @@ fn a_required_release_stops_the_client_and_metadata_reaches_the_plan() {
     assert_eq!(plan["update"]["version"], "1.1");
     assert_eq!(plan["update"]["required"], true);
     assert_eq!(plan["update"]["user"]["notes"], "release 1.1");
+    assert_eq!(plan["update"]["notes"], "release 1.1");
     assert_eq!(
         fingerprint(&c.install),
         fingerprint(&repo.tmp.path().join("bundle-1.0")),

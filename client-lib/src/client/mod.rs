@@ -156,6 +156,9 @@ pub struct UpdatePlan {
     pub required: bool,
     /// Publisher's metadata: release notes and such.
     pub user: Option<serde_json::Value>,
+    /// The release notes in `user` (`{"notes": …}`), to show before
+    /// installing.
+    pub notes: Option<String>,
     /// Patch chain or full archive.
     pub method: Method,
     /// Files to fetch, in order.
@@ -492,6 +495,7 @@ impl Updater {
             version: release.version.clone(),
             required: release.required,
             user: release.user.clone(),
+            notes: release.notes.clone(),
             method,
             files,
             total_bytes,
