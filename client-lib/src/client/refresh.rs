@@ -122,6 +122,22 @@ pub enum RefreshError {
         /// What did not hold.
         reason: String,
     },
+    /// A downloaded file's hash is not the one its metadata lists.
+    #[error("{role}: {alg} mismatch: the content differs")]
+    HashMismatch {
+        /// Role (or target) concerned.
+        role: String,
+        /// The hash algorithm that disagreed.
+        alg: String,
+    },
+    /// A downloaded file is longer than its metadata lists.
+    #[error("{role}: longer than the {listed} bytes listed")]
+    TooLong {
+        /// Role (or target) concerned.
+        role: String,
+        /// The length listed.
+        listed: u64,
+    },
     /// The trusted root the client starts from is unusable.
     #[error("the trusted root {path}: {reason}")]
     TrustedRoot {
@@ -147,9 +163,10 @@ impl From<RefreshError> for super::UpdateError {
         // URLs in messages lose any user:password (see `redact_urls`).
         let text = super::transport::redact_urls(&e.to_string());
         match e {
-            RefreshError::NotFound { .. } | RefreshError::Verification { .. } => {
-                U::Verification(text)
-            }
+            RefreshError::NotFound { .. }
+            | RefreshError::Verification { .. }
+            | RefreshError::HashMismatch { .. }
+            | RefreshError::TooLong { .. } => U::Verification(text),
             RefreshError::Slow { .. } => U::SlowRetrieval(text),
             RefreshError::Offline { .. } => U::Offline(text),
             RefreshError::Expired { role, expires } => U::MetadataExpired {
@@ -567,7 +584,10 @@ impl Hashers {
                 HashState::Sha512(h) => hex::encode(h.finalize()),
             };
             if actual != expected {
-                return Err(bad(what, format!("{alg} mismatch: the content differs")));
+                return Err(RefreshError::HashMismatch {
+                    role: what.to_string(),
+                    alg: alg.to_string(),
+                });
             }
         }
         Ok(())
@@ -1205,10 +1225,10 @@ impl TrustedSet {
                         st.received += chunk.len() as u64;
                         if st.received > st.length {
                             st.hashers = None;
-                            let e = bad(
-                                &st.what,
-                                format!("longer than the {} bytes listed", st.length),
-                            );
+                            let e = RefreshError::TooLong {
+                                role: st.what.clone(),
+                                listed: st.length,
+                            };
                             return Some((Err(e), st));
                         }
                         hashers.update(&chunk);

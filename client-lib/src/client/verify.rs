@@ -214,13 +214,10 @@ fn plain_target_error(e: &RefreshError) -> String {
     match e {
         RefreshError::Slow { reason, .. } => format!("slow retrieval: {reason}"),
         RefreshError::NotFound { .. } => "missing on the server".into(),
-        RefreshError::Verification { reason, .. } if reason.contains("mismatch") => {
-            let alg = reason.split(' ').next().unwrap_or("hash");
+        RefreshError::HashMismatch { alg, .. } => {
             format!("content differs from targets.json ({alg} mismatch)")
         }
-        RefreshError::Verification { reason, .. } if reason.contains("longer than") => {
-            "larger than targets.json lists".into()
-        }
+        RefreshError::TooLong { .. } => "larger than targets.json lists".into(),
         other => redact_urls(&other.to_string()),
     }
 }
