@@ -69,7 +69,7 @@ fn typescript_bindings_are_current() {
     let fresh = tempfile::tempdir().expect("a temporary directory");
     export_all(fresh.path()).expect("generating the bindings");
     let (want, have) = (files(fresh.path()), files(&committed));
-    let stale: Vec<&String> = want
+    let stale: std::collections::BTreeSet<&String> = want
         .keys()
         .chain(have.keys())
         .filter(|k| want.get(*k) != have.get(*k))

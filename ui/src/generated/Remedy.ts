@@ -18,4 +18,4 @@ name: string, } | { "kind": "provide_passphrase",
 /**
  * Key name in the project (or the key file's name).
  */
-key: string, } | { "kind": "skip_patch" } | { "kind": "new_signing_request" } | { "kind": "retry" };
+key: string, } | { "kind": "skip_patch" } | { "kind": "new_signing_request" } | { "kind": "retry" } | { "kind": "use_key_files" };
