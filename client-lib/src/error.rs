@@ -467,8 +467,8 @@ mod tests {
                 i += "#[cfg(test)]".len();
             } else if b[i] == b'\'' {
                 // A char literal ('"', '\'', '{') or a lifetime.
-                if rest.starts_with("'\\") {
-                    i += 2 + rest[2..].find('\'').map_or(0, |n| n + 1);
+                if let Some(escaped) = rest.strip_prefix("'\\") {
+                    i += 2 + escaped.find('\'').map_or(0, |n| n + 1);
                 } else if rest.chars().nth(2) == Some('\'') {
                     i += rest[1..].chars().next().map_or(1, |c| 2 + c.len_utf8());
                 } else {
