@@ -49,7 +49,7 @@ pub fn create(dir: &Path) -> tufa::Result<Publisher> {
     let (publisher, _) = Publisher::init(&dir.join("project"), &opts)?;
     for v in ["1.0", "1.1"] {
         let mut req = AddRequest::new(bundles.join(v), v);
-        req.user = Some(serde_json::json!({ "notes": format!("Demo release {v}") }));
+        req.user = tufa::policy::notes_metadata(&format!("Demo release {v}"));
         publisher.add(&req, &mut NoProgress)?;
     }
     Ok(publisher)
