@@ -1,10 +1,11 @@
 //! Archives as a sequence of gzip members cut on tar member boundaries:
-//! a large file gets its own members (4 MiB of content each), small
-//! files share one until a content-defined cut (a hash of the path) or
-//! 1 MiB. The same bytes always give the same member, so the members of
-//! files that did not change are copied from the previous archive
-//! instead of being compressed again, and the rest are compressed on
-//! every core.
+//! a large file gets its own members, cut inside the file where its
+//! content says (content-defined chunking, as `gzip --rsyncable` does), so
+//! an insertion near its start moves no cut after it; small files share
+//! one until a content-defined cut (a hash of the path) or 1 MiB. The same
+//! bytes always give the same member, so the members of content that did
+//! not change are copied from the previous archive instead of being
+//! compressed again, and the rest are compressed on every core.
 
 use crate::error::IoContext;
 use crate::tar_layout::{read_at, TarLayout};
@@ -15,8 +16,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Content of a large file per gzip member.
+/// Most content of a large file per gzip member.
 pub const PIECE_BYTES: u64 = 4 << 20;
+/// Fewest bytes of a large file per gzip member (but its last).
+const PIECE_MIN: u32 = 256 << 10;
+/// Usual bytes of a large file per gzip member: small enough that a local
+/// change recompresses about a megabyte, large enough that restarting the
+/// compressor's 32 KiB window costs well under 1% of size.
+const PIECE_AVG: u32 = 1 << 20;
 /// Files at least this large get members of their own.
 const LARGE_FILE: u64 = 1 << 20;
 /// Small files share a member up to about this many tar bytes.
@@ -34,8 +41,9 @@ pub struct GzMember {
     pub crc: u32,
 }
 
-/// The ranges of the tar that become one gzip member each.
-pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
+/// The ranges of the tar `tar` (laid out as `layout`) that become one gzip
+/// member each. Large files are read once, as a stream, to find their cuts.
+pub fn member_ranges(layout: &TarLayout, tar: &Path) -> Result<Vec<(u64, u64)>> {
     let mut ranges = Vec::new();
     let mut start = 0;
     for m in &layout.members {
@@ -44,11 +52,10 @@ pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
                 ranges.push((start, m.start));
             }
             let mut from = m.start;
-            let mut to = m.data_start + PIECE_BYTES;
-            while to < m.end {
+            for cut in content_cuts(tar, m.data_start, m.data_len)? {
+                let to = m.data_start + cut;
                 ranges.push((from, to));
                 from = to;
-                to += PIECE_BYTES;
             }
             ranges.push((from, m.end));
             start = m.end;
@@ -61,7 +68,32 @@ pub fn member_ranges(layout: &TarLayout) -> Vec<(u64, u64)> {
     if start < layout.len {
         ranges.push((start, layout.len));
     }
-    ranges
+    Ok(ranges)
+}
+
+/// Offsets (from `at`) where the `len` bytes of one file in `tar` are cut,
+/// chosen by a rolling hash of the content (FastCDC), the end excluded.
+fn content_cuts(tar: &Path, at: u64, len: u64) -> Result<Vec<u64>> {
+    use std::io::Seek;
+    let mut file = File::open(tar).context(|| format!("opening {}", tar.display()))?;
+    file.seek(std::io::SeekFrom::Start(at))
+        .context(|| format!("reading {}", tar.display()))?;
+    let reader = BufReader::with_capacity(1 << 20, file).take(len);
+    let chunks = fastcdc::v2020::StreamCDC::new(reader, PIECE_MIN, PIECE_AVG, PIECE_BYTES as u32);
+    let mut cuts = Vec::new();
+    for chunk in chunks {
+        let chunk = chunk.map_err(|e| {
+            Error::io(
+                format!("reading {}", tar.display()),
+                std::io::Error::other(e.to_string()),
+            )
+        })?;
+        let end = chunk.offset + chunk.length as u64;
+        if end < len {
+            cuts.push(end);
+        }
+    }
+    Ok(cuts)
 }
 
 fn gzip_member(chunk: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -168,7 +200,7 @@ pub fn write_archive(
     out: &mut dyn Write,
     progress: &mut dyn Progress,
 ) -> Result<ArchiveStats> {
-    let ranges = member_ranges(layout);
+    let ranges = member_ranges(layout, tar)?;
     let mut by_crc: HashMap<(u32, u64), Vec<GzMember>> = HashMap::new();
     for m in reuse.map(|r| r.members.as_slice()).unwrap_or_default() {
         by_crc.entry((m.crc, m.tar_len)).or_default().push(*m);
@@ -351,11 +383,32 @@ mod tests {
             .collect()
     }
 
+    /// Pseudo-random bytes (xorshift), so that content-defined cuts fall
+    /// as they would in a real binary.
+    fn noise(len: u64, seed: u32) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
     #[test]
     fn ranges_tile_the_tar_and_large_files_get_their_own_pieces() {
         let big = 9 * PIECE_BYTES + 100;
         let l = layout(&[("./a", 10), ("./big.bin", big), ("./z", 10)]);
-        let ranges = member_ranges(&l);
+        let tar = file_with(&noise(l.len, 7));
+        let ranges = member_ranges(&l, tar.path()).unwrap();
         let mut at = 0;
         for (from, to) in &ranges {
             assert_eq!(*from, at);
@@ -368,9 +421,45 @@ mod tests {
             .iter()
             .filter(|(a, b)| *a >= big_member.start && *b <= big_member.end)
             .collect();
-        assert_eq!(pieces.len(), 10, "{ranges:?}");
         assert_eq!(pieces[0].0, big_member.start);
-        assert_eq!(pieces[1].0, big_member.data_start + PIECE_BYTES);
+        assert_eq!(pieces.last().unwrap().1, big_member.end);
+        // About a megabyte each, never more than the maximum.
+        assert!(pieces.len() >= 20 && pieces.len() <= 80, "{}", pieces.len());
+        for (a, b) in &pieces {
+            assert!(b - a <= PIECE_BYTES + 512, "{a}..{b}");
+        }
+    }
+
+    /// An insertion near the start of a large file moves no cut after it:
+    /// nearly every member of the file keeps its bytes (so it is copied
+    /// from the previous archive, not compressed again).
+    #[test]
+    fn an_insertion_in_a_large_file_keeps_the_later_members() {
+        let size = 24 << 20;
+        let before = noise(size, 11);
+        let mut after = before.clone();
+        after.splice(300_000..300_000, noise(777, 3));
+        after[15 << 20] ^= 0xff;
+        let pieces = |content: &[u8]| -> Vec<Vec<u8>> {
+            let l = layout(&[("./app.bin", content.len() as u64)]);
+            let mut tar = vec![0u8; l.len as usize];
+            let at = l.members[0].data_start as usize;
+            tar[at..at + content.len()].copy_from_slice(content);
+            let f = file_with(&tar);
+            member_ranges(&l, f.path())
+                .unwrap()
+                .iter()
+                .map(|(a, b)| tar[*a as usize..*b as usize].to_vec())
+                .collect()
+        };
+        let (old, new) = (pieces(&before), pieces(&after));
+        let kept = new.iter().filter(|p| old.contains(p)).count();
+        assert!(
+            kept + 4 >= new.len(),
+            "{kept} of {} members kept after an insertion and one changed byte",
+            new.len()
+        );
+        assert!(new.len() >= 10, "{}", new.len());
     }
 
     /// Growing one small file moves the cuts of its own group only: the
@@ -384,7 +473,8 @@ mod tests {
         };
         let (lb, la) = (as_ref(&before), as_ref(&after));
         let first_paths = |l: &TarLayout| -> Vec<Vec<u8>> {
-            member_ranges(l)
+            member_ranges(l, Path::new("/nonexistent: small files are not read"))
+                .unwrap()
                 .iter()
                 .filter_map(|(from, _)| l.members.iter().find(|m| m.start == *from))
                 .map(|m| m.path.clone())

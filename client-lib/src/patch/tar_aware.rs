@@ -256,26 +256,61 @@ impl<'a> TarDiff<'a> {
     }
 
     /// Content and padding of a member, against `old`'s when given.
+    /// Large files stay on disk: the anchors are found on the files and
+    /// only the windows between them are read, so memory does not grow
+    /// with the size of the binary.
     fn content(&mut self, member: &MemberSpan, old: Option<&MemberSpan>) -> Result<()> {
-        let new = read_range(self.new, member.data_start, member.end - member.data_start)?;
+        let new_len = member.end - member.data_start;
         let Some(old) = old else {
-            return self.writer.extra(&new);
+            return self.extra_from_new(member.data_start, new_len);
         };
-        let old_bytes = read_range(self.old, old.data_start, old.end - old.data_start)?;
-        self.file_diff(&old_bytes, &new, old.data_start)
+        let old_len = old.end - old.data_start;
+        if old_len.saturating_add(new_len) <= WHOLE_FILE_DIFF as u64 {
+            let new = read_range(self.new, member.data_start, new_len)?;
+            let old_bytes = read_range(self.old, old.data_start, old_len)?;
+            return self.bsdiff_window(&old_bytes, &new, old.data_start);
+        }
+        let too_large = || Error::TooLarge {
+            what: "tar member".into(),
+            limit: usize::MAX as u64,
+        };
+        let old_file = anchors::FileRange {
+            file: self.old,
+            start: old.data_start,
+            len: usize::try_from(old_len).map_err(|_| too_large())?,
+        };
+        let new_file = anchors::FileRange {
+            file: self.new,
+            start: member.data_start,
+            len: usize::try_from(new_len).map_err(|_| too_large())?,
+        };
+        self.file_diff(&old_file, &new_file)
     }
 
-    fn file_diff(&mut self, old: &[u8], new: &[u8], old_base: u64) -> Result<()> {
-        if old.len() + new.len() <= WHOLE_FILE_DIFF {
-            return self.bsdiff_window(old, new, old_base);
+    /// New bytes sent as they are, read in bounded pieces.
+    fn extra_from_new(&mut self, at: u64, len: u64) -> Result<()> {
+        let mut done = 0;
+        while done < len {
+            let k = (len - done).min(COMPARE_CHUNK);
+            let bytes = read_range(self.new, at + done, k)?;
+            self.writer.extra(&bytes)?;
+            done += k;
         }
-        let found = anchors::find(old, new, ANCHOR_BLOCK);
+        Ok(())
+    }
+
+    fn file_diff(&mut self, old: &anchors::FileRange, new: &anchors::FileRange) -> Result<()> {
+        use anchors::ByteSource;
+        let old_base = old.start;
+        let found = anchors::find(old, new, ANCHOR_BLOCK)
+            .context(|| "reading the tars to find unchanged runs".into())?;
+        let (old_len, new_len) = (old.size(), new.size());
         let mut new_pos = 0;
         let mut old_end_prev = 0;
         for i in 0..=found.len() {
             let (gap_end, old_next) = match found.get(i) {
                 Some(a) => (a.new_start, a.old_start),
-                None => (new.len(), old.len()),
+                None => (new_len, old_len),
             };
             if gap_end > new_pos {
                 let (lo, hi) = if old_end_prev <= old_next {
@@ -303,13 +338,16 @@ impl<'a> TarDiff<'a> {
                         let len = piece_end - piece_start;
                         (at.saturating_sub(WINDOW_MARGIN), at + len + WINDOW_MARGIN)
                     };
-                    let to = to.min(old.len());
+                    let to = to.min(old_len);
                     let from = from.min(to);
-                    self.bsdiff_window(
-                        &old[from..to],
-                        &new[piece_start..piece_end],
-                        old_base + from as u64,
+                    let old_window =
+                        read_range(self.old, old_base + from as u64, (to - from) as u64)?;
+                    let new_piece = read_range(
+                        self.new,
+                        new.start + piece_start as u64,
+                        (piece_end - piece_start) as u64,
                     )?;
+                    self.bsdiff_window(&old_window, &new_piece, old_base + from as u64)?;
                     piece_start = piece_end;
                 }
             }

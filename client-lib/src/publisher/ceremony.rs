@@ -250,7 +250,8 @@ impl SigningRequest {
 
     /// Writes the request atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::encoding("the signing request", e))?;
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::encoding("the signing request", e))?;
         bytes.push(b'\n');
         crate::fsutil::write_atomic(path, &bytes)
     }

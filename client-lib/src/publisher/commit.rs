@@ -160,7 +160,8 @@ impl Transaction {
             .drain(..)
             .partition(|op| matches!(op, Op::Put { .. }));
         self.ops = puts.into_iter().chain(deletes).collect();
-        let manifest = serde_json::to_vec(&self.ops).map_err(|e| Error::encoding("the transaction manifest", e))?;
+        let manifest = serde_json::to_vec(&self.ops)
+            .map_err(|e| Error::encoding("the transaction manifest", e))?;
         failpoint("before-manifest");
         write_atomic(&self.pending.join(MANIFEST), &manifest)?;
         self.committed = true;

@@ -2,7 +2,7 @@
 //! generated bundles. Prints a Markdown table (docs/benchmarks.md).
 //!
 //! ```text
-//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--skip-tufup] [--skip-client] [--skip-whole-tar] [--work DIR]
+//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--shape mixed|single-binary] [--skip-tufup] [--skip-client] [--skip-whole-tar] [--work DIR]
 //! cargo run --release -p tufa-tests --bin tufa-bench -- --scale 1000
 //! ```
 //!
@@ -175,6 +175,57 @@ fn make_bundles(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
     Ok((v1, v2))
 }
 
+/// The other bundle shape (`--shape single-binary`): one large rebuilt
+/// executable (an Electron, Qt or single-file app) of ~99% of `size_mb`
+/// with scattered 4 KiB rewrites and a few small insertions and deletions
+/// that shift everything after them, 1 MB of unchanged assets, and 30
+/// small libraries of which 3 change.
+fn make_single_binary(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
+    let total = size_mb * 1_000_000;
+    let v1 = dir.join("v1");
+    let v2 = dir.join("v2");
+    for d in [&v1, &v2] {
+        if d.exists() {
+            std::fs::remove_dir_all(d)?;
+        }
+        std::fs::create_dir_all(d.join("assets"))?;
+        std::fs::create_dir_all(d.join("lib"))?;
+    }
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    let assets = rng.bytes(1_000_000);
+    for d in [&v1, &v2] {
+        std::fs::write(d.join("assets/icons.pak"), &assets)?;
+    }
+    for i in 0..30 {
+        let lib = rng.code(40_000);
+        std::fs::write(v1.join(format!("lib/lib{i:02}.so")), &lib)?;
+        let mut lib2 = lib.clone();
+        if i % 10 == 3 {
+            let at = rng.below(30_000) as usize;
+            lib2[at..at + 512].copy_from_slice(&rng.code(512));
+        }
+        std::fs::write(v2.join(format!("lib/lib{i:02}.so")), &lib2)?;
+    }
+    let size = total.saturating_sub(1_000_000 + 30 * 40_000) as usize;
+    let binary = rng.code(size);
+    let mut binary2 = binary.clone();
+    for _ in 0..8 {
+        let at = rng.below((binary2.len() - 8192) as u64) as usize;
+        let fresh = rng.code(4096);
+        binary2[at..at + 4096].copy_from_slice(&fresh);
+    }
+    for _ in 0..3 {
+        let at = rng.below((binary2.len() - 2_000) as u64) as usize;
+        let fresh = rng.code(300);
+        binary2.splice(at..at, fresh);
+        let at = rng.below((binary2.len() - 2_000) as u64) as usize;
+        binary2.drain(at..at + 200);
+    }
+    std::fs::write(v1.join("app"), &binary)?;
+    std::fs::write(v2.join("app"), &binary2)?;
+    Ok((v1, v2))
+}
+
 struct Measured {
     secs: f64,
     peak_rss_mb: f64,
@@ -266,7 +317,10 @@ fn main() -> Result<()> {
     }
     if let Some(dir) = arg("--generate") {
         let size: u64 = args.get(3).context("--generate DIR SIZE_MB")?.parse()?;
-        make_bundles(Path::new(&dir), size)?;
+        match arg("--shape").as_deref() {
+            Some("single-binary") => make_single_binary(Path::new(&dir), size)?,
+            _ => make_bundles(Path::new(&dir), size)?,
+        };
         return Ok(());
     }
     if let Some(old) = arg("--whole-tar-diff") {
@@ -306,10 +360,16 @@ fn main() -> Result<()> {
     // into the ru_maxrss of children it spawns later (the high-water mark
     // carries over exec), so this process must stay small.
     let bundles = work.join("bundles");
+    let shape = arg("--shape").unwrap_or_else(|| "mixed".into());
+    if !matches!(shape.as_str(), "mixed" | "single-binary") {
+        bail!("--shape is mixed (default) or single-binary");
+    }
+    eprintln!("bundle shape: {shape}");
     let status = Command::new(std::env::current_exe()?)
         .arg("--generate")
         .arg(&bundles)
         .arg(size_mb.to_string())
+        .args(["--shape", &shape])
         .status()?;
     if !status.success() {
         bail!("generating bundles failed");
