@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use tufa::metadata::TopRole;
 use tufa::publisher::ceremony::SigningRequest;
 use tufa::publisher::keys::{self, Secret};
-use tufa::publisher::{KeyStore, RootChange};
+use tufa::publisher::{KeyStore, RequestSigning, RootChange};
 
 #[derive(Subcommand)]
 pub enum KeyCmd {
@@ -296,8 +296,13 @@ pub fn run_root(dir: &Path, cmd: RootCmd, json: bool) -> anyhow::Result<ExitCode
     match cmd {
         RootCmd::Request { expires, no_sign } => {
             let publisher = crate::secrets::open(dir)?;
+            let signing = if no_sign {
+                RequestSigning::CustodiansOnly
+            } else {
+                RequestSigning::WithKeysHere
+            };
             let (path, req) =
-                publisher.root_request_with(&RootChange::Refresh, expires, !no_sign)?;
+                publisher.root_request_signed(&RootChange::Refresh, expires, signing)?;
             report_request(&path, &req, json);
             Ok(ExitCode::SUCCESS)
         }

@@ -223,6 +223,9 @@ pub enum Error {
     #[error("no destination to publish to: give a folder or s3://BUCKET/PREFIX, or save one in the project settings")]
     NoDestination,
 
+    #[error("a metadata version is already {version}, the largest there is: the repository was edited by hand; restore it from a backup")]
+    VersionOverflow { version: u64 },
+
     #[error("none of the project's root keys is at hand here, so it cannot sign: sign with a key file or a keyring entry instead")]
     NoRootKeyAtHand,
 
@@ -423,6 +426,7 @@ impl Error {
             Error::KeysInsideRepository { .. } => "keys_inside_repository",
             Error::UnknownKeyStore { .. } => "unknown_key_store",
             Error::NoDestination => "no_destination",
+            Error::VersionOverflow { .. } => "version_overflow",
             Error::NoSigningRequest => "no_signing_request",
             Error::NoRootKeyAtHand => "no_root_key_at_hand",
         }

@@ -86,10 +86,8 @@ impl std::str::FromStr for TopRole {
         TopRole::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                Error::UnknownRole {
-                    input: s.to_string(),
-                }
+            .ok_or_else(|| Error::UnknownRole {
+                input: s.to_string(),
             })
     }
 }

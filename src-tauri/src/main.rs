@@ -4,8 +4,8 @@
 #[cfg(test)]
 mod bindings;
 mod commands;
-mod dialog;
 mod demo;
+mod dialog;
 mod error;
 mod log;
 mod progress;

@@ -12,7 +12,14 @@ fn verbose_logs_on_stderr_and_keeps_json_clean() {
     write_bundle(&b, &[("app.bin", b"one")]);
     let run = tufa(
         &proj,
-        &["-v", "--json", "add", b.to_str().unwrap(), "--version", "1.0"],
+        &[
+            "-v",
+            "--json",
+            "add",
+            b.to_str().unwrap(),
+            "--version",
+            "1.0",
+        ],
     );
     let v = run.json();
     assert_eq!(v["outcome"]["published"], true);
@@ -36,11 +43,24 @@ fn verbose_logs_on_stderr_and_keeps_json_clean() {
     let run = update_app(tmp.path(), &at, "1.0", &with_password, &["-vv"], &[]);
     let v = run.json();
     assert_eq!(v["fetched"][0]["name"], "demo-1.1.tar.gz");
-    for step in ["timestamp trusted", "update found", "downloading", "installed"] {
-        assert!(run.stderr.contains(step), "{step:?} missing: {}", run.stderr);
+    for step in [
+        "timestamp trusted",
+        "update found",
+        "downloading",
+        "installed",
+    ] {
+        assert!(
+            run.stderr.contains(step),
+            "{step:?} missing: {}",
+            run.stderr
+        );
     }
     assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
 
     let quiet = tufa(&proj, &["--json", "status"]);
-    assert!(quiet.stderr.is_empty(), "no log without -v: {}", quiet.stderr);
+    assert!(
+        quiet.stderr.is_empty(),
+        "no log without -v: {}",
+        quiet.stderr
+    );
 }

@@ -91,12 +91,14 @@ impl Manifest {
 
     pub fn load(path: &Path) -> Result<Option<Manifest>> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::DamagedCache {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| Error::DamagedCache {
+                        path: path.to_path_buf(),
+                        reason: e.to_string(),
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
         }
@@ -106,7 +108,8 @@ impl Manifest {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
         }
-        let bytes = serde_json::to_vec(self).map_err(|e| Error::encoding("the manifest cache", e))?;
+        let bytes =
+            serde_json::to_vec(self).map_err(|e| Error::encoding("the manifest cache", e))?;
         crate::fsutil::write_atomic(path, &bytes)
     }
 }

@@ -46,7 +46,8 @@ pub fn now(dir: &Path) -> Now {
 
 /// Records a successful refresh at `now`.
 pub fn record_success(dir: &Path, now: Now) -> Result<()> {
-    let bytes = serde_json::to_vec(&now.effective).map_err(|e| crate::Error::encoding("the clock record", e))?;
+    let bytes = serde_json::to_vec(&now.effective)
+        .map_err(|e| crate::Error::encoding("the clock record", e))?;
     let path = dir.join(FILE);
     let tmp = dir.join(format!("{FILE}.tmp"));
     std::fs::write(&tmp, bytes).context(|| format!("writing {}", tmp.display()))?;

@@ -392,7 +392,8 @@ impl Updater {
                 all.push(n.clone());
             }
         }
-        let bytes = serde_json::to_vec(&all).map_err(|e| Error::encoding("the failed-patch list", e))?;
+        let bytes =
+            serde_json::to_vec(&all).map_err(|e| Error::encoding("the failed-patch list", e))?;
         crate::fsutil::write_atomic(&self.cache_dir.join(FAILED_PATCHES), &bytes)?;
         Ok(())
     }
@@ -716,10 +717,9 @@ impl Updater {
         }
         let mut intermediate: Option<PathBuf> = None;
         for (i, (release, patch_path)) in plan.chain.iter().zip(files).enumerate() {
-            let patch = release
-                .patch
-                .as_ref()
-                .ok_or_else(|| Error::corrupt_patch(format!("release {} has no patch", release.version)))?;
+            let patch = release.patch.as_ref().ok_or_else(|| {
+                Error::corrupt_patch(format!("release {} has no patch", release.version))
+            })?;
             let target = if i + 1 == steps {
                 self.cached_tar(&plan.version)
             } else {

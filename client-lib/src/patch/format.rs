@@ -48,7 +48,8 @@ impl Header {
         }
         let field = |at: usize, what: &str| {
             let v = decode_int(&bytes[at..at + 8]);
-            u64::try_from(v).map_err(|_| Error::corrupt_patch(format!("negative {what} in patch header")))
+            u64::try_from(v)
+                .map_err(|_| Error::corrupt_patch(format!("negative {what} in patch header")))
         };
         let header = Header {
             control_len: field(8, "control length")?,
@@ -62,7 +63,7 @@ impl Header {
         match blocks {
             Some(end) if end <= patch_len => Ok(header),
             _ => Err(Error::corrupt_patch(
-                "patch header announces blocks beyond the end of the file"
+                "patch header announces blocks beyond the end of the file",
             )),
         }
     }

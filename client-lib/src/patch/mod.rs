@@ -74,8 +74,36 @@ pub fn apply_file_cancellable(
     expected_hash: &str,
     cancel: &AtomicBool,
 ) -> Result<()> {
+    apply_file_watched(
+        old,
+        patch,
+        new,
+        expected_size,
+        expected_hash,
+        cancel,
+        &mut crate::fsutil::unwatched,
+    )
+}
+
+/// [`apply_file_cancellable`] that also tells `watch` the bytes written so
+/// far (the client's progress, and its cancellation between checks).
+pub(crate) fn apply_file_watched(
+    old: &Path,
+    patch: &Path,
+    new: &Path,
+    expected_size: u64,
+    expected_hash: &str,
+    cancel: &AtomicBool,
+    watch: crate::fsutil::Watch<'_>,
+) -> Result<()> {
     crate::fsutil::write_atomic_with(new, |out| {
-        let actual = apply::apply_streaming_cancellable(old, patch, out, expected_size, cancel)?;
+        let mut out = crate::fsutil::WatchedWrite {
+            inner: out,
+            done: 0,
+            watch,
+        };
+        let actual =
+            apply::apply_streaming_cancellable(old, patch, &mut out, expected_size, cancel)?;
         if actual != expected_hash {
             return Err(Error::TarHashMismatch {
                 expected: expected_hash.to_string(),

@@ -357,9 +357,8 @@ impl Publisher {
                 source,
             })?
             .signed;
-        let bump = |v: NonZeroU64| v.checked_add(1).unwrap_or(v);
         let old_targets_version = targets.version.get();
-        targets.version = bump(targets.version);
+        targets.version = super::staging::next(targets.version)?;
         targets.expires = self.expiry(TopRole::Targets, None)?;
         targets.spec_version = crate::metadata::SPEC_VERSION.into();
         let owned = |role| -> Result<Vec<Signer>> {

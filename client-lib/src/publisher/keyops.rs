@@ -51,6 +51,15 @@ pub enum RootChange {
     },
 }
 
+/// Who signs a new root signing request before it goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSigning {
+    /// The root keys at hand on this machine sign it at once.
+    WithKeysHere,
+    /// Nobody here: every signature comes from the custodians.
+    CustodiansOnly,
+}
+
 fn keyid_bytes(id: &str) -> Result<tough::schema::decoded::Decoded<tough::schema::decoded::Hex>> {
     Ok(hex::decode(id)
         .map_err(|e| Error::Encoding {
@@ -68,16 +77,17 @@ impl Publisher {
         change: &RootChange,
         expires_days: Option<u32>,
     ) -> Result<(PathBuf, SigningRequest)> {
-        self.root_request_with(change, expires_days, true)
+        self.root_request_signed(change, expires_days, RequestSigning::WithKeysHere)
     }
 
-    /// [`root_request`](Self::root_request), optionally without signing
-    /// (when every root key is with an offline custodian anyway).
-    pub fn root_request_with(
+    /// [`root_request`](Self::root_request), saying who signs first:
+    /// [`RequestSigning::CustodiansOnly`] when every root key is with an
+    /// offline custodian anyway.
+    pub fn root_request_signed(
         &self,
         change: &RootChange,
         expires_days: Option<u32>,
-        sign_here: bool,
+        signing: RequestSigning,
     ) -> Result<(PathBuf, SigningRequest)> {
         let session = self.session()?;
         let old: Signed<Root> = session.meta.root().clone();
@@ -89,11 +99,7 @@ impl Publisher {
             Some(p) => p.new_root.signed.clone(),
             None => old.signed.clone(),
         };
-        root.version = old
-            .signed
-            .version
-            .checked_add(1)
-            .unwrap_or(old.signed.version);
+        root.version = super::staging::next(old.signed.version)?;
         root.expires = match expires_days {
             Some(d) => expiry_after_days(d),
             None => self.expiry(TopRole::Root, None)?,
@@ -221,7 +227,7 @@ impl Publisher {
             project_roles: project.roles.clone(),
         };
         // Sign with every root key (old or new) that is at hand here.
-        if sign_here {
+        if signing == RequestSigning::WithKeysHere {
             for signer in self.root_signers_at_hand(&[&self.project, &project]) {
                 request.sign(&signer)?;
             }
@@ -406,7 +412,7 @@ impl Publisher {
         };
         if keys_of(old, TopRole::Targets) != keys_of(new, TopRole::Targets) {
             let mut targets = session.meta.targets.signed.clone();
-            targets.version = targets.version.checked_add(1).unwrap_or(targets.version);
+            targets.version = super::staging::next(targets.version)?;
             targets.expires = next.expiry(TopRole::Targets, None)?;
             let signers = super::signing::signers_for(
                 &next.project,

@@ -173,7 +173,7 @@ impl Publisher {
         drop(work);
 
         let mut targets = meta.targets.signed.clone();
-        targets.version = next(targets.version);
+        targets.version = next(targets.version)?;
         targets.expires = self.expiry(TopRole::Targets, None)?;
         let archive_custom = ArchiveCustom {
             required: req.required,
@@ -206,7 +206,7 @@ impl Publisher {
             patch_ratio,
             required: req.required,
             clients: client_downloads(&after),
-            metadata: cascade_versions(meta, &[TopRole::Targets]),
+            metadata: cascade_versions(meta, &[TopRole::Targets])?,
         };
         Ok((plan, targets, manifest))
     }

@@ -66,7 +66,7 @@ impl Publisher {
             })?;
             targets.targets.remove(&key);
         }
-        targets.version = next(targets.version);
+        targets.version = next(targets.version)?;
         targets.expires = self.expiry(TopRole::Targets, None)?;
         let signers = signers_for(
             &self.project,

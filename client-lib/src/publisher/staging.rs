@@ -123,7 +123,7 @@ impl Publisher {
         match role {
             TopRole::Root => {
                 let mut fresh = session.meta.root().signed.clone();
-                fresh.version = next(fresh.version);
+                fresh.version = next(fresh.version)?;
                 fresh.expires = self.expiry(TopRole::Root, expires_days)?;
                 let signed =
                     sign_staged(staged.root, fresh, expires_days, &signers.available, role)?;
@@ -131,7 +131,7 @@ impl Publisher {
             }
             TopRole::Targets => {
                 let mut fresh = session.meta.targets.signed.clone();
-                fresh.version = next(fresh.version);
+                fresh.version = next(fresh.version)?;
                 fresh.expires = self.expiry(TopRole::Targets, expires_days)?;
                 let signed = sign_staged(
                     staged.targets,
@@ -262,7 +262,7 @@ impl Publisher {
         }
         let mut snapshot_bytes = None;
         if snapshot_needed {
-            let version = next(meta.snapshot.signed.version);
+            let version = next(meta.snapshot.signed.version)?;
             let role = snapshot_for(
                 &targets_bytes,
                 targets_signed.signed.version,
@@ -286,7 +286,7 @@ impl Publisher {
             Some(s) => s,
             None => (meta.snapshot_bytes.clone(), meta.snapshot.signed.version),
         };
-        let ts_version = next(meta.timestamp.signed.version);
+        let ts_version = next(meta.timestamp.signed.version)?;
         let ts = timestamp_for(
             &snap_bytes,
             snap_version,
@@ -384,8 +384,12 @@ pub(super) fn sign_staged<T: Role + Serialize>(
     }
 }
 
-pub(super) fn next(v: NonZeroU64) -> NonZeroU64 {
-    v.checked_add(1).unwrap_or(v)
+/// The version after `v`. A version at the largest number cannot be
+/// followed (only a repository edited by hand gets there): an error, never
+/// the same number again, which clients would refuse as a replay.
+pub(crate) fn next(v: NonZeroU64) -> Result<NonZeroU64> {
+    v.checked_add(1)
+        .ok_or(Error::VersionOverflow { version: v.get() })
 }
 
 pub(super) fn change(role: TopRole, from: NonZeroU64, to: NonZeroU64) -> VersionChange {
@@ -396,7 +400,10 @@ pub(super) fn change(role: TopRole, from: NonZeroU64, to: NonZeroU64) -> Version
     }
 }
 
-pub(super) fn cascade_versions(meta: &RepoMetadata, roles: &[TopRole]) -> Vec<VersionChange> {
+pub(super) fn cascade_versions(
+    meta: &RepoMetadata,
+    roles: &[TopRole],
+) -> Result<Vec<VersionChange>> {
     let mut out = Vec::new();
     for role in roles
         .iter()
@@ -409,7 +416,7 @@ pub(super) fn cascade_versions(meta: &RepoMetadata, roles: &[TopRole]) -> Vec<Ve
             TopRole::Snapshot => meta.snapshot.signed.version,
             TopRole::Timestamp => meta.timestamp.signed.version,
         };
-        out.push(change(role, v, next(v)));
+        out.push(change(role, v, next(v)?));
     }
-    out
+    Ok(out)
 }
