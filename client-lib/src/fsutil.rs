@@ -131,3 +131,49 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+/// Looks at long work as it goes: called with the bytes done so far after
+/// each read or write, it reports progress and may stop the work by
+/// returning an error (the client's cancellation does, see
+/// `client::Cancel`). The work then fails and removes what it wrote.
+pub(crate) type Watch<'a> = &'a mut dyn FnMut(u64) -> std::io::Result<()>;
+
+/// A watch that never stops the work.
+pub(crate) fn unwatched(_: u64) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Passes reads through, telling a [`Watch`] the bytes read so far.
+pub(crate) struct WatchedRead<'a, R> {
+    pub(crate) inner: R,
+    pub(crate) done: u64,
+    pub(crate) watch: Watch<'a>,
+}
+
+impl<R: std::io::Read> std::io::Read for WatchedRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        (self.watch)(self.done)?;
+        Ok(n)
+    }
+}
+
+/// Passes writes through, telling a [`Watch`] the bytes written so far.
+pub(crate) struct WatchedWrite<'a, W: ?Sized> {
+    pub(crate) inner: &'a mut W,
+    pub(crate) done: u64,
+    pub(crate) watch: Watch<'a>,
+}
+
+impl<W: Write + ?Sized> Write for WatchedWrite<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.done += n as u64;
+        (self.watch)(self.done)?;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
