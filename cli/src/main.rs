@@ -5,6 +5,7 @@
 mod keycmd;
 mod output;
 mod progress;
+mod refresh;
 mod secrets;
 mod update;
 
@@ -119,6 +120,21 @@ enum Command {
     },
     /// Throw away staged, unpublished changes.
     Discard,
+    /// Re-sign every role inside its warning window (snapshot and timestamp with their online keys, targets when its keys are at hand), then upload to --to or [publish] in tufa.toml.
+    Refresh {
+        /// Upload to s3://BUCKET/PREFIX or a directory (default: [publish] in tufa.toml).
+        #[arg(long)]
+        to: Option<String>,
+        /// Endpoint of an S3-compatible server.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// S3 region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Re-sign only, upload nothing.
+        #[arg(long)]
+        no_upload: bool,
+    },
     /// Update an installed app from a repository (the client side, for scripts and tests).
     Update(update::UpdateArgs),
     /// Keys: list, add, replace, revoke, move between the keyring and files, export.
@@ -425,6 +441,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Refresh {
+            to,
+            endpoint,
+            region,
+            no_upload,
+        } => refresh::run(
+            &dir,
+            refresh::RefreshArgs {
+                to,
+                endpoint,
+                region,
+                no_upload,
+            },
+            json,
+        ),
         Command::Discard => {
             let discarded = crate::secrets::open(&dir)?.discard()?;
             output::discarded(discarded, json);

@@ -32,6 +32,10 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::AppInfo::export_all(&cfg)?;
     crate::commands::RequestView::export_all(&cfg)?;
     crate::commands::Added::export_all(&cfg)?;
+    tufa::publisher::pending::StagedChange::export_all(&cfg)?;
+    tufa::publisher::published::PublishedState::export_all(&cfg)?;
+    tufa::publisher::removal::RemovalPreview::export_all(&cfg)?;
+    crate::workspace::Refreshed::export_all(&cfg)?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    fn publisher(&self) -> AppResult<Publisher> {
+    pub(crate) fn publisher(&self) -> AppResult<Publisher> {
         let dir = self
             .project
             .lock()
@@ -72,7 +72,7 @@ fn remember(data_dir: &Path, dir: &Path) {
 }
 
 /// Runs blocking engine work on a worker thread.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
     tauri::async_runtime::spawn_blocking(f)
@@ -503,15 +503,4 @@ pub async fn upload(
     let publisher = state.publisher()?;
     let target = publisher.destination(to.as_deref(), endpoint.as_deref(), None)?;
     Ok(publisher.upload(&target.destination, &target.s3).await?)
-}
-
-/// Checks a published repository as a client would.
-#[tauri::command]
-pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::VerifyReport> {
-    Ok(tufa::client::verify::verify_repository(
-        url.trim(),
-        None,
-        tufa::client::HttpOptions::default(),
-    )
-    .await?)
 }

@@ -7,8 +7,10 @@ mod commands;
 mod demo;
 mod dialog;
 mod error;
+mod folder_server;
 mod log;
 mod progress;
+mod workspace;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -67,7 +69,17 @@ fn main() {
             commands::adopt_tufup,
             commands::pick_path,
             commands::upload,
-            commands::verify_published,
+            workspace::verify_published,
+            workspace::staged_change,
+            workspace::sign_staged,
+            workspace::discard_staged,
+            workspace::export_key,
+            workspace::move_key,
+            workspace::preview_removal,
+            workspace::remove_releases,
+            workspace::published_state,
+            workspace::save_destination,
+            workspace::refresh_metadata,
             log::log_location,
             log::reveal_log,
         ])

@@ -36,6 +36,12 @@ mod retention;
 mod signing;
 mod staging;
 pub mod upload;
+// The app's workspace: staged change, removal previews, local vs.
+// published, refresh.
+pub mod pending;
+pub mod published;
+pub mod refresh;
+pub mod removal;
 
 // The imports below serve this file and its submodules (init, staging,
 // release, manifests, retention, builders), which start with `use super::*`.

@@ -266,6 +266,9 @@ impl Publisher {
             .map(|t| t.raw().to_string())
             .collect();
         let plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
+        // What this upload publishes, recorded once it succeeded, so the
+        // app can tell local changes from published ones.
+        let sent = self.publishable_files()?;
         // Bucket and prefix only: credentials come from the environment and
         // never reach the log.
         tracing::info!(destination = ?dest, "uploading the repository");
@@ -284,7 +287,7 @@ impl Publisher {
                 });
             }
         }
-        match dest {
+        let report = match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
             Destination::S3 { bucket, prefix } => {
                 let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
@@ -309,7 +312,13 @@ impl Publisher {
                 let store = builder.with_retry(retry).build().map_err(store_err)?;
                 upload_store(&repo, &store, prefix, &plan).await
             }
+        }?;
+        if let Err(e) = self.record_upload(dest, sent) {
+            // The upload itself succeeded; a missing record only makes the
+            // app count these files as not uploaded.
+            tracing::warn!("recording the upload: {e}");
         }
+        Ok(report)
     }
 }
 

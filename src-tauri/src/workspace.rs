@@ -1,0 +1,261 @@
+//! Commands of the release workspace: the staged change (sign, discard),
+//! keys (export, move), taking releases back with their consequence shown
+//! first, local vs. published, the saved destination, refresh, and the
+//! check of a published copy given as a URL or a folder. Thin: the engine
+//! decides, these convert and run it off the UI thread.
+
+use crate::commands::{blocking, AppState};
+use crate::error::{AppError, AppResult};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tauri::State;
+use tufa::publisher::keys::{self, KeyProvider, Secret, Signer};
+use tufa::publisher::pending::StagedChange;
+use tufa::publisher::published::PublishedState;
+use tufa::publisher::refresh::RefreshReport;
+use tufa::publisher::removal::RemovalPreview;
+use tufa::publisher::upload::UploadReport;
+use tufa::publisher::{KeyStore, PublishOutcome, Publisher};
+
+fn nonblank(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// What the person typed as a passphrase, for the engine's key loading.
+fn typed(passphrase: Option<String>) -> Box<dyn KeyProvider> {
+    match passphrase.filter(|p| !p.is_empty()) {
+        Some(p) => Box::new(keys::KnownPassphrase(Secret::new(p.into_bytes()))),
+        None => Box::new(keys::NoSecrets),
+    }
+}
+
+#[tauri::command]
+pub async fn staged_change(state: State<'_, AppState>) -> AppResult<StagedChange> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.staged_change()?)).await
+}
+
+/// Signs the staged change with this computer's keys and, when given, a
+/// key file or keyring entry (its passphrase as typed), then publishes it
+/// if it has enough signatures.
+#[tauri::command]
+pub async fn sign_staged(
+    key_file: Option<String>,
+    keyring_entry: Option<String>,
+    passphrase: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<PublishOutcome> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let provider = typed(passphrase);
+        let extra: Option<Signer> = match (nonblank(key_file), nonblank(keyring_entry)) {
+            (Some(file), _) => Some(keys::signer_from_file(Path::new(&file), provider.as_ref())?),
+            (None, Some(entry)) => {
+                Some(keys::signer_from_keyring_entry(&entry, provider.as_ref())?)
+            }
+            (None, None) => None,
+        };
+        Ok(publisher.sign_staged(extra.as_ref())?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn discard_staged(state: State<'_, AppState>) -> AppResult<bool> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.discard()?)).await
+}
+
+/// Writes an encrypted copy of key `name` to `dest` (a backup, or a key
+/// file for a custodian). An empty passphrase is refused: a backup in
+/// clear text is the copy that leaks.
+#[tauri::command]
+pub async fn export_key(
+    name: String,
+    dest: String,
+    passphrase: String,
+    state: State<'_, AppState>,
+) -> AppResult<String> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        let dest = PathBuf::from(dest.trim());
+        if dest.as_os_str().is_empty() {
+            return Err(AppError::new("no_path", "choose where to save the copy"));
+        }
+        if passphrase.is_empty() {
+            return Err(AppError::new(
+                "no_passphrase",
+                "choose a passphrase for the copy: it is encrypted with it",
+            ));
+        }
+        let dest = if dest.is_relative() {
+            publisher.dir().join(dest)
+        } else {
+            dest
+        };
+        publisher.export_key(&name, &dest, Some(&Secret::new(passphrase.into_bytes())))?;
+        Ok(dest.display().to_string())
+    })
+    .await
+}
+
+/// Moves key `name` to the OS keyring or to a key file (encrypted when a
+/// passphrase is given); returns where it lives now.
+#[tauri::command]
+pub async fn move_key(
+    name: String,
+    to: KeyStore,
+    passphrase: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<String> {
+    let mut publisher = state.publisher()?;
+    blocking(move || {
+        let pass = passphrase
+            .filter(|p| !p.is_empty())
+            .map(|p| Secret::new(p.into_bytes()));
+        Ok(publisher.move_key(&name, to, pass.as_ref())?.to_string())
+    })
+    .await
+}
+
+/// Remove the latest release, or keep the newest `keep`.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Removal {
+    Latest,
+    Prune { keep: usize },
+}
+
+#[tauri::command]
+pub async fn preview_removal(
+    removal: Removal,
+    state: State<'_, AppState>,
+) -> AppResult<RemovalPreview> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        Ok(match removal {
+            Removal::Latest => publisher.preview_remove_latest()?,
+            Removal::Prune { keep } => publisher.preview_prune(keep)?,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_releases(
+    removal: Removal,
+    state: State<'_, AppState>,
+) -> AppResult<PublishOutcome> {
+    let publisher = state.publisher()?;
+    blocking(move || {
+        Ok(match removal {
+            Removal::Latest => publisher.remove_latest()?.1,
+            Removal::Prune { keep } => publisher.prune(keep)?.1,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn published_state(state: State<'_, AppState>) -> AppResult<PublishedState> {
+    let publisher = state.publisher()?;
+    blocking(move || Ok(publisher.published_state()?)).await
+}
+
+/// Saves where uploads go (`[publish]` in tufa.toml).
+#[tauri::command]
+pub async fn save_destination(
+    to: String,
+    endpoint: Option<String>,
+    region: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<PublishedState> {
+    let mut publisher = state.publisher()?;
+    blocking(move || {
+        publisher.save_destination(&to, endpoint.as_deref(), region.as_deref())?;
+        Ok(publisher.published_state()?)
+    })
+    .await
+}
+
+/// What "Refresh expiring metadata" did.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Refreshed {
+    refresh: RefreshReport,
+    /// The upload that followed, when a destination is saved.
+    upload: Option<UploadReport>,
+    /// Where it went.
+    to: Option<String>,
+}
+
+/// Re-signs what is inside its warning window, then uploads to the saved
+/// destination when the published copy lags.
+#[tauri::command]
+pub async fn refresh_metadata(state: State<'_, AppState>) -> AppResult<Refreshed> {
+    let publisher = state.publisher()?;
+    let (publisher, refresh) = blocking(move || {
+        let report = publisher.refresh()?;
+        Ok((publisher, report))
+    })
+    .await?;
+    let target = match publisher.destination(None, None, None) {
+        Ok(t) => Some(t),
+        Err(tufa::Error::NoDestination) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let lagging = {
+        let p = Publisher::open(publisher.dir())?;
+        blocking(move || Ok(p.published_state()?.changes() > 0)).await?
+    };
+    let upload = match &target {
+        Some(t) if refresh.changed() || lagging => {
+            Some(publisher.upload(&t.destination, &t.s3).await?)
+        }
+        _ => None,
+    };
+    Ok(Refreshed {
+        refresh,
+        upload,
+        to: target.map(|t| t.shown),
+    })
+}
+
+/// Checks a published copy as a client would: a URL, or a folder (served
+/// read-only on 127.0.0.1 for the length of the check).
+#[tauri::command]
+pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::VerifyReport> {
+    let given = url.trim().to_string();
+    if given.is_empty() {
+        return Err(AppError::new(
+            "no_url",
+            "give the address clients use (https://…) or the folder you uploaded to",
+        ));
+    }
+    if given.contains("://") {
+        return Ok(tufa::client::verify::verify_repository(
+            &given,
+            None,
+            tufa::client::HttpOptions::default(),
+        )
+        .await?);
+    }
+    let dir = PathBuf::from(&given);
+    if !dir.is_dir() {
+        return Err(AppError::new(
+            "not_found",
+            format!("{given} is neither an address (https://…) nor a folder on this computer"),
+        ));
+    }
+    let server = crate::folder_server::FolderServer::start(dir)
+        .map_err(|e| AppError::new("io", format!("serving {given} for the check: {e}")))?;
+    let mut report = tufa::client::verify::verify_repository(
+        &server.url(),
+        None,
+        tufa::client::HttpOptions::default(),
+    )
+    .await?;
+    // Say what was checked, not the temporary address.
+    report.url = given;
+    Ok(report)
+}
