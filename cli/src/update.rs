@@ -224,14 +224,22 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    let downloaded = updater.download(&plan, &mut |p| {
+    // One bar for every phase: downloading (over all files), then
+    // applying patches or unpacking.
+    let show = |p: tufa::client::UpdateProgress| {
         bar.set_length(p.total);
-        bar.set_message(p.file.clone());
+        bar.set_message(match p.phase {
+            tufa::client::UpdatePhase::Downloading => p.file,
+            phase => phase.label().to_string(),
+        });
         bar.set_position(p.done);
-    })?;
-    bar.finish_and_clear();
+    };
+    let mut show_download = show;
+    let downloaded = updater.download(&plan, &mut show_download)?;
     lap("download", &mut since);
-    let applied = updater.apply(downloaded)?;
+    let mut show_apply = show;
+    let applied = updater.apply_with_progress(downloaded, &mut show_apply)?;
+    bar.finish_and_clear();
     lap("patch_and_verify", &mut since);
     let options = InstallOptions {
         purge: args.purge,

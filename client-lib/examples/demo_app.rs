@@ -17,10 +17,12 @@
 //! ```
 //!
 //! State (trusted metadata, cache) lives in `<install dir>.data/`, beside
-//! the install dir, so that installs replace the app but keep it.
+//! the install dir, so that installs replace the app but keep it. The
+//! shipped `root.json` is handed to the library as bytes; the library
+//! writes it into the metadata dir and keeps it up to date there.
 
 use std::path::PathBuf;
-use tufa::client::{BlockingUpdater, InstallOptions, Method, Updater};
+use tufa::client::{BlockingUpdater, InstallOptions, Method, UpdateProgress, Updater};
 
 fn main() {
     if let Err(e) = run() {
@@ -47,17 +49,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut data = install_dir.clone().into_os_string();
     data.push(".data");
     let data = PathBuf::from(data);
-    let metadata_dir = data.join("metadata");
-    std::fs::create_dir_all(&metadata_dir)?;
-    if !metadata_dir.join("root.json").exists() {
-        std::fs::copy(
-            install_dir.join("root.json"),
-            metadata_dir.join("root.json"),
-        )?;
-    }
+    let shipped_root = std::fs::read(install_dir.join("root.json"))?;
     let updater = Updater::builder("demo", &version)
+        .trusted_root(&shipped_root)
         .install_dir(&install_dir)
-        .metadata_dir(&metadata_dir)
+        .metadata_dir(data.join("metadata"))
         .cache_dir(data.join("cache"))
         .metadata_url(&format!("{url}/metadata/"))
         .targets_url(&format!("{url}/targets/"))
@@ -78,10 +74,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(notes) = plan.user.as_ref().and_then(|u| u.get("notes")) {
         println!("release notes: {notes}");
     }
-    let downloaded =
-        updater.download(&plan, &mut |p| eprint!("\r{} / {} bytes", p.done, p.total))?;
+    let mut show = |p: UpdateProgress| {
+        let left = p.eta.map(|t| format!(", {} s left", t.as_secs()));
+        eprint!(
+            "\r{}: {} / {} bytes, {} B/s{}   ",
+            p.phase.label(),
+            p.done,
+            p.total,
+            p.bytes_per_sec,
+            left.unwrap_or_default()
+        );
+    };
+    let downloaded = updater.download(&plan, &mut show)?;
+    let applied = updater.apply_with_progress(downloaded, &mut show)?;
     eprintln!();
-    let applied = updater.apply(downloaded)?;
     let options = InstallOptions {
         purge: true,
         ..Default::default()

@@ -22,8 +22,10 @@
 //! ```
 
 mod blocking;
+mod cancel;
 pub mod clock;
 pub mod delegation;
+mod progress;
 pub mod refresh;
 pub mod select;
 pub mod transport;
@@ -31,6 +33,8 @@ pub mod verify;
 
 pub use crate::install::InstallOptions;
 pub use blocking::BlockingUpdater;
+pub use cancel::Cancel;
+pub use progress::{DownloadProgress, UpdatePhase, UpdateProgress};
 pub use transport::{HttpOptions, HttpTransport};
 
 use crate::error::IoContext;
@@ -87,6 +91,12 @@ impl UpdateError {
             UpdateError::Engine(e) => e.remedy(),
             _ => None,
         }
+    }
+
+    /// Whether the update stopped because the app cancelled it (see
+    /// [`Cancel`]); nothing half-written was left behind.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, UpdateError::Engine(Error::Cancelled))
     }
 
     /// Stable code for scripts and front ends.
@@ -175,17 +185,6 @@ pub struct UpdatePlan {
     repo: Arc<refresh::TargetSource>,
 }
 
-/// Download progress.
-#[derive(Debug, Clone, Serialize)]
-pub struct DownloadProgress {
-    /// File being downloaded.
-    pub file: String,
-    /// Bytes done over all files of the plan.
-    pub done: u64,
-    /// Bytes to download in total.
-    pub total: u64,
-}
-
 /// Verified downloads of a plan.
 #[derive(Debug)]
 pub struct Downloaded {
@@ -198,7 +197,7 @@ pub struct Downloaded {
 }
 
 /// A verified tar of the new version, ready to install.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Applied {
     /// Version.
     pub version: AppVersion,
@@ -224,7 +223,9 @@ pub struct UpdaterBuilder {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
+    cancel: Cancel,
+    trusted_root: Option<Arc<[u8]>>,
+    install_options: Arc<InstallOptions>,
 }
 
 impl UpdaterBuilder {
@@ -233,8 +234,10 @@ impl UpdaterBuilder {
         self.install_dir = Some(p.into());
         self
     }
-    /// Directory holding the trusted `root.json` the app ships; newer
-    /// roots are stored there after each refresh.
+    /// Directory holding the trusted `root.json`; newer roots are stored
+    /// there after each refresh. With [`trusted_root`](Self::trusted_root)
+    /// the library creates it and writes the root there itself; it is then
+    /// optional (default: `metadata` in the cache dir).
     pub fn metadata_dir(mut self, p: impl Into<PathBuf>) -> Self {
         self.metadata_dir = Some(p.into());
         self
@@ -274,12 +277,50 @@ impl UpdaterBuilder {
         self.patches = yes;
         self
     }
-    /// A flag the app sets (from any thread) to stop applying patches: the
-    /// update then ends with [`Error::Cancelled`], without falling back to
-    /// the full archive, and leaves no partial tar behind.
-    pub fn cancel_flag(mut self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
-        self.cancel = flag;
+    /// The trusted root the app ships, as bytes (typically
+    /// `include_bytes!("root.json")`): checked here (a root signed by its
+    /// own threshold, else [`UpdateError::Config`]), written into the
+    /// metadata dir at the first check, and from then on replaced there
+    /// by each newer root the repository rotates to. A root already in the
+    /// metadata dir that is at least as new is kept (the app never goes
+    /// back to an older root); a newer one shipped with the app replaces
+    /// an older or damaged one.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), tufa::client::UpdateError> {
+    /// # let root: &[u8] = b"";
+    /// // let root = include_bytes!("../root.json");
+    /// let updater = tufa::client::Updater::builder("my-app", "1.0")
+    ///     .trusted_root(root)
+    ///     .install_dir("/opt/my-app")
+    ///     .cache_dir("/var/cache/my-app")
+    ///     .metadata_url("https://updates.example.com/metadata/")
+    ///     .targets_url("https://updates.example.com/targets/")
+    ///     .build()?;
+    /// # let _ = updater; Ok(()) }
+    /// ```
+    pub fn trusted_root(mut self, root_json: impl AsRef<[u8]>) -> Self {
+        self.trusted_root = Some(Arc::from(root_json.as_ref()));
         self
+    }
+    /// How [`Updater::update`] installs (purge, kept paths, a custom
+    /// installer); [`Updater::install`] takes its own.
+    pub fn install_options(mut self, options: InstallOptions) -> Self {
+        self.install_options = Arc::new(options);
+        self
+    }
+    /// A cancellation token the app keeps a clone of: cancelling stops the
+    /// download, the patch application, the decompression or the
+    /// extraction (before the swap), with [`Error::Cancelled`], without
+    /// falling back to the full archive, leaving no partial file behind.
+    pub fn cancel(mut self, token: Cancel) -> Self {
+        self.cancel = token;
+        self
+    }
+    /// A flag the app sets (from any thread) to cancel: the same as
+    /// [`cancel`](Self::cancel) with [`Cancel::from_flag`].
+    pub fn cancel_flag(self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.cancel(Cancel::from_flag(flag))
     }
 
     /// Checks the settings and builds the updater.
@@ -300,6 +341,17 @@ impl UpdaterBuilder {
         };
         let metadata_url = url(self.metadata_url, "metadata URL")?;
         let targets_url = url(self.targets_url, "targets URL")?;
+        if let Some(root) = &self.trusted_root {
+            refresh::check_root(root).map_err(|e| {
+                UpdateError::Config(format!("the trusted root given as bytes: {e}"))
+            })?;
+        }
+        let cache_dir = need(self.cache_dir, "cache dir")?;
+        let metadata_dir = match (self.metadata_dir, &self.trusted_root) {
+            (Some(dir), _) => dir,
+            (None, Some(_)) => cache_dir.join("metadata"),
+            (None, None) => need(None, "metadata dir (or a trusted root)")?,
+        };
         // The transport tells metadata from targets by these bases, for
         // their different limits (see `HttpOptions`).
         let transport = HttpTransport::new(self.http)
@@ -309,8 +361,8 @@ impl UpdaterBuilder {
             app: self.app,
             current,
             install_dir: need(self.install_dir, "install dir")?,
-            metadata_dir: need(self.metadata_dir, "metadata dir")?,
-            cache_dir: need(self.cache_dir, "cache dir")?,
+            metadata_dir,
+            cache_dir,
             metadata_url,
             targets_url,
             transport,
@@ -318,6 +370,8 @@ impl UpdaterBuilder {
             ignore_required: self.ignore_required,
             patches: self.patches,
             cancel: self.cancel,
+            trusted_root: self.trusted_root,
+            install_options: self.install_options,
         })
     }
 }
@@ -336,7 +390,9 @@ pub struct Updater {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
+    cancel: Cancel,
+    trusted_root: Option<Arc<[u8]>>,
+    install_options: Arc<InstallOptions>,
 }
 
 const FAILED_PATCHES: &str = "failed-patches.json";
@@ -356,7 +412,9 @@ impl Updater {
             channel: Channel::Stable,
             ignore_required: false,
             patches: true,
-            cancel: Arc::default(),
+            cancel: Cancel::new(),
+            trusted_root: None,
+            install_options: Arc::default(),
         }
     }
 
@@ -398,6 +456,36 @@ impl Updater {
         Ok(())
     }
 
+    /// Writes the root given to [`UpdaterBuilder::trusted_root`] into the
+    /// metadata dir, unless a root at least as new is there already.
+    fn seed_trusted_root(&self) -> Result<(), UpdateError> {
+        let Some(shipped) = &self.trusted_root else {
+            return Ok(());
+        };
+        let dir = &self.metadata_dir;
+        std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("root.json");
+        // Checked when the updater was built; a failure here is a bug.
+        let shipped_version = refresh::check_root(shipped)
+            .map_err(|e| UpdateError::Config(format!("the trusted root given as bytes: {e}")))?;
+        // Only the version is read here: the refresh verifies the stored
+        // root as it always does.
+        let stored_version = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.pointer("/signed/version").and_then(|n| n.as_u64()));
+        if stored_version.is_none_or(|v| v < shipped_version) {
+            tracing::info!(
+                version = shipped_version,
+                replaces = ?stored_version,
+                path = %path.display(),
+                "writing the trusted root shipped with the app"
+            );
+            crate::fsutil::write_atomic(&path, shipped)?;
+        }
+        Ok(())
+    }
+
     /// Refreshes the metadata (root → timestamp → snapshot → targets,
     /// verified by tough) and returns the update to install, if any.
     pub async fn check(&self) -> Result<Option<UpdatePlan>, UpdateError> {
@@ -407,9 +495,11 @@ impl Updater {
             channel = ?self.channel,
             "checking for an update"
         );
+        self.cancel.check()?;
         for d in [&self.cache_dir, &self.tuf_dir(), &self.downloads_dir()] {
             std::fs::create_dir_all(d).context(|| format!("creating {}", d.display()))?;
         }
+        self.seed_trusted_root()?;
         // Leftovers of an install interrupted by a crash.
         crate::install::recover_interrupted(&self.install_dir)?;
         let staging = crate::install::staging_dir(&self.install_dir)?;
@@ -431,9 +521,15 @@ impl Updater {
                 limits: refresh::Limits::default(),
             },
             self.transport.clone(),
-            None,
+            self.trusted_root.as_deref(),
         )?;
-        trusted.refresh().await?;
+        // Each verified role is persisted atomically before the next is
+        // fetched, so stopping between two awaits leaves a consistent set.
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => return Err(Error::Cancelled.into()),
+            refreshed = trusted.refresh() => refreshed?,
+        }
         clock::record_success(&self.cache_dir, now)?;
         // This app's releases, wherever the delegations put them.
         let prefix = format!("{}-", self.app);
@@ -519,15 +615,15 @@ impl Updater {
         let mut paths = Vec::new();
         let mut done = 0;
         let mut fell_back = None;
+        let mut meter = progress::Meter::new(UpdatePhase::Downloading, plan.total_bytes);
         for f in &plan.files {
-            match self
-                .fetch(plan, f, &mut done, plan.total_bytes, progress)
-                .await
-            {
+            match self.fetch(plan, f, &mut done, &mut meter, progress).await {
                 Ok(p) => {
                     paths.push(p);
                     fetched.push(f.clone());
                 }
+                // Stopping is not a reason to download something else.
+                Err(e) if e.is_cancelled() => return Err(e),
                 Err(e) if plan.method == Method::Patch => {
                     let why = format!("{}: {e}", f.name);
                     // Only a patch that did not verify is the chain's
@@ -576,24 +672,21 @@ impl Updater {
             self.mark_failed(&names)?;
         }
         let mut done = 0;
-        self.fetch(
-            plan,
-            &plan.full_archive,
-            &mut done,
-            plan.full_archive.size,
-            progress,
-        )
-        .await
-        .map_err(|full| {
-            if blame {
-                UpdateError::PatchFailed {
-                    patch: why.to_string(),
-                    full: full.to_string(),
+        let mut meter = progress::Meter::new(UpdatePhase::Downloading, plan.full_archive.size);
+        self.fetch(plan, &plan.full_archive, &mut done, &mut meter, progress)
+            .await
+            .map_err(|full| {
+                if full.is_cancelled() {
+                    full
+                } else if blame {
+                    UpdateError::PatchFailed {
+                        patch: why.to_string(),
+                        full: full.to_string(),
+                    }
+                } else {
+                    full
                 }
-            } else {
-                full
-            }
-        })
+            })
     }
 
     async fn fetch(
@@ -601,9 +694,10 @@ impl Updater {
         plan: &UpdatePlan,
         file: &PlannedFile,
         done: &mut u64,
-        total: u64,
+        meter: &mut progress::Meter,
         progress: &mut (dyn FnMut(DownloadProgress) + Send),
     ) -> Result<PathBuf, UpdateError> {
+        self.cancel.check()?;
         let name = TargetName::new(file.name.as_str())
             .map_err(|e| UpdateError::Verification(e.to_string()))?;
         let mut stream = plan.repo.read_target(name.raw()).await?.ok_or_else(|| {
@@ -617,17 +711,21 @@ impl Updater {
         // Bytes reach the disk only as a .part file; the stream checks the
         // length as they come and the hashes at the end, and only then is
         // the file renamed to its name.
+        let stop = self.cancel.cancelled();
+        tokio::pin!(stop);
         let result: Result<(), UpdateError> = async {
-            while let Some(chunk) = stream.next().await {
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = &mut stop => return Err(Error::Cancelled.into()),
+                    next = stream.next() => next,
+                };
+                let Some(chunk) = next else { break };
                 let chunk = chunk?;
                 out.write_all(&chunk)
                     .context(|| format!("writing {}", part.display()))?;
                 *done += chunk.len() as u64;
-                progress(DownloadProgress {
-                    file: file.name.clone(),
-                    done: *done,
-                    total,
-                });
+                progress(meter.event(&file.name, *done));
             }
             out.sync_all()
                 .context(|| format!("writing {}", part.display()))?;
@@ -651,14 +749,37 @@ impl Updater {
 
     /// Rebuilds the new version's tar: applies the patches to the cached
     /// tar (checking each result against its `tar_hash`) or decompresses
-    /// the archive. A failing patch falls back to the full archive.
+    /// the archive. A failing patch falls back to the full archive. The
+    /// work runs on tokio's blocking threads, never on a runtime worker.
+    ///
+    /// ```no_run
+    /// # async fn run(updater: tufa::client::Updater) -> Result<(), tufa::client::UpdateError> {
+    /// if let Some(plan) = updater.check().await? {
+    ///     let downloaded = updater.download(&plan, &mut |_| {}).await?;
+    ///     let applied = updater.apply(downloaded).await?;
+    ///     println!("{} is ready in {}", applied.version, applied.tar_path.display());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn apply(&self, downloaded: Downloaded) -> Result<Applied, UpdateError> {
+        self.apply_with_progress(downloaded, &mut |_| {}).await
+    }
+
+    /// [`apply`](Self::apply) reporting [`UpdatePhase::Patching`] or
+    /// [`UpdatePhase::Unpacking`] events (and [`UpdatePhase::Downloading`]
+    /// ones if a failing patch makes it fetch the full archive).
+    pub async fn apply_with_progress(
+        &self,
+        downloaded: Downloaded,
+        progress: &mut (dyn FnMut(UpdateProgress) + Send),
+    ) -> Result<Applied, UpdateError> {
         let Downloaded {
             plan,
             files,
             mut fetched,
             mut fell_back,
         } = downloaded;
+        self.cancel.check()?;
         let mut archive = None;
         if fell_back.is_none() && plan.method == Method::Patch {
             tracing::info!(
@@ -667,23 +788,47 @@ impl Updater {
                 patches = plan.chain.len(),
                 "applying patches"
             );
-            match self.apply_chain(&plan, &files) {
+            let total = plan
+                .chain
+                .iter()
+                .filter_map(|r| r.patch.as_ref())
+                .map(|p| p.tar_size)
+                .sum();
+            let (this, chain_plan, chain_files) = (self.clone(), plan.clone(), files.clone());
+            let file = plan
+                .files
+                .last()
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            let applied = progress::on_blocking_thread(
+                UpdatePhase::Patching,
+                &file,
+                total,
+                &self.cancel,
+                progress,
+                move |watch| this.apply_chain(&chain_plan, &chain_files, watch),
+            )
+            .await;
+            match applied {
                 Ok(()) => {
                     tracing::info!(version = %plan.version, "patches applied, tar verified");
                     return self.finish(&plan, fetched, fell_back);
                 }
                 // The app asked to stop: not a reason to download more.
-                Err(Error::Cancelled) => return Err(Error::Cancelled.into()),
+                Err(Error::Cancelled) => {
+                    tracing::info!("applying patches cancelled");
+                    return Err(Error::Cancelled.into());
+                }
                 Err(e) => {
                     let why = e.to_string();
-                    // A local failure (disk, cancel) is not the patch's.
-                    let blame = !matches!(e, Error::Io { .. } | Error::Cancelled);
+                    // A local failure (disk) is not the patch's.
+                    let blame = !matches!(e, Error::Io { .. });
                     tracing::warn!(
                         patch_at_fault = blame,
                         "applying patches failed, falling back to the full archive: {why}"
                     );
                     archive = Some(
-                        self.fall_back_to_archive(&plan, &why, blame, &mut |_| {})
+                        self.fall_back_to_archive(&plan, &why, blame, progress)
                             .await?,
                     );
                     fetched.push(plan.full_archive.clone());
@@ -699,14 +844,35 @@ impl Updater {
                 .ok_or_else(|| UpdateError::Verification("nothing was downloaded".into()))?,
         };
         tracing::info!(version = %plan.version, "unpacking the full archive");
-        self.unpack_archive(&plan, &archive)?;
+        let (this, unpack_plan) = (self.clone(), plan.clone());
+        let unpacked = progress::on_blocking_thread(
+            UpdatePhase::Unpacking,
+            &plan.full_archive.name,
+            plan.full_archive.size,
+            &self.cancel,
+            progress,
+            move |watch| this.unpack_archive(&unpack_plan, &archive, watch),
+        )
+        .await;
+        unpacked.map_err(|e| match e {
+            Error::VerificationFailed { file, reason } => {
+                UpdateError::Verification(format!("the tar in {file} {reason}"))
+            }
+            other => other.into(),
+        })?;
         self.finish(&plan, fetched, fell_back)
     }
 
     /// Applies the patch chain file to file, streaming: each step is
     /// checked against its `tar_hash` before the next one reads it, and
-    /// only the last lands in the cache (atomically).
-    fn apply_chain(&self, plan: &UpdatePlan, files: &[PathBuf]) -> Result<(), Error> {
+    /// only the last lands in the cache (atomically). `watch` sees the
+    /// bytes written over the whole chain.
+    fn apply_chain(
+        &self,
+        plan: &UpdatePlan,
+        files: &[PathBuf],
+        watch: crate::fsutil::Watch<'_>,
+    ) -> Result<(), Error> {
         let mut source = self.cached_tar(&self.current);
         let steps = plan.chain.len();
         if files.len() != steps {
@@ -716,6 +882,7 @@ impl Updater {
             )));
         }
         let mut intermediate: Option<PathBuf> = None;
+        let mut before = 0u64;
         for (i, (release, patch_path)) in plan.chain.iter().zip(files).enumerate() {
             let patch = release.patch.as_ref().ok_or_else(|| {
                 Error::corrupt_patch(format!("release {} has no patch", release.version))
@@ -725,18 +892,20 @@ impl Updater {
             } else {
                 self.downloads_dir().join(format!("step-{i}.tar"))
             };
-            let result = crate::patch::apply_file_cancellable(
+            let result = crate::patch::apply_file_watched(
                 &source,
                 patch_path,
                 &target,
                 patch.tar_size,
                 &patch.tar_hash,
-                &self.cancel,
+                self.cancel.flag(),
+                &mut |n| watch(before + n),
             );
             if let Some(done) = intermediate.take() {
                 let _ = std::fs::remove_file(done);
             }
             result?;
+            before += patch.tar_size;
             if i + 1 != steps {
                 intermediate = Some(target.clone());
             }
@@ -747,7 +916,12 @@ impl Updater {
 
     /// Decompresses the archive into the cache as a stream, hashing while
     /// writing; the tar takes its place only once it matches `tar_hash`.
-    fn unpack_archive(&self, plan: &UpdatePlan, archive: &Path) -> Result<(), UpdateError> {
+    fn unpack_archive(
+        &self,
+        plan: &UpdatePlan,
+        archive: &Path,
+        watch: crate::fsutil::Watch<'_>,
+    ) -> Result<(), Error> {
         // The tar cannot be larger than its declared size, or than gzip's
         // maximum expansion of the (verified) archive.
         let limit = plan
@@ -757,21 +931,19 @@ impl Updater {
             .map(|p| p.tar_size)
             .unwrap_or_else(|| crate::archive::gunzip_bound(plan.full_archive.size));
         let tar_path = self.cached_tar(&plan.version);
-        let unpacked = crate::archive::gunzip_file(archive, &tar_path, limit, |hash| {
-            match &plan.release.patch {
+        crate::archive::gunzip_file_watched(
+            archive,
+            &tar_path,
+            limit,
+            |hash| match &plan.release.patch {
                 Some(p) if p.tar_hash != hash => Err(Error::VerificationFailed {
                     file: plan.full_archive.name.clone(),
                     reason: format!("does not match tar_hash {}", p.tar_hash),
                 }),
                 _ => Ok(()),
-            }
-        });
-        unpacked.map_err(|e| match e {
-            Error::VerificationFailed { file, reason } => {
-                UpdateError::Verification(format!("the tar in {file} {reason}"))
-            }
-            other => other.into(),
-        })
+            },
+            watch,
+        )
     }
 
     fn finish(
@@ -796,15 +968,54 @@ impl Updater {
     }
 
     /// Installs an applied update into the install dir (atomically where
-    /// the OS allows), then keeps only the newest tar in the cache.
+    /// the OS allows), then keeps only the newest tar in the cache. This
+    /// is blocking work (extraction): async code calls it through
+    /// `tokio::task::spawn_blocking`, or uses [`update`](Self::update). The
+    /// cancellation token stops it before the swap, leaving the install
+    /// dir as it was.
+    ///
+    /// ```no_run
+    /// # fn run(updater: &tufa::client::Updater, applied: &tufa::client::Applied) -> Result<(), tufa::client::UpdateError> {
+    /// use tufa::client::InstallOptions;
+    /// let options = InstallOptions { purge: true, exclude: vec!["settings".into()], ..Default::default() };
+    /// updater.install(applied, &options)?;
+    /// # Ok(()) }
+    /// ```
     pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
+        let cancel = self.cancel.clone();
+        self.install_watched(applied, options, &mut |_| {
+            if cancel.is_cancelled() {
+                Err(std::io::Error::other("cancelled"))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn install_watched(
+        &self,
+        applied: &Applied,
+        options: &InstallOptions,
+        watch: crate::fsutil::Watch<'_>,
+    ) -> Result<(), UpdateError> {
+        self.cancel.check()?;
         tracing::info!(
             version = %applied.version,
             install_dir = %self.install_dir.display(),
             purge = options.purge,
             "installing"
         );
-        if let Err(e) = crate::install::install_tar(&applied.tar_path, &self.install_dir, options) {
+        let installed = crate::install::install_tar_watched(
+            &applied.tar_path,
+            &self.install_dir,
+            options,
+            watch,
+        );
+        if let Err(e) = installed {
+            if self.cancel.is_cancelled() {
+                tracing::info!("install cancelled, the previous version stays");
+                return Err(Error::Cancelled.into());
+            }
             tracing::warn!("install failed, the previous version stays: {e}");
             return Err(UpdateError::InstallFailed(e.to_string()));
         }
@@ -823,6 +1034,68 @@ impl Updater {
             }
         }
         Ok(())
+    }
+
+    /// Check, download, apply and install in one call, with the install
+    /// options given to the builder: returns what was installed, or `None`
+    /// when up to date. Progress events carry the phase, bytes, speed and
+    /// time left; the heavy work runs on blocking threads; the builder's
+    /// [`Cancel`] token stops any phase (up to the swap), leaving the
+    /// cache and the install dir as they were.
+    ///
+    /// ```no_run
+    /// # async fn run(updater: tufa::client::Updater) -> Result<(), tufa::client::UpdateError> {
+    /// match updater.update(&mut |p| eprintln!("{}: {}/{}", p.phase.label(), p.done, p.total)).await? {
+    ///     Some(applied) => println!("updated to {}; restart to use it", applied.version),
+    ///     None => println!("up to date"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(
+        &self,
+        progress: &mut (dyn FnMut(UpdateProgress) + Send),
+    ) -> Result<Option<Applied>, UpdateError> {
+        progress(progress::Meter::new(UpdatePhase::Checking, 0).event("", 0));
+        let Some(plan) = self.check().await? else {
+            return Ok(None);
+        };
+        let downloaded = self.download(&plan, progress).await?;
+        let applied = self.apply_with_progress(downloaded, progress).await?;
+        let size = std::fs::metadata(&applied.tar_path)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let (this, to_install) = (self.clone(), applied.clone());
+        // The typed error crosses the thread aside, so that a failed
+        // install does not end with a "done" event.
+        let failure = Arc::new(std::sync::Mutex::new(None));
+        let failed = failure.clone();
+        let installed = progress::on_blocking_thread(
+            UpdatePhase::Installing,
+            &applied.version.to_string(),
+            size,
+            &self.cancel,
+            progress,
+            move |watch| {
+                this.install_watched(&to_install, &this.install_options, watch)
+                    .map_err(|e| {
+                        let text = e.to_string();
+                        if let Ok(mut slot) = failed.lock() {
+                            *slot = Some(e);
+                        }
+                        Error::Install(text)
+                    })
+            },
+        )
+        .await;
+        if let Err(e) = installed {
+            let typed = failure.lock().ok().and_then(|mut slot| slot.take());
+            return Err(match (e, typed) {
+                (Error::Cancelled, _) => Error::Cancelled.into(),
+                (_, Some(typed)) => typed,
+                (other, None) => other.into(),
+            });
+        }
+        Ok(Some(applied))
     }
 }
 

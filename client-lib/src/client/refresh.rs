@@ -662,6 +662,15 @@ fn persist(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Checks that `bytes` is a root signed by its own threshold, the way
+/// [`TrustedSet::open`] will, and returns its version (a root an app ships
+/// is checked when the updater is built, not at the first update).
+pub(crate) fn check_root(bytes: &[u8]) -> Result<u64> {
+    let parsed: Parsed<RootMeta> = parse(bytes, "root", "root")?;
+    verify_by_root(&parsed.envelope, &parsed.meta, "root", "root")?;
+    Ok(parsed.version)
+}
+
 impl TrustedSet {
     /// Starts from the trusted root at `opts.root_path` (or, when there is
     /// none yet, `bootstrap_root`, the root an app ships), which must be

@@ -55,6 +55,26 @@ pub struct HttpOptions {
     /// `min_speed × speed_window` bytes in every such window (and the
     /// first window starts with the request).
     pub speed_window: Duration,
+    /// The app's own HTTP client, to share its connection pool, TLS
+    /// roots, proxy and timeouts. `connect_timeout`, `idle_timeout`,
+    /// `proxy` and `user_agent` are then the client's business and
+    /// ignored here; the limits above and the extra headers still apply.
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: Tufa
+    /// follows redirects itself so that `headers` never reach another
+    /// origin, which a client that follows them on its own defeats.
+    ///
+    /// ```
+    /// let client = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()
+    ///     .expect("an HTTP client");
+    /// let http = tufa::client::HttpOptions {
+    ///     client: Some(client),
+    ///     ..Default::default()
+    /// };
+    /// # let _ = http;
+    /// ```
+    pub client: Option<reqwest::Client>,
 }
 
 impl Default for HttpOptions {
@@ -75,6 +95,7 @@ impl Default for HttpOptions {
             // hand-over.
             min_speed: 1024,
             speed_window: Duration::from_secs(60),
+            client: None,
         }
     }
 }
@@ -93,6 +114,7 @@ impl std::fmt::Debug for HttpOptions {
             .field("metadata_timeout", &self.metadata_timeout)
             .field("min_speed", &self.min_speed)
             .field("speed_window", &self.speed_window)
+            .field("client", &self.client.as_ref().map(|_| "<the app's>"))
             .finish()
     }
 }
@@ -333,6 +355,15 @@ impl HttpTransport {
             return Err(
                 "the metadata timeout and the speed window must be longer than zero".into(),
             );
+        }
+        if let Some(client) = &options.client {
+            return Ok(HttpTransport {
+                client: client.clone(),
+                options: Arc::new(options),
+                headers: Arc::new(headers),
+                metadata_base: None,
+                targets_base: None,
+            });
         }
         // Redirects are followed in `get`, which decides per hop whether
         // the extra headers go along (reqwest would forward them all).

@@ -73,10 +73,11 @@ pub(super) fn install(
     install_dir: &Path,
     link: &Link,
     options: &InstallOptions,
+    watch: crate::fsutil::Watch<'_>,
 ) -> Result<()> {
     #[cfg(not(unix))]
     {
-        let _ = (tar, link, options);
+        let _ = (tar, link, options, watch);
         return Err(Error::Install(format!(
             "{} is a symlink: symlinked install directories are supported on Unix only",
             install_dir.display()
@@ -97,7 +98,7 @@ pub(super) fn install(
         let new_link = sibling(install_dir, ".tufa-link")?;
         let mut renamed = false;
         let result = (|| {
-            stage(tar, &staging, Some(&link.target), options)?;
+            stage(tar, &staging, Some(&link.target), options, watch)?;
             crate::fsutil::failpoint("before-swap");
             std::fs::rename(&staging, &new_dir)
                 .context(|| format!("moving the new version to {}", new_dir.display()))?;

@@ -71,9 +71,21 @@ pub fn staging_dir(install_dir: &Path) -> Result<PathBuf> {
 /// named after the tar (`versions/app-1.1` for `app-1.1.tar`), the link is
 /// replaced atomically by one to it, and the old directory is removed.
 pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> Result<()> {
+    install_tar_watched(tar, install_dir, options, &mut crate::fsutil::unwatched)
+}
+
+/// [`install_tar`] that tells `watch` the bytes of the tar read so far
+/// while extracting; a `watch` error (cancellation) stops the install
+/// before the swap and removes the staged copy.
+pub(crate) fn install_tar_watched(
+    tar: &Path,
+    install_dir: &Path,
+    options: &InstallOptions,
+    watch: crate::fsutil::Watch<'_>,
+) -> Result<()> {
     if options.installer.is_none() {
         if let Some(link) = link::read(install_dir)? {
-            return link::install(tar, install_dir, &link, options);
+            return link::install(tar, install_dir, &link, options, watch);
         }
     }
     recover_interrupted(install_dir)?;
@@ -87,6 +99,7 @@ pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> 
             &staging,
             install_dir.exists().then_some(install_dir),
             options,
+            watch,
         )?;
         crate::fsutil::failpoint("before-swap");
         match &options.installer {
@@ -111,13 +124,24 @@ pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> 
 
 /// Extracts `tar` into `staging`, carries over what must survive from
 /// `old` and flushes the result to disk: the new version, complete.
-fn stage(tar: &Path, staging: &Path, old: Option<&Path>, options: &InstallOptions) -> Result<()> {
+fn stage(
+    tar: &Path,
+    staging: &Path,
+    old: Option<&Path>,
+    options: &InstallOptions,
+    watch: crate::fsutil::Watch<'_>,
+) -> Result<()> {
     let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
     let max = file
         .metadata()
         .context(|| format!("reading {}", tar.display()))?
         .len();
-    extract_tar(std::io::BufReader::new(file), staging, max)?;
+    let reader = crate::fsutil::WatchedRead {
+        inner: std::io::BufReader::new(file),
+        done: 0,
+        watch,
+    };
+    extract_tar(reader, staging, max)?;
     if let Some(old) = old {
         carry_over(old, staging, options)?;
     }
