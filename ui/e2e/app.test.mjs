@@ -152,13 +152,17 @@ test("create a repository, add two releases by typed path, preview equals the en
   await (await el("#create-store")).selectByAttribute("value", "file");
   await shot("create");
   await click("#create-btn");
-  await el("#dashboard");
+  await el("#overview");
+  // The sidebar: the project, its health, the current section marked.
+  assert.equal(await (await el("#project-name")).getText(), "e2eapp");
+  assert.equal(await (await el("#nav-overview")).getAttribute("aria-current"), "page");
   assert.equal(await (await el("#app-name")).getText(), "e2eapp");
   assert.ok(fs.existsSync(path.join(proj, "tufa.toml")));
 
   for (const [name, version, edits] of [["b1", "1.0", 0], ["b2", "1.1", 3]]) {
     const dir = bundle(name, version, edits);
-    await click("#nav-add");
+    await click("#nav-releases");
+    await click("#new-release");
     await el("#add");
     if (version === "1.1") assert.equal(await (await el("#version")).getValue(), "1.0.1", "next patch version suggested");
     await type("#bundle-path", dir);
@@ -184,13 +188,16 @@ test("create a repository, add two releases by typed path, preview equals the en
     }
     await click("#publish-btn");
     await el("#result", 60000);
+    // Local, not live: the result says the release is not uploaded yet.
+    assert.match(await (await el("#result h1")).getText(), /into the local repository/);
+    assert.match(await (await el("#unpublished-count")).getText(), /Not uploaded yet/);
     const written = [];
     for (const item of await browser.$$("li.written")) written.push(await item.getText());
     assert.ok(written.includes(`targets/e2eapp-${version}.tar.gz`), written.join(","));
     assert.ok(fs.existsSync(path.join(proj, "repository", "targets", `e2eapp-${version}.tar.gz`)));
     if (version === "1.1") await shot("published");
-    await click("#back-dashboard");
-    await el("#dashboard");
+    await click("#back-overview");
+    await el("#overview");
   }
   const targets = JSON.parse(fs.readFileSync(path.join(proj, "repository/metadata/targets.json"), "utf8"));
   assert.deepEqual(
@@ -198,13 +205,22 @@ test("create a repository, add two releases by typed path, preview equals the en
     ["e2eapp-1.0.tar.gz", "e2eapp-1.1.patch", "e2eapp-1.1.tar.gz"],
   );
   assert.equal(targets.signed.targets["e2eapp-1.1.tar.gz"].custom.user.notes, "Notes for 1.1");
+  await click("#nav-releases");
+  await el("#releases-screen");
   assert.equal((await browser.$$("tr.release")).length, 2);
-  // Upload a copy, serve it, and check it from the dashboard.
+  // Upload a copy (the destination is remembered), serve it, and check it.
   const www = path.join(work, "www");
+  await click("#nav-publish");
   await type("#publish-to", www);
   await click("#upload-btn");
   await browser.waitUntil(async () => (await (await el("#upload-result")).getText()).startsWith("Uploaded 8 file(s)"), { timeout: 15000 });
   assert.ok(fs.existsSync(path.join(www, "metadata", "timestamp.json")));
+  assert.equal(await (await el("#publish-state")).getAttribute("data-changes"), "0");
+  assert.ok(fs.readFileSync(path.join(proj, "tufa.toml"), "utf8").includes(`[publish]\nto = "${www}"`), "destination saved");
+  // The check accepts the folder too.
+  assert.equal(await (await el("#verify-url")).getValue(), www);
+  await click("#verify-btn");
+  assert.match(await (await el("#verify-summary", 30000)).getText(), /^OK: clients can update/);
   const port = await freePort();
   const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", www], { stdio: "ignore" });
   try {
@@ -223,17 +239,32 @@ test("create a repository, add two releases by typed path, preview equals the en
     server.kill();
   }
   await browser.execute(() => window.scrollTo(0, 0));
-  await shot("dashboard");
+  await shot("publish");
+  // A timestamp refresh puts the local repository ahead of the server.
+  await click("#nav-overview");
+  await el("#overview");
+  tufa("--project", proj, "sign", "timestamp");
+  await click("#nav-overview");
+  await browser.waitUntil(async () => (await (await el("#unpublished-count")).getText()) === "1 change not uploaded", { timeout: 15000 });
+  await shot("overview");
+  await click("#upload-now");
+  await browser.waitUntil(async () => (await (await el("#publish-state")).getAttribute("data-changes")) === "0", { timeout: 15000 });
+  assert.deepEqual(fs.readFileSync(path.join(www, "metadata", "timestamp.json")), fs.readFileSync(path.join(proj, "repository", "metadata", "timestamp.json")));
   const status = tufa("--project", proj, "status");
   assert.equal(status.roles[1].version, 3);
+  await click("#nav-releases");
+  await el("#releases-screen");
+  await shot("releases");
 
   // A version not above the latest: a clear error, nothing changes.
   const before = fingerprint(path.join(proj, "repository"));
-  await click("#nav-add");
+  await click("#new-release");
   await type("#bundle-path", path.join(work, "b2"));
   await type("#version", "1.0");
-  await click("#preview-btn");
-  const error = await el("#error:not([hidden])");
+  // Enter in a field submits the form.
+  await (await el("#version")).addValue("\uE007");
+  // The error sits under the button that caused it.
+  const error = await el('.feedback.error[data-for="preview-btn"]');
   assert.equal(await error.getAttribute("data-code"), "version_not_newer");
   assert.match(await error.getText(), /not above the latest release 1\.1/);
   await shot("error");
@@ -300,8 +331,8 @@ test("Browse opens a native dialog and the app stays responsive until it closes"
   // A cancel changes nothing and shows no error; the app goes on working.
   assert.equal(await (await el("#req-path")).getValue(), "/typed/while-open");
   assert.equal(await (await el("#error")).isDisplayed(), false);
-  await click("#nav-dashboard");
-  await el("#dashboard");
+  await click("#nav-overview");
+  await el("#overview");
 });
 
 test("Open log says where the app's log file is, and the engine's steps are in it", async () => {
@@ -315,4 +346,120 @@ test("Open log says where the app's log file is, and the engine's steps are in i
   assert.match(log, /adding a release/);
   await click("#close-log-note");
   assert.equal(await (await el("#log-note")).isDisplayed(), false);
+});
+
+// The dark theme's rules applied as if the system asked for them
+// (WebKitWebDriver cannot emulate prefers-color-scheme): the page's own
+// @media (prefers-color-scheme: dark) block, copied into a plain sheet.
+async function darkTheme(on) {
+  return browser.execute((enable) => {
+    document.getElementById("e2e-dark")?.remove();
+    const blocks = [];
+    for (const sheet of document.styleSheets) {
+      for (const rule of sheet.cssRules) {
+        if (rule.media && rule.media.mediaText.includes("prefers-color-scheme: dark")) {
+          for (const inner of rule.cssRules) blocks.push(inner.cssText);
+        }
+      }
+    }
+    if (enable) {
+      const style = document.createElement("style");
+      style.id = "e2e-dark";
+      style.textContent = blocks.join("\n");
+      document.head.appendChild(style);
+    }
+    return blocks.length;
+  }, on);
+}
+
+test("a staged change is signed with a key file and published without a terminal", async () => {
+  const proj = path.join(work, "staged");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "stagedapp", "--key-store", "file", "--threshold", "targets=2"]);
+  // The second targets key is a custodian's file, not in the project.
+  const away = path.join(work, "custodian-targets-2.pem");
+  fs.renameSync(path.join(proj, "keys", "targets-2.pem"), away);
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#dash-add");
+  await type("#bundle-path", bundle("s1", "1.0", 0));
+  await type("#version", "1.0");
+  await click("#preview-btn");
+  await click("#publish-btn");
+  assert.match(await (await el("#result h1", 60000)).getText(), /Staged: signatures are missing/);
+  await click("#back-overview");
+  const panel = await el("#staged-panel");
+  assert.match(await panel.getText(), /targets version 2: 1 of 2 signatures; not yet signed by targets-2/);
+  assert.equal(await (await el("#health")).getAttribute("data-level"), "warn");
+  // A double click signs once: the button is disabled while busy.
+  await type("#staged-key-file", away);
+  await shot("staged");
+  await browser.execute(() => {
+    const b = document.querySelector("#sign-staged-btn");
+    b.click();
+    b.click();
+  });
+  const done = await el("#staged-published", 30000);
+  assert.match(await done.getText(), /signed and in the local repository: targets 1→2/);
+  assert.equal((await browser.$$("#staged-panel")).length, 0);
+  assert.equal((await browser.$$(".feedback.error")).length, 0, "no lock error from a second click");
+  const status = tufa("--project", proj, "status");
+  assert.deepEqual(status.staged, []);
+  const targets = JSON.parse(fs.readFileSync(path.join(proj, "repository/metadata/targets.json"), "utf8"));
+  assert.equal(targets.signatures.length, 2);
+  assert.ok(fs.existsSync(path.join(proj, "repository/targets/stagedapp-1.0.tar.gz")));
+});
+
+test("remove the latest release: its consequence is shown before confirming", async () => {
+  const proj = path.join(work, "proj");
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#nav-releases");
+  await click("#remove-latest-btn");
+  const confirm = await el(".feedback.confirm");
+  const text = await confirm.getText();
+  assert.match(text, /Removes 1\.1 \(2 files, /);
+  assert.match(text, /Clients that installed 1\.1 keep it/);
+  await shot("remove-latest-confirm");
+  // Cancel: nothing changes.
+  await click(".feedback.confirm .confirm-no");
+  assert.equal((await browser.$$("tr.release")).length, 2);
+});
+
+test("layout: keys fit 1024x700 without horizontal scrolling; a dark theme exists", async () => {
+  await click("#nav-keys");
+  await el("#keys-table");
+  await browser.setWindowSize(1024, 700);
+  await browser.pause(300);
+  const fits = async () =>
+    browser.execute(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+  assert.equal(await fits(), true, "keys screen scrolls sideways at 1024x700");
+  await shot("keys-1024");
+  for (const section of ["overview", "releases", "publish", "ceremony", "settings"]) {
+    await click(`#nav-${section}`);
+    await el(`#nav-${section}[aria-current="page"]`);
+    await browser.pause(200);
+    assert.equal(await fits(), true, `${section} scrolls sideways at 1024x700`);
+  }
+  await browser.setWindowSize(1280, 800);
+  await click("#nav-ceremony");
+  await el("#ceremony");
+  await shot("ceremony");
+  await click("#nav-settings");
+  await el("#settings");
+  await shot("settings");
+  // Dark: the page's own media query, applied.
+  assert.ok((await darkTheme(true)) >= 1, "no prefers-color-scheme: dark rules");
+  const bg = await browser.execute(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(bg, "rgb(13, 17, 23)");
+  await click("#nav-overview");
+  await el("#overview");
+  await shot("overview-dark");
+  await click("#nav-keys");
+  await el("#keys-table");
+  await shot("keys-dark");
+  await darkTheme(false);
 });

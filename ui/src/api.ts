@@ -12,7 +12,13 @@ import type { Status } from "./generated/Status";
 import type { TopRole } from "./generated/TopRole";
 import type { UploadReport } from "./generated/UploadReport";
 import type { VerifyReport } from "./generated/VerifyReport";
+import type { StagedChange } from "./generated/StagedChange";
+import type { PublishedState } from "./generated/PublishedState";
+import type { RemovalPreview } from "./generated/RemovalPreview";
+import type { Refreshed } from "./generated/Refreshed";
+import type { Remedy } from "./generated/Remedy";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
+export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
 export type { Release } from "./generated/Release";
 export type { RoleStatus } from "./generated/RoleStatus";
@@ -23,7 +29,12 @@ export interface AppError {
   message: string;
   /** The engine's remedy in words (a button label), when it knows one. */
   remedy_label?: string | null;
+  /** The engine's remedy, for the app to act on. */
+  remedy?: Remedy | null;
 }
+
+/** Remove the latest release, or keep the newest `keep`. */
+export type Removal = { kind: "latest" } | { kind: "prune"; keep: number };
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -73,4 +84,16 @@ export const api = {
   pickPath: (folder: boolean) => invoke<string | null>("pick_path", { folder }),
   upload: (to: string | null, endpoint: string | null) => invoke<UploadReport>("upload", { to, endpoint }),
   verifyPublished: (url: string) => invoke<VerifyReport>("verify_published", { url }),
+  stagedChange: () => invoke<StagedChange>("staged_change"),
+  signStaged: (keyFile: string | null, keyringEntry: string | null, passphrase: string | null) =>
+    invoke<PublishOutcome>("sign_staged", { keyFile, keyringEntry, passphrase }),
+  discardStaged: () => invoke<boolean>("discard_staged"),
+  exportKey: (name: string, dest: string, passphrase: string) => invoke<string>("export_key", { name, dest, passphrase }),
+  moveKey: (name: string, to: string, passphrase: string | null) => invoke<string>("move_key", { name, to, passphrase }),
+  previewRemoval: (removal: Removal) => invoke<RemovalPreview>("preview_removal", { removal }),
+  removeReleases: (removal: Removal) => invoke<PublishOutcome>("remove_releases", { removal }),
+  publishedState: () => invoke<PublishedState>("published_state"),
+  saveDestination: (to: string, endpoint: string | null, region: string | null) =>
+    invoke<PublishedState>("save_destination", { to, endpoint, region }),
+  refreshMetadata: () => invoke<Refreshed>("refresh_metadata"),
 };

@@ -1,0 +1,43 @@
+import { consequenceHtml } from "../src/consequence";
+import { describeError, health, plainMessage } from "../src/feedback";
+
+test("a cancel is a neutral note, an engine error keeps its code and remedy", () => {
+  const c = describeError({ code: "cancelled", message: "cancelled" });
+  expect(c.cancelled).toBe(true);
+  expect(c.message).toBe("Cancelled: nothing was changed.");
+  const e = describeError({
+    code: "staged_change_pending",
+    message: "a change is staged",
+    remedy: { kind: "sign_staged" },
+    remedy_label: "Sign the staged change",
+  });
+  expect(e.cancelled).toBe(false);
+  expect(e.remedy).toEqual({ kind: "sign_staged" });
+  expect(e.remedyLabel).toBe("Sign the staged change");
+});
+
+test("operating-system error codes are dropped, an empty path is named", () => {
+  expect(plainMessage("reading /x/y: No such file or directory (os error 2)")).toBe("reading /x/y: No such file or directory");
+  expect(plainMessage("reading : No such file or directory (os error 2)")).toBe("reading an empty path: No such file or directory");
+});
+
+test("health is the worst severity; staged work needs attention", () => {
+  expect(health([{ severity: "ok" }, { severity: "ok" }], 0)).toEqual({ level: "ok", label: "Healthy" });
+  expect(health([{ severity: "ok" }, { severity: "warn" }], 0).level).toBe("warn");
+  expect(health([{ severity: "warn" }, { severity: "expired" }], 0)).toEqual({ level: "expired", label: "Expired" });
+  expect(health([{ severity: "ok" }], 1).label).toBe("Waiting for signatures");
+});
+
+test("a removal's consequence names who downloads what", () => {
+  const html = consequenceHtml({
+    removed: ["1.0", "1.1"],
+    files: ["a-1.0.tar.gz", "a-1.1.tar.gz", "a-1.1.patch"],
+    freed_bytes: 3 * 1024 * 1024,
+    latest_after: "1.2",
+    ahead: null,
+    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024 }],
+    clients_after: [],
+  });
+  expect(html).toContain("Removes 1.0, 1.1 (3 files, 3.0 MiB).");
+  expect(html).toContain("Clients on 1.0 will download the full 27.0 MiB of 1.2.");
+});
