@@ -87,11 +87,40 @@ enum Command {
         /// release and bounds on archive and patch sizes.
         #[arg(long, conflicts_with = "plan")]
         estimate: bool,
+        /// Platform of the bundle, <os>-<arch> (e.g. linux-x86_64): targets
+        /// <app>-<platform>-<version>…, patched from that platform's previous release.
+        #[arg(long, value_name = "OS-ARCH")]
+        platform: Option<String>,
+        /// Start a staged rollout: offer the release to this percentage of installs (e.g. 5 or 5%).
+        #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+        rollout: Option<u8>,
+    },
+    /// Change a release's staged rollout: a percentage (100: every install) or pause (no new installs).
+    Rollout {
+        /// The release's version.
+        version: String,
+        /// 0 to 100 (with or without %), or pause.
+        change: tufa::publisher::rollout::RolloutChange,
+        /// Only this platform's release (default: every platform that has it).
+        #[arg(long, value_name = "OS-ARCH")]
+        platform: Option<String>,
+    },
+    /// Withdraw a release: never offered again; clients on it are offered the last good release before it (a signed downgrade).
+    Pull {
+        /// The release's version.
+        version: String,
+        /// Only this platform's release (default: every platform that has it).
+        #[arg(long, value_name = "OS-ARCH")]
+        platform: Option<String>,
     },
     /// Show roles, expiry, releases, keys and staged changes.
     Status,
     /// Remove the newest release from the repository.
-    RemoveLatest,
+    RemoveLatest {
+        /// The newest release of this platform (default: the platform-less releases).
+        #[arg(long, value_name = "OS-ARCH")]
+        platform: Option<String>,
+    },
     /// Keep the newest N releases; remove older archives and patches (clients on removed releases get the full archive).
     Prune {
         /// Releases to keep.
@@ -163,6 +192,13 @@ enum Command {
         #[arg(long)]
         keys_dir: Option<PathBuf>,
     },
+}
+
+fn parse_percent(s: &str) -> Result<u8, String> {
+    match s.trim().trim_end_matches('%').parse::<u8>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!("'{s}' is not a percentage from 0 to 100")),
+    }
 }
 
 fn parse_role_value<T: std::str::FromStr>(s: &str) -> Result<(TopRole, T), String> {
@@ -251,6 +287,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             skip_patch,
             plan,
             estimate,
+            platform,
+            rollout,
         } => {
             let publisher = crate::secrets::open(&dir)?;
             if estimate {
@@ -267,6 +305,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 required,
                 user,
                 skip_patch,
+                platform,
+                rollout,
             };
             let mut bar = progress::Bars::new(json);
             if plan {
@@ -306,8 +346,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(exit_for(&outcome))
         }
-        Command::RemoveLatest => {
-            let (version, outcome) = crate::secrets::open(&dir)?.remove_latest()?;
+        Command::Rollout {
+            version,
+            change,
+            platform,
+        } => {
+            let publisher = crate::secrets::open(&dir)?;
+            let (changed, outcome) =
+                publisher.set_rollout(&version, platform.as_deref(), change)?;
+            output::rollout(&version, &changed, &outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::Pull { version, platform } => {
+            let publisher = crate::secrets::open(&dir)?;
+            let (changed, outcome) = publisher.set_rollout(
+                &version,
+                platform.as_deref(),
+                tufa::publisher::rollout::RolloutChange::Pull,
+            )?;
+            output::rollout(&version, &changed, &outcome, json);
+            Ok(exit_for(&outcome))
+        }
+        Command::RemoveLatest { platform } => {
+            let (version, outcome) =
+                crate::secrets::open(&dir)?.remove_latest_of(platform.as_deref())?;
             output::removed(&version, &outcome, json);
             Ok(exit_for(&outcome))
         }

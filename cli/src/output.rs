@@ -184,7 +184,12 @@ fn print_plan(plan: &AddPlan) {
         .as_ref()
         .map(|v| format!(" (previous {v})"))
         .unwrap_or_default();
-    println!("Release {} {}{prev}", plan.app, plan.version);
+    let platform = plan
+        .platform
+        .as_ref()
+        .map(|p| format!(" for {p}"))
+        .unwrap_or_default();
+    println!("Release {} {}{platform}{prev}", plan.app, plan.version);
     println!("  bundle   {}", mb(plan.bundle_bytes));
     println!("  tar      {}  sha256 {}", mb(plan.tar_size), plan.tar_hash);
     println!(
@@ -258,6 +263,46 @@ pub fn added(plan: &AddPlan, outcome: &PublishOutcome, json: bool) {
     print_outcome(outcome);
 }
 
+/// Words for a rollout state (`rolling out 25%`, `paused at 25%`,
+/// `pulled`); none for a release out to every install.
+fn rollout_words(r: Option<&tufa::target::Rollout>) -> Option<String> {
+    use tufa::target::RolloutState;
+    r.map(|r| match r.state {
+        RolloutState::Rolling => format!("rolling out {}%", r.percent),
+        RolloutState::Paused => format!("paused at {}%", r.percent),
+        RolloutState::Pulled => "pulled".to_string(),
+    })
+}
+
+pub fn rollout(
+    version: &str,
+    changed: &[tufa::publisher::rollout::RolloutChanged],
+    outcome: &PublishOutcome,
+    json: bool,
+) {
+    if json {
+        print_json(
+            &serde_json::json!({ "version": version, "changed": changed, "outcome": outcome }),
+        );
+        return;
+    }
+    for c in changed {
+        let state =
+            rollout_words(c.rollout.as_ref()).unwrap_or_else(|| "out to every install".into());
+        let back = match (&c.rollout, &c.rollback_to) {
+            (Some(r), Some(v)) if r.state == tufa::target::RolloutState::Pulled => {
+                format!("; clients on it go back to {v}")
+            }
+            (Some(r), None) if r.state == tufa::target::RolloutState::Pulled => {
+                "; no earlier release to go back to: clients on it stay".to_string()
+            }
+            _ => String::new(),
+        };
+        println!("{}: {state}{back}", c.archive);
+    }
+    print_outcome(outcome);
+}
+
 pub fn removed(version: &AppVersion, outcome: &PublishOutcome, json: bool) {
     if json {
         print_json(
@@ -316,6 +361,34 @@ pub fn discarded(discarded: bool, json: bool) {
     }
 }
 
+fn print_releases(releases: &[tufa::releases::Release]) {
+    for r in releases.iter().rev() {
+        let patch = r
+            .patch
+            .as_ref()
+            .map(|p| format!("patch {}", mb(p.size)))
+            .unwrap_or_else(|| "no patch".into());
+        let mut flags = Vec::new();
+        if r.required {
+            flags.push("required".to_string());
+        }
+        if r.channel != tufa::Channel::Stable {
+            flags.push(r.channel.to_string());
+        }
+        flags.extend(rollout_words(r.rollout.as_ref()));
+        if let Some(back) = &r.rollback_to {
+            flags.push(format!("(clients go back to {back})"));
+        }
+        println!(
+            "  {:<12} archive {:>10}  {:<16} {}",
+            r.version.to_string(),
+            mb(r.archive_size),
+            patch,
+            flags.join(" ")
+        );
+    }
+}
+
 pub fn status(s: &Status, json: bool) {
     if json {
         print_json(s);
@@ -348,33 +421,21 @@ pub fn status(s: &Status, json: bool) {
         }
     }
     println!("Releases:");
-    if s.releases.is_empty() {
+    if s.releases.is_empty() && s.platforms.is_empty() {
         println!("  none yet: `tufa add BUNDLE_DIR --version 1.0`");
     }
-    for r in s.releases.iter().rev() {
-        let patch = r
-            .patch
-            .as_ref()
-            .map(|p| format!("patch {}", mb(p.size)))
-            .unwrap_or_else(|| "no patch".into());
-        let mut flags = Vec::new();
-        if r.required {
-            flags.push("required".to_string());
-        }
-        if r.channel != tufa::Channel::Stable {
-            flags.push(r.channel.to_string());
-        }
-        println!(
-            "  {:<12} archive {:>10}  {:<16} {}",
-            r.version.to_string(),
-            mb(r.archive_size),
-            patch,
-            flags.join(" ")
-        );
-    }
+    print_releases(&s.releases);
     if !s.clients.is_empty() {
         println!("Clients on older releases download:");
         print_clients(&s.clients);
+    }
+    for p in &s.platforms {
+        println!("Releases for {}:", p.platform);
+        print_releases(&p.releases);
+        if !p.clients.is_empty() {
+            println!("  Clients on older releases for {} download:", p.platform);
+            print_clients(&p.clients);
+        }
     }
     println!("Keys:");
     for k in &s.keys {

@@ -50,6 +50,14 @@ pub struct UpdateArgs {
     /// Only report the plan; download and install nothing.
     #[arg(long)]
     check_only: bool,
+    /// Follow this platform's releases, <os>-<arch> (default: the running
+    /// one when the repository has it, else the platform-less releases).
+    #[arg(long, value_name = "OS-ARCH")]
+    platform: Option<String>,
+    /// Take releases in staged rollout or paused whatever this install's
+    /// bucket (testers). Pulled releases are never taken.
+    #[arg(long)]
+    ignore_rollout: bool,
     #[command(flatten)]
     http: HttpArgs,
 }
@@ -158,7 +166,12 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         None => Channel::Stable,
     };
     let http = args.http.to_options()?;
-    let updater = Updater::builder(&args.app, &args.current_version)
+    let mut builder = Updater::builder(&args.app, &args.current_version);
+    if let Some(p) = &args.platform {
+        builder = builder.platform(p);
+    }
+    let updater = builder
+        .ignore_rollout(args.ignore_rollout)
         .install_dir(&args.install_dir)
         .metadata_dir(&args.metadata_dir)
         .cache_dir(&args.cache_dir)
@@ -262,6 +275,12 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         if let Some(why) = &applied.fell_back {
             println!("patch failed ({why}); used the full archive");
+        }
+        if plan.rollback {
+            println!(
+                "{} {} was pulled by its publisher; went back to {}",
+                args.app, args.current_version, applied.version
+            );
         }
         println!("installed {} {}", args.app, applied.version);
     }

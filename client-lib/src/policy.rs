@@ -9,11 +9,16 @@
 //!   which releases a channel offers ([`offered_on`]);
 //! - patch or full archive: the client's choice ([`select`]) and, built on
 //!   it, what clients on every older release download ([`client_downloads`]);
+//! - staged rollout: a client's bucket ([`install_bucket`]) and whether a
+//!   rolling, paused or pulled release counts for it ([`rollout_offers`]),
+//!   applied by [`select_with`], which also offers a pulled release's
+//!   clients its signed `rollback_to`;
 //! - release notes in a release's custom metadata ([`release_notes`],
 //!   [`notes_metadata`]).
 
 use crate::metadata::TopRole;
 use crate::releases::Release;
+use crate::target::RolloutState;
 use crate::{AppVersion, Channel};
 use pep440_rs::PrereleaseKind;
 use serde::Serialize;
@@ -49,12 +54,19 @@ pub enum Severity {
 }
 
 /// How long before its expiry a role is flagged: the last fifth of its
-/// period, and at least one day ahead (a one-day timestamp is flagged the
-/// whole day, a 365-day root 73 days ahead). Without a known period (a
-/// client does not have the project's settings) the one-day minimum.
+/// period, and at least one day ahead, but never more than half its period
+/// (a role signed a minute ago is fresh whatever its period: a one-day
+/// timestamp is flagged in its last 12 hours, a 7-day snapshot 1.4 days
+/// ahead, a 365-day root 73 days ahead). Without a known period (a client
+/// does not have the project's settings) one day.
 pub fn warning_window_secs(period_days: Option<u32>) -> i64 {
-    let fifth = period_days.map_or(0, |d| i64::from(d) * DAY_SECS / 5);
-    fifth.max(DAY_SECS)
+    match period_days {
+        Some(d) => {
+            let period = i64::from(d) * DAY_SECS;
+            (period / 5).max(DAY_SECS.min(period / 2))
+        }
+        None => DAY_SECS,
+    }
 }
 
 /// The severity of an expiry `seconds_left` away (negative once past) for
@@ -139,6 +151,9 @@ pub struct Selection {
     /// every step has a patch that may be used (whether or not the chain
     /// was chosen): what the archive was weighed against.
     pub chain_bytes: Option<u64>,
+    /// The target is the signed `rollback_to` of the pulled release the
+    /// client is on: a downgrade, always by full archive.
+    pub rollback: bool,
 }
 
 impl Selection {
@@ -152,15 +167,72 @@ impl Selection {
     }
 }
 
+// ----------------------------------------------------------- staged rollout
+
+/// Which installs a staged rollout is judged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every rolling or paused release counts: testers
+    /// (`--ignore-rollout`) and the publisher's preview. Pulled releases
+    /// never count.
+    Everyone,
+    /// An install in this bucket, 0 to 99 (see [`install_bucket`]).
+    Bucket(u8),
+}
+
+/// The stable rollout bucket, in [0, 100), of an install identified by
+/// `install_id` (random, created once by the client, never sent): the
+/// first 8 bytes of its sha256 modulo 100. The same install lands in the
+/// same bucket for every release, so raising a percentage only adds
+/// installs.
+pub fn install_bucket(install_id: &str) -> u8 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(install_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    // < 100, so the conversion cannot fail.
+    u8::try_from(u64::from_be_bytes(first) % 100).unwrap_or(0)
+}
+
+/// Whether `release` is offered to `audience` as far as its rollout goes:
+/// a release without rollout always; a rolling one to buckets below its
+/// percentage (to everyone when ignoring rollout); a paused one to no new
+/// install (but to testers); a pulled one never.
+pub fn rollout_offers(release: &Release, audience: Audience) -> bool {
+    let Some(rollout) = release.rollout else {
+        return true;
+    };
+    match (rollout.state, audience) {
+        (RolloutState::Pulled, _) => false,
+        (_, Audience::Everyone) => true,
+        (RolloutState::Rolling, Audience::Bucket(b)) => b < rollout.percent,
+        (RolloutState::Paused, Audience::Bucket(_)) => false,
+    }
+}
+
+fn is_pulled(release: &Release) -> bool {
+    release
+        .rollout
+        .is_some_and(|r| r.state == RolloutState::Pulled)
+}
+
+/// Everything [`select_with`] decides on.
+#[derive(Debug, Clone, Copy)]
+pub struct SelectOptions<'a> {
+    /// The client's channel.
+    pub channel: Channel,
+    /// Jump past required releases.
+    pub ignore_required: bool,
+    /// The current tar is cached and patching is enabled.
+    pub patches_allowed: bool,
+    /// Patches that failed here before (never tried again).
+    pub failed_patches: &'a [String],
+    /// Whose staged rollouts count.
+    pub audience: Audience,
+}
+
 /// Chooses the update for a client at `current` on `channel`; `releases`
-/// sorted oldest first.
-///
-/// Candidates are the releases above `current` offered on `channel`.
-/// Unless `ignore_required`, the first *required* candidate is the target;
-/// otherwise the newest. Patches are used when `patches_allowed` (the
-/// current tar is cached and patching is enabled), every release in
-/// (current, target] has a patch that never failed here, and the chain
-/// totals at most [`patch_limit_bytes`] of the target's archive.
+/// sorted oldest first. [`select_with`] for everyone (no rollout bucket).
 pub fn select(
     releases: &[Release],
     current: &AppVersion,
@@ -169,13 +241,54 @@ pub fn select(
     patches_allowed: bool,
     failed_patches: &[String],
 ) -> Option<Selection> {
-    let candidates: Vec<usize> = releases
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| &r.version > current && offered_on(&r.version, channel))
-        .map(|(i, _)| i)
-        .collect();
-    let target = if ignore_required {
+    select_with(
+        releases,
+        current,
+        &SelectOptions {
+            channel,
+            ignore_required,
+            patches_allowed,
+            failed_patches,
+            audience: Audience::Everyone,
+        },
+    )
+}
+
+/// Chooses the update for a client at `current`; `releases` sorted oldest
+/// first.
+///
+/// Candidates are the releases above `current` offered on the channel and,
+/// by their rollout, to the client's audience ([`rollout_offers`]); pulled
+/// releases are ignored. Unless `ignore_required`, the first *required*
+/// candidate is the target, otherwise the newest; a required release the
+/// rollout does not offer yet (rolling above the bucket, or paused) is
+/// never skipped: the candidates end before it. Without a candidate, a
+/// client on a pulled release is sent to its signed `rollback_to` (the
+/// only downgrade, by full archive).
+///
+/// Patches are used when `patches_allowed`, every release in
+/// (current, target] has a patch that never failed here, and the chain
+/// totals at most [`patch_limit_bytes`] of the target's archive. The
+/// chain may pass through releases the client is not offered: their
+/// patches are only steps.
+pub fn select_with(
+    releases: &[Release],
+    current: &AppVersion,
+    opts: &SelectOptions<'_>,
+) -> Option<Selection> {
+    let mut candidates: Vec<usize> = Vec::new();
+    for (i, r) in releases.iter().enumerate() {
+        if &r.version <= current || !offered_on(&r.version, opts.channel) || is_pulled(r) {
+            continue;
+        }
+        if rollout_offers(r, opts.audience) {
+            candidates.push(i);
+        } else if r.required && !opts.ignore_required {
+            // Going past it would skip a required release.
+            break;
+        }
+    }
+    let target = if opts.ignore_required {
         candidates.last().copied()
     } else {
         candidates
@@ -183,13 +296,16 @@ pub fn select(
             .copied()
             .find(|&i| releases[i].required)
             .or_else(|| candidates.last().copied())
-    }?;
+    };
+    let Some(target) = target else {
+        return rollback_from(releases, current);
+    };
     // The chain runs through every release in (current, target], whatever
     // its channel: each patch applies to the tar of the one before. It
     // starts from a tar the repository knows.
     let mut chain_bytes = None;
     let mut chain = Vec::new();
-    if patches_allowed && releases.iter().any(|r| &r.version == current) {
+    if opts.patches_allowed && releases.iter().any(|r| &r.version == current) {
         let steps: Vec<usize> = (0..=target)
             .filter(|&i| &releases[i].version > current)
             .collect();
@@ -199,7 +315,7 @@ pub fn select(
                 releases[i]
                     .patch
                     .as_ref()
-                    .filter(|p| !failed_patches.contains(&p.name))
+                    .filter(|p| !opts.failed_patches.contains(&p.name))
                     .map(|p| p.size)
             })
             .collect();
@@ -212,7 +328,36 @@ pub fn select(
         target,
         chain,
         chain_bytes,
+        rollback: false,
     })
+}
+
+/// The signed way back for a client on a pulled release: its
+/// `rollback_to`, when that release is listed, older and not pulled itself.
+fn rollback_from(releases: &[Release], current: &AppVersion) -> Option<Selection> {
+    let on = releases.iter().find(|r| &r.version == current)?;
+    if !is_pulled(on) {
+        return None;
+    }
+    let back = on.rollback_to.as_ref()?;
+    let target = releases
+        .iter()
+        .position(|r| &r.version == back && &r.version < current && !is_pulled(r))?;
+    Some(Selection {
+        target,
+        chain: Vec::new(),
+        chain_bytes: None,
+        rollback: true,
+    })
+}
+
+/// The last good release before `version`: the newest older one that is
+/// not pulled, what a pull sends `version`'s clients back to.
+pub fn last_good_before<'a>(releases: &'a [Release], version: &AppVersion) -> Option<&'a Release> {
+    releases
+        .iter()
+        .rev()
+        .find(|r| &r.version < version && !is_pulled(r))
 }
 
 /// What a client on an older release downloads next, exactly as
@@ -339,15 +484,17 @@ mod tests {
     }
 
     #[test]
-    fn expiry_warns_in_the_last_fifth_and_at_least_a_day_ahead() {
+    fn expiry_warns_in_the_last_fifth_at_least_a_day_but_at_most_half_the_period_ahead() {
         // 30 days: the last 6 days.
         assert_eq!(warning_window_secs(Some(30)), 6 * DAY_SECS);
         assert_eq!(expiry_severity(6 * DAY_SECS, Some(30)), Severity::Ok);
         assert_eq!(expiry_severity(6 * DAY_SECS - 1, Some(30)), Severity::Warn);
-        // 1 day (a fifth is under a day): the whole day.
-        assert_eq!(warning_window_secs(Some(1)), DAY_SECS);
-        assert_eq!(expiry_severity(DAY_SECS - 1, Some(1)), Severity::Warn);
-        assert_eq!(expiry_severity(DAY_SECS, Some(1)), Severity::Ok);
+        // 1 day: a fresh timestamp is fine; the last 12 hours warn.
+        assert_eq!(warning_window_secs(Some(1)), DAY_SECS / 2);
+        assert_eq!(expiry_severity(DAY_SECS - 60, Some(1)), Severity::Ok);
+        assert_eq!(expiry_severity(DAY_SECS / 2 - 1, Some(1)), Severity::Warn);
+        // 7 days: the last fifth (1.4 days) is already more than a day.
+        assert_eq!(warning_window_secs(Some(7)), 7 * DAY_SECS / 5);
         // Unknown period: one day.
         assert_eq!(warning_window_secs(None), DAY_SECS);
         assert_eq!(expiry_severity(2 * DAY_SECS, None), Severity::Ok);
@@ -405,6 +552,7 @@ mod tests {
                 target: 2,
                 chain: vec![1, 2],
                 chain_bytes: Some(30),
+                rollback: false,
             }
         );
         assert_eq!(s.method(), Method::Patch);
@@ -556,6 +704,94 @@ mod tests {
         assert_eq!(d[0].patch_chain_bytes, None);
         assert_eq!(d[0].files, vec!["a-1.2.tar.gz"]);
         assert_eq!(d[1].method, Some(Method::Patch));
+    }
+
+    fn rolled(ver: &str, percent: u8, state: RolloutState) -> Release {
+        let mut r = rel(ver, false, Some(10));
+        r.rollout = Some(crate::target::Rollout { percent, state });
+        r
+    }
+
+    fn pick(rs: &[Release], cur: &str, audience: Audience) -> Option<(AppVersion, bool)> {
+        let opts = SelectOptions {
+            channel: Channel::Stable,
+            ignore_required: false,
+            patches_allowed: true,
+            failed_patches: &[],
+            audience,
+        };
+        select_with(rs, &v(cur), &opts).map(|s| (rs[s.target].version.clone(), s.rollback))
+    }
+
+    #[test]
+    fn rollout_buckets_pause_and_testers() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1", false, Some(10)),
+            rolled("1.2", 25, RolloutState::Rolling),
+        ];
+        assert_eq!(
+            pick(&rs, "1.0", Audience::Bucket(24)),
+            Some((v("1.2"), false))
+        );
+        // Outside the rollout: the previous release is the latest.
+        assert_eq!(
+            pick(&rs, "1.0", Audience::Bucket(25)),
+            Some((v("1.1"), false))
+        );
+        assert_eq!(pick(&rs, "1.1", Audience::Bucket(99)), None);
+        let paused = [
+            rel("1.0", false, None),
+            rolled("1.1", 50, RolloutState::Paused),
+        ];
+        assert_eq!(pick(&paused, "1.0", Audience::Bucket(0)), None);
+        // Testers take a paused release, never a pulled one.
+        assert_eq!(
+            pick(&paused, "1.0", Audience::Everyone),
+            Some((v("1.1"), false))
+        );
+        let pulled = [
+            rel("1.0", false, None),
+            rolled("1.1", 50, RolloutState::Pulled),
+        ];
+        assert_eq!(pick(&pulled, "1.0", Audience::Everyone), None);
+        // The bucket is stable and below 100.
+        assert_eq!(install_bucket("abc"), install_bucket("abc"));
+        assert!((0..1000).all(|i| install_bucket(&i.to_string()) < 100));
+    }
+
+    #[test]
+    fn pulled_release_rolls_back_unless_a_newer_one_is_offered() {
+        let mut bad = rolled("1.1", 100, RolloutState::Pulled);
+        bad.rollback_to = Some(v("1.0"));
+        let rs = [rel("1.0", false, None), bad.clone()];
+        assert_eq!(
+            pick(&rs, "1.1", Audience::Bucket(3)),
+            Some((v("1.0"), true))
+        );
+        let full = select_with(
+            &rs,
+            &v("1.1"),
+            &SelectOptions {
+                channel: Channel::Stable,
+                ignore_required: false,
+                patches_allowed: true,
+                failed_patches: &[],
+                audience: Audience::Everyone,
+            },
+        )
+        .unwrap();
+        assert_eq!(full.method(), Method::Full, "a rollback is by full archive");
+        // A fixed release above: forward, not back.
+        let fixed = [rel("1.0", false, None), bad, rel("1.2", false, Some(10))];
+        assert_eq!(
+            pick(&fixed, "1.1", Audience::Bucket(3)),
+            Some((v("1.2"), false))
+        );
+        assert_eq!(
+            last_good_before(&fixed, &v("1.2")).map(|r| r.version.clone()),
+            Some(v("1.0"))
+        );
     }
 
     #[test]

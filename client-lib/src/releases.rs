@@ -52,6 +52,18 @@ pub struct Release {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub published: Option<String>,
+    /// Staged rollout (rolling, paused, pulled), when one is recorded.
+    // Not in the app's generated types yet (the app does not show it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub rollout: Option<crate::target::Rollout>,
+    /// For a pulled release: the version its clients go back to.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::serde_util::opt_display"
+    )]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub rollback_to: Option<AppVersion>,
 }
 
 /// Releases of `app` in `targets`, oldest first.
@@ -76,6 +88,8 @@ pub fn releases(targets: &Targets, app: &str) -> Result<Vec<Release>> {
                     user: custom.user,
                     patch: None,
                     published: None,
+                    rollout: custom.rollout,
+                    rollback_to: custom.rollback_to,
                 });
             }
             TargetKind::Patch => {
@@ -115,6 +129,8 @@ pub(crate) fn test_release(v: &str, archive: u64, patch: Option<u64>, required: 
         required,
         user: None,
         published: None,
+        rollout: None,
+        rollback_to: None,
         patch: patch.map(|size| PatchInfo {
             name: format!("a-{v}.patch"),
             size,

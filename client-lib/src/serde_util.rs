@@ -16,3 +16,16 @@ pub(crate) fn opt_display<S: serde::Serializer, T: std::fmt::Display>(
         None => s.serialize_none(),
     }
 }
+
+/// Reads an optional value from its `Display` form (`FromStr`).
+pub(crate) fn opt_parse<'de, D: serde::Deserializer<'de>, T: std::str::FromStr>(
+    d: D,
+) -> Result<Option<T>, D::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    use serde::Deserialize;
+    Option::<String>::deserialize(d)?
+        .map(|s| s.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}

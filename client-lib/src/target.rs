@@ -31,6 +31,67 @@ pub struct TargetFile {
     pub kind: TargetKind,
 }
 
+/// Checks a platform name: `<os>-<arch>` in lowercase ASCII letters,
+/// digits and `_`, exactly one `-` (`linux-x86_64`, `macos-aarch64`,
+/// `windows-x86_64`). Exactly one dash keeps `<app>-<platform>-<version>`
+/// unambiguous: PEP 440 versions in normal form hold no dash.
+pub fn validate_platform(platform: &str) -> Result<()> {
+    let part_ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let ok = platform.len() <= 40
+        && platform
+            .split_once('-')
+            .is_some_and(|(os, arch)| part_ok(os) && part_ok(arch));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting {
+            field: "platform".into(),
+            reason: format!(
+                "'{platform}' is not <os>-<arch> in lowercase letters, digits and _ (e.g. linux-x86_64)"
+            ),
+        })
+    }
+}
+
+/// The platform of the running program, `<os>-<arch>` from
+/// [`std::env::consts`] (`linux-x86_64`, `macos-aarch64`, `windows-x86_64`).
+pub fn current_platform() -> String {
+    format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+/// The name prefix of a release stream: `<app>` without a platform (the
+/// tufup single-platform layout), `<app>-<platform>` with one. A tufup
+/// client configured with that name reads the stream unchanged.
+pub fn stream_name(app: &str, platform: Option<&str>) -> String {
+    match platform {
+        Some(p) => format!("{app}-{p}"),
+        None => app.to_string(),
+    }
+}
+
+/// The platforms that `app` has archives for in `names` (target names),
+/// sorted: names `<app>-<os>-<arch>-<version>.tar.gz`.
+pub fn platforms_in<'a>(names: impl IntoIterator<Item = &'a str>, app: &str) -> Vec<String> {
+    let mut out: Vec<String> = names
+        .into_iter()
+        .filter_map(|name| {
+            let rest = name.strip_suffix(ARCHIVE_SUFFIX)?.strip_prefix(app)?;
+            let mut parts = rest.strip_prefix('-')?.splitn(3, '-');
+            let platform = format!("{}-{}", parts.next()?, parts.next()?);
+            let stream = stream_name(app, Some(&platform));
+            validate_platform(&platform).ok()?;
+            TargetFile::parse_for_app(name, &stream).map(|_| platform)
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Checks that an application name can be used in target names.
 pub fn validate_app_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -104,13 +165,56 @@ impl fmt::Display for TargetFile {
 }
 
 /// Custom metadata of an archive target:
-/// `{"user": <object|null>, "tufup": {"required": <bool>}}`.
+/// `{"user": <object|null>, "tufup": {"required": <bool>}}`, plus
+/// `"tufa": {"rollout": {…}, "rollback_to": "<version>"}` only when a
+/// staged rollout or a pull is recorded (tufup ignores the key).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ArchiveCustom {
     /// Release must be installed before any later one (tufup semantics).
     pub required: bool,
     /// Free-form user metadata, such as release notes.
     pub user: Option<Value>,
+    /// Staged rollout state, when the release is not simply out for all.
+    pub rollout: Option<Rollout>,
+    /// For a pulled release: the version its clients go back to.
+    #[serde(
+        default,
+        serialize_with = "crate::serde_util::opt_display",
+        deserialize_with = "crate::serde_util::opt_parse"
+    )]
+    pub rollback_to: Option<AppVersion>,
+}
+
+/// State of a staged rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum RolloutState {
+    /// Offered to clients whose bucket is below the percentage.
+    Rolling,
+    /// No new installs; clients already on it stay.
+    Paused,
+    /// Withdrawn: never offered; its clients are offered `rollback_to`.
+    Pulled,
+}
+
+/// A release's staged rollout (`custom.tufa.rollout`), signed in
+/// targets.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Rollout {
+    /// Share of installs offered the release, 0 to 100.
+    pub percent: u8,
+    /// Rolling, paused or pulled.
+    pub state: RolloutState,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct TufaArchiveFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollout: Option<Rollout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollback_to: Option<String>,
 }
 
 /// Custom metadata of a patch target: size and sha256 of the uncompressed
@@ -138,13 +242,26 @@ struct TufupPatchFields {
 impl ArchiveCustom {
     /// The `custom` map written into targets.json.
     pub fn to_custom(&self) -> HashMap<String, Value> {
-        HashMap::from([
+        let mut custom = HashMap::from([
             ("user".to_string(), self.user.clone().unwrap_or(Value::Null)),
             (
                 "tufup".to_string(),
                 serde_json::json!({ "required": self.required }),
             ),
-        ])
+        ]);
+        // Written only when used, so plain releases stay byte-identical to
+        // what tufup writes.
+        if self.rollout.is_some() || self.rollback_to.is_some() {
+            let tufa = TufaArchiveFields {
+                rollout: self.rollout,
+                rollback_to: self.rollback_to.as_ref().map(ToString::to_string),
+            };
+            custom.insert(
+                "tufa".to_string(),
+                serde_json::to_value(tufa).unwrap_or(Value::Null),
+            );
+        }
+        custom
     }
 
     /// Reads the `custom` map of an archive target. A missing `tufup` entry
@@ -162,7 +279,33 @@ impl ArchiveCustom {
             }
         };
         let user = custom.get("user").filter(|v| !v.is_null()).cloned();
-        Ok(ArchiveCustom { required, user })
+        let tufa = match custom.get("tufa") {
+            None | Some(Value::Null) => TufaArchiveFields::default(),
+            Some(v) => serde_json::from_value::<TufaArchiveFields>(v.clone()).map_err(|e| {
+                Error::InvalidMetadata {
+                    file: "targets.json".into(),
+                    reason: format!("archive custom.tufa is malformed: {e}"),
+                }
+            })?,
+        };
+        if let Some(r) = &tufa.rollout {
+            if r.percent > 100 {
+                return Err(Error::InvalidMetadata {
+                    file: "targets.json".into(),
+                    reason: format!("rollout percent {} is above 100", r.percent),
+                });
+            }
+        }
+        let rollback_to = tufa
+            .rollback_to
+            .map(|v| v.parse::<AppVersion>())
+            .transpose()?;
+        Ok(ArchiveCustom {
+            required,
+            user,
+            rollout: tufa.rollout,
+            rollback_to,
+        })
     }
 }
 
@@ -231,6 +374,77 @@ mod tests {
     }
 
     #[test]
+    fn platforms_and_streams() {
+        for ok in ["linux-x86_64", "macos-aarch64", "windows-x86_64"] {
+            assert!(validate_platform(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "linux",
+            "Linux-x86_64",
+            "linux-x86-64",
+            "-x86_64",
+            "linux-",
+            "a b-c",
+        ] {
+            assert!(
+                matches!(validate_platform(bad), Err(Error::InvalidSetting { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            stream_name("demo", Some("linux-x86_64")),
+            "demo-linux-x86_64"
+        );
+        assert_eq!(stream_name("demo", None), "demo");
+        let names = [
+            "demo-linux-x86_64-1.0.tar.gz",
+            "demo-linux-x86_64-1.1.patch",
+            "demo-macos-aarch64-1.0.tar.gz",
+            "demo-1.0.tar.gz",
+            "demo-linux-x86_64-1.1.tar.gz",
+            "other-linux-x86_64-1.0.tar.gz",
+        ];
+        assert_eq!(
+            platforms_in(names, "demo"),
+            vec!["linux-x86_64".to_string(), "macos-aarch64".to_string()]
+        );
+        // A platform stream is invisible to the platform-less app name.
+        assert!(TargetFile::parse_for_app("demo-linux-x86_64-1.0.tar.gz", "demo").is_none());
+    }
+
+    #[test]
+    fn rollout_fields_only_when_used() {
+        let plain = ArchiveCustom::default().to_custom();
+        assert!(!plain.contains_key("tufa"));
+        let pulled = ArchiveCustom {
+            rollout: Some(Rollout {
+                percent: 25,
+                state: RolloutState::Pulled,
+            }),
+            rollback_to: Some("1.0".parse().unwrap()),
+            ..Default::default()
+        };
+        let v = serde_json::to_value(pulled.to_custom()).unwrap();
+        assert_eq!(
+            v["tufa"],
+            serde_json::json!({"rollout": {"percent": 25, "state": "pulled"}, "rollback_to": "1.0"})
+        );
+        assert_eq!(
+            ArchiveCustom::from_custom(&pulled.to_custom()).unwrap(),
+            pulled
+        );
+        let mut bad = pulled.to_custom();
+        bad.insert(
+            "tufa".into(),
+            serde_json::json!({"rollout": {"percent": 101, "state": "rolling"}}),
+        );
+        assert!(matches!(
+            ArchiveCustom::from_custom(&bad),
+            Err(Error::InvalidMetadata { .. })
+        ));
+    }
+
+    #[test]
     fn app_names() {
         assert!(validate_app_name("My_App-2").is_ok());
         for bad in ["", "a b", "a/b", "../x", "é", "a.b"] {
@@ -243,6 +457,7 @@ mod tests {
         let a = ArchiveCustom {
             required: true,
             user: Some(serde_json::json!({"notes": "x"})),
+            ..Default::default()
         };
         let v = serde_json::to_value(a.to_custom()).unwrap();
         assert_eq!(

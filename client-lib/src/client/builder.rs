@@ -23,6 +23,8 @@ pub struct UpdaterBuilder {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
+    platform: Option<String>,
+    ignore_rollout: bool,
     cancel: Cancel,
     trusted_root: Option<Arc<[u8]>>,
     install_options: Arc<InstallOptions>,
@@ -70,6 +72,20 @@ impl UpdaterBuilder {
     /// Jump past required releases to the newest.
     pub fn ignore_required(mut self, yes: bool) -> Self {
         self.ignore_required = yes;
+        self
+    }
+    /// The platform whose releases to follow, `<os>-<arch>` (checked at
+    /// build). By default the running one ([`crate::target::current_platform`])
+    /// when the repository has releases for it, otherwise the app's
+    /// platform-less releases (the tufup single-platform layout).
+    pub fn platform(mut self, platform: &str) -> Self {
+        self.platform = Some(platform.into());
+        self
+    }
+    /// Take releases in staged rollout (and paused ones) whatever this
+    /// install's bucket: for testers. Pulled releases are never taken.
+    pub fn ignore_rollout(mut self, yes: bool) -> Self {
+        self.ignore_rollout = yes;
         self
     }
     /// Allow patch chains (default true).
@@ -137,6 +153,10 @@ impl UpdaterBuilder {
     /// ```
     pub fn build(self) -> Result<Updater, UpdateError> {
         crate::target::validate_app_name(&self.app)?;
+        if let Some(p) = &self.platform {
+            crate::target::validate_platform(p)
+                .map_err(|e| UpdateError::Config(format!("the platform: {e}")))?;
+        }
         let current: AppVersion = self.current.parse()?;
         let need = |v: Option<PathBuf>, what: &str| {
             v.ok_or_else(|| UpdateError::Config(format!("{what} is not set")))
@@ -180,6 +200,8 @@ impl UpdaterBuilder {
             channel: self.channel,
             ignore_required: self.ignore_required,
             patches: self.patches,
+            platform: self.platform,
+            ignore_rollout: self.ignore_rollout,
             cancel: self.cancel,
             trusted_root: self.trusted_root,
             install_options: self.install_options,
@@ -217,6 +239,8 @@ impl Updater {
             channel: Channel::Stable,
             ignore_required: false,
             patches: true,
+            platform: None,
+            ignore_rollout: false,
             cancel: Cancel::new(),
             trusted_root: None,
             install_options: Arc::default(),

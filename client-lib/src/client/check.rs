@@ -4,7 +4,9 @@
 
 use super::{clock, refresh, select, Method, PlannedFile, UpdateError, UpdatePlan, Updater};
 use crate::error::IoContext;
+use crate::policy::{install_bucket, Audience, SelectOptions};
 use crate::releases::{releases, Release};
+use crate::target::{current_platform, stream_name};
 use crate::Error;
 use std::sync::Arc;
 
@@ -101,10 +103,29 @@ impl Updater {
             refreshed = trusted.refresh() => refreshed?,
         }
         clock::record_success(&self.cache_dir, now)?;
-        // This app's releases, wherever the delegations put them.
+        // This app's releases, wherever the delegations put them: those
+        // of the set platform, or by default of the running one when the
+        // repository has them, else the platform-less (tufup) stream.
         let prefix = format!("{}-", self.app);
         let found = trusted.targets_matching(|p| p.starts_with(&prefix)).await?;
-        let all = releases(&refresh::to_tough_targets(&found), &self.app)?;
+        let listed = refresh::to_tough_targets(&found);
+        let all = match &self.platform {
+            Some(p) => releases(&listed, &stream_name(&self.app, Some(p)))?,
+            None => {
+                let own = releases(&listed, &stream_name(&self.app, Some(&current_platform())))?;
+                if own.is_empty() {
+                    releases(&listed, &self.app)?
+                } else {
+                    own
+                }
+            }
+        };
+        // The install id is only created once a rollout needs it.
+        let audience = if self.ignore_rollout || all.iter().all(|r| r.rollout.is_none()) {
+            Audience::Everyone
+        } else {
+            Audience::Bucket(install_bucket(&self.install_id()?))
+        };
         let source = refresh::TargetSource::new(trusted, self.targets_url.clone(), &found);
         let cached = self.cached_tar(&self.current).exists();
         let failed = self.failed_patches();
@@ -116,15 +137,19 @@ impl Updater {
             current_tar_cached = cached,
             failed_patches = failed.len(),
             ignore_required = self.ignore_required,
+            audience = ?audience,
             "selecting an update"
         );
-        let Some(sel) = select::select(
+        let Some(sel) = select::select_with(
             &all,
             &self.current,
-            self.channel,
-            self.ignore_required,
-            self.patches && cached,
-            &failed,
+            &SelectOptions {
+                channel: self.channel,
+                ignore_required: self.ignore_required,
+                patches_allowed: self.patches && cached,
+                failed_patches: &failed,
+                audience,
+            },
         ) else {
             tracing::info!(current = %self.current, "up to date");
             return Ok(None);
@@ -156,6 +181,7 @@ impl Updater {
             files = ?files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
             total_bytes,
             full_archive_bytes = full_archive.size,
+            rollback = sel.rollback,
             "update found"
         );
         Ok(Some(UpdatePlan {
@@ -167,6 +193,7 @@ impl Updater {
             files,
             total_bytes,
             full_archive,
+            rollback: sel.rollback,
             release,
             chain,
             repo: Arc::new(source),

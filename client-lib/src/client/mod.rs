@@ -83,6 +83,9 @@ pub struct Updater {
     channel: Channel,
     ignore_required: bool,
     patches: bool,
+    /// Set platform, or none: the running one when the repository has it.
+    platform: Option<String>,
+    ignore_rollout: bool,
     cancel: Cancel,
     trusted_root: Option<Arc<[u8]>>,
     install_options: Arc<InstallOptions>,

@@ -3,4 +3,4 @@
 //! publisher's preview of what clients download: it lives in
 //! [`crate::policy`] and is re-exported here for the client.
 
-pub(crate) use crate::policy::select;
+pub(crate) use crate::policy::select_with;

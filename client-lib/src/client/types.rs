@@ -42,6 +42,9 @@ pub struct UpdatePlan {
     pub total_bytes: u64,
     /// The full archive (the fallback when a patch fails).
     pub full_archive: PlannedFile,
+    /// A signed downgrade: the release the client is on was pulled and
+    /// this is its `rollback_to` (always the full archive).
+    pub rollback: bool,
     #[serde(skip)]
     pub(crate) release: Release,
     #[serde(skip)]

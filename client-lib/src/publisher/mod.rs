@@ -33,6 +33,7 @@ mod manifests;
 pub mod project;
 mod release;
 mod retention;
+pub mod rollout;
 mod signing;
 mod staging;
 pub mod upload;
@@ -124,6 +125,13 @@ pub struct AddRequest {
     pub user: Option<serde_json::Value>,
     /// Publish the archive only, without a patch.
     pub skip_patch: bool,
+    /// Platform `<os>-<arch>` of the bundle: targets are named
+    /// `<app>-<platform>-<version>…` and patched from the previous release
+    /// of that platform. None: the single-platform (tufup) layout.
+    pub platform: Option<String>,
+    /// Start a staged rollout at this percentage (0 to 100) instead of
+    /// offering the release to every install.
+    pub rollout: Option<u8>,
 }
 
 impl AddRequest {
@@ -135,6 +143,8 @@ impl AddRequest {
             required: false,
             user: None,
             skip_patch: false,
+            platform: None,
+            rollout: None,
         }
     }
 }
@@ -169,6 +179,12 @@ pub struct VersionChange {
 pub struct AddPlan {
     /// App name.
     pub app: String,
+    /// Platform of the release, when it has one (the previous release and
+    /// the clients are those of that platform).
+    // Not in the app's generated types yet (the app adds without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub platform: Option<String>,
     /// New version.
     #[serde(serialize_with = "crate::serde_util::display")]
     pub version: AppVersion,

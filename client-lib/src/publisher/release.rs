@@ -2,6 +2,7 @@
 //! staged and published.
 
 use super::*;
+use crate::target::{Rollout, RolloutState};
 
 impl Publisher {
     /// Computes what adding `req` would do, without touching the repository.
@@ -71,7 +72,16 @@ impl Publisher {
         out_dir: &Path,
         progress: &mut dyn Progress,
     ) -> Result<(AddPlan, Targets, Manifest)> {
-        let app = &self.project.app_name;
+        // A platform is a stream of its own: names, the previous release
+        // (patched from) and the clients' view are those of the stream.
+        if let Some(p) = &req.platform {
+            crate::target::validate_platform(p)?;
+        }
+        if let Some(percent) = req.rollout {
+            check_percent(percent)?;
+        }
+        let stream = crate::target::stream_name(&self.project.app_name, req.platform.as_deref());
+        let app = &stream;
         let version: AppVersion = req.version.parse()?;
         let existing = releases(&meta.targets.signed, app)?;
         let previous = existing.last().cloned();
@@ -178,6 +188,11 @@ impl Publisher {
         let archive_custom = ArchiveCustom {
             required: req.required,
             user: req.user.clone(),
+            rollout: req.rollout.map(|percent| Rollout {
+                percent,
+                state: RolloutState::Rolling,
+            }),
+            rollback_to: None,
         };
         insert_target(&mut targets, &archive, archive_custom.to_custom())?;
         if let Some(p) = &patch {
@@ -193,7 +208,8 @@ impl Publisher {
             .as_ref()
             .map(|p| p.size as f64 / archive.size.max(1) as f64);
         let plan = AddPlan {
-            app: app.clone(),
+            app: self.project.app_name.clone(),
+            platform: req.platform.clone(),
             version,
             previous: previous.map(|p| p.version),
             bundle_bytes: listing.content_bytes,
@@ -277,6 +293,17 @@ impl Publisher {
             members: unpacked.members,
         })
     }
+}
+
+/// A rollout percentage must lie in 0..=100.
+pub(super) fn check_percent(percent: u8) -> Result<()> {
+    if percent > 100 {
+        return Err(Error::InvalidSetting {
+            field: "rollout".into(),
+            reason: format!("{percent}% is above 100%"),
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn is_archive(path: &Path) -> bool {

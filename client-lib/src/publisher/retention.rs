@@ -6,9 +6,18 @@ impl Publisher {
     /// Removes the newest release (archive and patch) from the metadata and
     /// the repository.
     pub fn remove_latest(&self) -> Result<(AppVersion, PublishOutcome)> {
+        self.remove_latest_of(None)
+    }
+
+    /// Removes the newest release of `platform` (none: the platform-less
+    /// stream), archive and patch.
+    pub fn remove_latest_of(&self, platform: Option<&str>) -> Result<(AppVersion, PublishOutcome)> {
+        if let Some(p) = platform {
+            crate::target::validate_platform(p)?;
+        }
         let session = self.session()?;
         self.ensure_nothing_staged()?;
-        let app = &self.project.app_name;
+        let app = &crate::target::stream_name(&self.project.app_name, platform);
         let all = releases(&session.meta.targets.signed, app)?;
         let latest = all.last().ok_or_else(|| Error::NoReleases {
             app: app.to_string(),
@@ -24,6 +33,7 @@ impl Publisher {
     /// of all older ones from metadata and repository. The kept releases'
     /// patches stay, so clients on every kept release still update by
     /// patch; clients on a removed release download the full archive.
+    /// With platforms, each platform keeps its newest `keep`.
     pub fn prune(&self, keep: usize) -> Result<(Vec<AppVersion>, PublishOutcome)> {
         if keep == 0 {
             return Err(Error::InvalidSetting {
@@ -33,14 +43,27 @@ impl Publisher {
         }
         let session = self.session()?;
         self.ensure_nothing_staged()?;
-        let all = releases(&session.meta.targets.signed, &self.project.app_name)?;
-        if all.len() <= keep {
+        let targets = &session.meta.targets.signed;
+        let app = &self.project.app_name;
+        let streams = std::iter::once(app.clone()).chain(
+            crate::target::platforms_in(targets.targets.keys().map(|k| k.raw()), app)
+                .into_iter()
+                .map(|p| crate::target::stream_name(app, Some(&p))),
+        );
+        let (mut most, mut removed) = (0, Vec::new());
+        for stream in streams {
+            let all = releases(targets, &stream)?;
+            most = most.max(all.len());
+            if all.len() > keep {
+                removed.extend_from_slice(&all[..all.len() - keep]);
+            }
+        }
+        if removed.is_empty() {
             return Err(Error::NothingToRemove {
-                releases: all.len(),
+                releases: most,
                 keep,
             });
         }
-        let removed = &all[..all.len() - keep];
         let names: Vec<String> = removed
             .iter()
             .flat_map(|r| {
@@ -48,7 +71,10 @@ impl Publisher {
             })
             .collect();
         let outcome = self.remove_targets(&session, &names)?;
-        Ok((removed.iter().map(|r| r.version.clone()).collect(), outcome))
+        let mut versions: Vec<AppVersion> = removed.iter().map(|r| r.version.clone()).collect();
+        versions.sort();
+        versions.dedup();
+        Ok((versions, outcome))
     }
 
     /// Removes target files from targets.json (new version, signed) and

@@ -77,6 +77,23 @@ pub struct Status {
     pub staged: Vec<String>,
     /// Where `publish` uploads (from `[publish]` in tufa.toml).
     pub publish_to: Option<String>,
+    /// Releases per platform, when the repository has platforms (the
+    /// fields above list the platform-less releases).
+    // Not in the app's generated types yet (the app shows one stream).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub platforms: Vec<PlatformReleases>,
+}
+
+/// The releases of one platform, and what its clients download.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformReleases {
+    /// `<os>-<arch>`.
+    pub platform: String,
+    /// Releases, oldest first.
+    pub releases: Vec<Release>,
+    /// What clients on each older release of it download next.
+    pub clients: Vec<ClientDownload>,
 }
 
 fn role_status<T>(
@@ -205,7 +222,23 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
             r
         })
         .collect();
+    let platforms = crate::target::platforms_in(
+        meta.targets.signed.targets.keys().map(|k| k.raw()),
+        &project.app_name,
+    )
+    .into_iter()
+    .map(|platform| {
+        let stream = crate::target::stream_name(&project.app_name, Some(&platform));
+        let of_platform = crate::releases::releases(&meta.targets.signed, &stream)?;
+        Ok(PlatformReleases {
+            clients: client_downloads(&of_platform),
+            platform,
+            releases: of_platform,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
     Ok(Status {
+        platforms,
         app: project.app_name.clone(),
         repository: p.repo().display().to_string(),
         roles,

@@ -1,0 +1,168 @@
+//! Staged rollout, pause and pull: the `tufa` custom metadata of a
+//! release's archive target, signed in targets.json (so targets' expiry
+//! bounds how long an old rollout state can be replayed). The client's
+//! side of the rule is [`crate::policy::select_with`].
+
+use super::*;
+use crate::policy::last_good_before;
+use crate::target::{platforms_in, stream_name, Rollout, RolloutState};
+
+/// A change of a release's rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolloutChange {
+    /// Offer it to this share of installs (100: to every install, the
+    /// rollout fields are removed).
+    Percent(u8),
+    /// No new installs; clients already on it stay.
+    Pause,
+    /// Withdraw it: never offered again; its clients are offered the last
+    /// good release before it as a signed rollback.
+    Pull,
+}
+
+impl std::str::FromStr for RolloutChange {
+    type Err = Error;
+    /// `25`, `25%`, `pause`.
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("pause") {
+            return Ok(RolloutChange::Pause);
+        }
+        let bad = || Error::InvalidSetting {
+            field: "rollout".into(),
+            reason: format!("'{s}' is neither a percentage from 0 to 100 nor 'pause'"),
+        };
+        let percent: u8 = s.trim_end_matches('%').parse().map_err(|_| bad())?;
+        if percent > 100 {
+            return Err(bad());
+        }
+        Ok(RolloutChange::Percent(percent))
+    }
+}
+
+/// One release (of one platform) whose rollout changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutChanged {
+    /// The release's archive target.
+    pub archive: String,
+    /// Its platform, if it has one.
+    pub platform: Option<String>,
+    /// The new rollout; none: offered to every install.
+    pub rollout: Option<Rollout>,
+    /// For a pulled release: the version its clients go back to (none
+    /// when no good release precedes it: its clients stay).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub rollback_to: Option<AppVersion>,
+}
+
+impl Publisher {
+    /// Changes the rollout of release `version` of `platform` (every
+    /// platform that has it, and the platform-less stream, when none is
+    /// given), signs targets.json and publishes (or stages it when
+    /// signatures are missing).
+    pub fn set_rollout(
+        &self,
+        version: &str,
+        platform: Option<&str>,
+        change: RolloutChange,
+    ) -> Result<(Vec<RolloutChanged>, PublishOutcome)> {
+        if let Some(p) = platform {
+            crate::target::validate_platform(p)?;
+        }
+        if let RolloutChange::Percent(p) = change {
+            release::check_percent(p)?;
+        }
+        let version: AppVersion = version.parse()?;
+        let session = self.session()?;
+        self.ensure_nothing_staged()?;
+        let app = &self.project.app_name;
+        let mut targets = session.meta.targets.signed.clone();
+        let platforms: Vec<Option<String>> = match platform {
+            Some(p) => vec![Some(p.to_string())],
+            None => std::iter::once(None)
+                .chain(
+                    platforms_in(targets.targets.keys().map(|k| k.raw()), app)
+                        .into_iter()
+                        .map(Some),
+                )
+                .collect(),
+        };
+        let mut changed = Vec::new();
+        for platform in platforms {
+            let stream = stream_name(app, platform.as_deref());
+            let all = releases(&targets, &stream)?;
+            let Some(release) = all.iter().find(|r| r.version == version) else {
+                continue;
+            };
+            let (rollout, rollback_to) = match change {
+                RolloutChange::Percent(100) => (None, None),
+                RolloutChange::Percent(percent) => (
+                    Some(Rollout {
+                        percent,
+                        state: RolloutState::Rolling,
+                    }),
+                    None,
+                ),
+                RolloutChange::Pause => (
+                    Some(Rollout {
+                        percent: release.rollout.map_or(100, |r| r.percent),
+                        state: RolloutState::Paused,
+                    }),
+                    None,
+                ),
+                RolloutChange::Pull => (
+                    Some(Rollout {
+                        percent: release.rollout.map_or(100, |r| r.percent),
+                        state: RolloutState::Pulled,
+                    }),
+                    last_good_before(&all, &version).map(|r| r.version.clone()),
+                ),
+            };
+            let name = TargetName::new(release.archive.as_str()).map_err(|e| {
+                Error::InvalidTargetName {
+                    name: release.archive.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            if let Some(target) = targets.targets.get_mut(&name) {
+                let mut custom = ArchiveCustom::from_custom(&target.custom)?;
+                custom.rollout = rollout;
+                custom.rollback_to = rollback_to.clone();
+                // Only the `tufa` entry changes; anything else another
+                // tool wrote stays as it was.
+                target.custom.remove("tufa");
+                if let Some(tufa) = custom.to_custom().remove("tufa") {
+                    target.custom.insert("tufa".into(), tufa);
+                }
+            }
+            changed.push(RolloutChanged {
+                archive: release.archive.clone(),
+                platform,
+                rollout,
+                rollback_to,
+            });
+        }
+        if changed.is_empty() {
+            return Err(Error::InvalidSetting {
+                field: "version".into(),
+                reason: match platform {
+                    Some(p) => format!("{app} has no release {version} for {p}"),
+                    None => format!("{app} has no release {version}"),
+                },
+            });
+        }
+        tracing::info!(%version, ?change, releases = changed.len(), "changing a rollout");
+        targets.version = next(targets.version)?;
+        targets.expires = self.expiry(TopRole::Targets, None)?;
+        let signers = signers_for(
+            &self.project,
+            &self.dir,
+            self.keys.as_ref(),
+            TopRole::Targets,
+        )?
+        .require_one()?;
+        self.write_staged_role(TopRole::Targets, &sign_fresh(targets, &signers.available)?)?;
+        let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
+        Ok((changed, outcome))
+    }
+}

@@ -1,0 +1,229 @@
+//! Staged rollout decided from signed metadata: 1,000 simulated installs
+//! (random ids, as clients create them) against one repository published
+//! by `Publisher`, judged by the client's policy function itself.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use tufa::policy::{install_bucket, select_with, Audience, SelectOptions};
+use tufa::progress::NoProgress;
+use tufa::publisher::rollout::RolloutChange;
+use tufa::publisher::{AddRequest, InitOptions, Publisher};
+use tufa::releases::{releases, Release};
+use tufa::target::RolloutState;
+use tufa::{AppVersion, Channel};
+
+fn bundle(dir: &Path, version: &str) -> std::path::PathBuf {
+    let b = dir.join(format!("b{version}"));
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(b.join("VERSION"), version).unwrap();
+    b
+}
+
+/// The releases as a client reads them from the published targets.json.
+fn published(publisher: &Publisher) -> Vec<Release> {
+    let bytes = std::fs::read(publisher.repo().join("metadata/targets.json")).unwrap();
+    let signed: tough::schema::Signed<tough::schema::Targets> =
+        serde_json::from_slice(&bytes).unwrap();
+    releases(&signed.signed, "demo").unwrap()
+}
+
+/// 1,000 install ids, made like the client's: 16 random bytes in hex
+/// (here from a fixed generator, so the test is repeatable).
+fn install_ids() -> Vec<String> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..1000)
+        .map(|_| {
+            let mut id = String::new();
+            for _ in 0..2 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                id.push_str(&format!("{x:016x}"));
+            }
+            id
+        })
+        .collect()
+}
+
+/// The version each install at `current` is offered (none: stays).
+fn offered(rs: &[Release], current: &str, ids: &[String]) -> Vec<Option<(AppVersion, bool)>> {
+    let current: AppVersion = current.parse().unwrap();
+    ids.iter()
+        .map(|id| {
+            select_with(
+                rs,
+                &current,
+                &SelectOptions {
+                    channel: Channel::Stable,
+                    ignore_required: false,
+                    patches_allowed: true,
+                    failed_patches: &[],
+                    audience: Audience::Bucket(install_bucket(id)),
+                },
+            )
+            .map(|s| (rs[s.target].version.clone(), s.rollback))
+        })
+        .collect()
+}
+
+fn takers(offers: &[Option<(AppVersion, bool)>], version: &str) -> BTreeSet<usize> {
+    let v: AppVersion = version.parse().unwrap();
+    offers
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.as_ref().is_some_and(|(t, _)| *t == v))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn thousand_installs_follow_rollout_pause_and_pull() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.0"), "1.0"),
+            &mut NoProgress,
+        )
+        .unwrap();
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
+    req.rollout = Some(10);
+    let (_, outcome) = publisher.add(&req, &mut NoProgress).unwrap();
+    assert!(outcome.published);
+    let ids = install_ids();
+
+    // 10%: about a hundred installs take 1.1.
+    let rs = published(&publisher);
+    assert_eq!(
+        rs[1].rollout.map(|r| (r.percent, r.state)),
+        Some((10, RolloutState::Rolling))
+    );
+    let at10 = takers(&offered(&rs, "1.0", &ids), "1.1");
+    assert!(
+        (75..=125).contains(&at10.len()),
+        "{} took 1.1 at 10%",
+        at10.len()
+    );
+
+    // 50%: the same installs and more.
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(50))
+        .unwrap();
+    let rs = published(&publisher);
+    let at50 = takers(&offered(&rs, "1.0", &ids), "1.1");
+    assert!(
+        at10.is_subset(&at50),
+        "raising the percentage only adds installs"
+    );
+    assert!(
+        (400..=600).contains(&at50.len()),
+        "{} took 1.1 at 50%",
+        at50.len()
+    );
+
+    // Paused: nobody new; those on 1.1 stay there.
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pause)
+        .unwrap();
+    let rs = published(&publisher);
+    assert_eq!(
+        rs[1].rollout.map(|r| (r.percent, r.state)),
+        Some((50, RolloutState::Paused))
+    );
+    assert!(takers(&offered(&rs, "1.0", &ids), "1.1").is_empty());
+    assert!(offered(&rs, "1.1", &ids).iter().all(Option::is_none));
+
+    // Pulled: every install on 1.1 is sent back to 1.0 (a rollback), and
+    // every install on 1.0 stays.
+    let (changed, _) = publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(changed[0].rollback_to, Some("1.0".parse().unwrap()));
+    let rs = published(&publisher);
+    assert_eq!(rs[1].rollback_to, Some("1.0".parse().unwrap()));
+    let on_pulled = offered(&rs, "1.1", &ids);
+    let back: AppVersion = "1.0".parse().unwrap();
+    assert!(on_pulled.iter().all(|o| o == &Some((back.clone(), true))));
+    assert!(offered(&rs, "1.0", &ids).iter().all(Option::is_none));
+
+    // 100% again (a pull undone): every install, and no rollout fields
+    // left in the signed metadata.
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(100))
+        .unwrap();
+    let rs = published(&publisher);
+    assert!(rs[1].rollout.is_none() && rs[1].rollback_to.is_none());
+    assert_eq!(takers(&offered(&rs, "1.0", &ids), "1.1").len(), 1000);
+}
+
+#[test]
+fn a_required_release_in_rollout_is_never_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.0"), "1.0"),
+            &mut NoProgress,
+        )
+        .unwrap();
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
+    req.required = true;
+    req.rollout = Some(10);
+    publisher.add(&req, &mut NoProgress).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.2"), "1.2"),
+            &mut NoProgress,
+        )
+        .unwrap();
+    let rs = published(&publisher);
+    let ids = install_ids();
+    let offers = offered(&rs, "1.0", &ids);
+    // In the 10%: the required 1.1 first; the others wait before it, never
+    // jumping to 1.2 past it.
+    let at11 = takers(&offers, "1.1");
+    assert!((75..=125).contains(&at11.len()), "{}", at11.len());
+    assert!(takers(&offers, "1.2").is_empty());
+    assert_eq!(
+        offers.iter().filter(|o| o.is_none()).count(),
+        1000 - at11.len()
+    );
+}
+
+#[test]
+fn rollout_settings_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.0"), "1.0"),
+            &mut NoProgress,
+        )
+        .unwrap();
+    let err = publisher
+        .set_rollout("2.0", None, RolloutChange::Pause)
+        .unwrap_err();
+    assert!(
+        matches!(err, tufa::Error::InvalidSetting { ref field, .. } if field == "version"),
+        "{err}"
+    );
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
+    req.rollout = Some(101);
+    let err = publisher.add(&req, &mut NoProgress).unwrap_err();
+    assert!(
+        matches!(err, tufa::Error::InvalidSetting { ref field, .. } if field == "rollout"),
+        "{err}"
+    );
+    assert_eq!(
+        "25%".parse::<RolloutChange>().unwrap(),
+        RolloutChange::Percent(25)
+    );
+    assert_eq!(
+        "pause".parse::<RolloutChange>().unwrap(),
+        RolloutChange::Pause
+    );
+    assert!("150".parse::<RolloutChange>().is_err());
+}
