@@ -292,7 +292,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let publisher = crate::secrets::open(&dir)?;
             if estimate {
-                output::estimate(&publisher.estimate_add(&bundle)?, json);
+                output::estimate(
+                    &publisher.estimate_add_for(&bundle, platform.as_deref())?,
+                    json,
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let user = meta

@@ -183,6 +183,27 @@ fn three_platforms_each_update_by_their_own_patch_chain() {
         assert_eq!(names(&v["fetched"]), [format!("demo-{running}-1.2.tar.gz")]);
     }
 
+    // The estimate compares with the latest release of that platform.
+    let est = tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            tmp.path()
+                .join("bundle-windows-x86_64-1.2")
+                .to_str()
+                .unwrap(),
+            "--version",
+            "1.3",
+            "--platform",
+            "windows-x86_64",
+            "--estimate",
+        ],
+    )
+    .json();
+    assert_eq!(est["previous"], "1.2");
+    assert_eq!(est["unchanged_files"], 3, "its own 1.2: nothing changed");
+
     // A platform name that is not <os>-<arch> is refused before anything.
     let bad = tufa(
         &proj,

@@ -26,6 +26,15 @@ impl Publisher {
     /// files changed since the latest release and bounds on the archive
     /// and patch sizes, without building anything (see [`estimate`]).
     pub fn estimate_add(&self, bundle: &Path) -> Result<AddEstimate> {
+        self.estimate_add_for(bundle, None)
+    }
+
+    /// [`estimate_add`](Self::estimate_add) against the latest release of
+    /// `platform` (none: the platform-less releases).
+    pub fn estimate_add_for(&self, bundle: &Path, platform: Option<&str>) -> Result<AddEstimate> {
+        if let Some(p) = platform {
+            crate::target::validate_platform(p)?;
+        }
         if is_archive(bundle) {
             return Err(Error::EstimateNeedsFolder {
                 path: bundle.to_path_buf(),
@@ -34,9 +43,8 @@ impl Publisher {
         let meta = self.metadata()?;
         let listing = BundleListing::scan(bundle)?;
         bundle_guard::check_bundle(&self.dir, &self.project, bundle, &listing)?;
-        let latest = releases(&meta.targets.signed, &self.project.app_name)?
-            .last()
-            .cloned();
+        let stream = crate::target::stream_name(&self.project.app_name, platform);
+        let latest = releases(&meta.targets.signed, &stream)?.last().cloned();
         let Some(prev) = latest else {
             return estimate::estimate(&listing, None);
         };
