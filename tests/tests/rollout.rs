@@ -122,6 +122,11 @@ fn rollout_pause_and_pull_with_real_updates() {
         "1.1"
     );
 
+    // A copy of the repository as it was before the release was paused
+    // and pulled: what an attacker replays to keep 1.1 going out.
+    let old_copy = t.join("old-copy");
+    copy_dir(&repo, &old_copy);
+
     // Paused: a client still on 1.0 stays there.
     let b = Client::new(t, &repo, "b", "1.0");
     tufa(&proj, &["--json", "rollout", "1.1", "pause"]).json();
@@ -148,6 +153,22 @@ fn rollout_pause_and_pull_with_real_updates() {
     let text = a_text(&a, t, url);
     assert!(text.contains("is up to date"), "{text}");
     assert_eq!(b.update(t, url, "1.0", &[])["update"], Value::Null);
+    // Replaying the older, still unexpired metadata (1.1 out to everyone)
+    // to a client that saw the pull is refused: nothing is installed.
+    let replay = Server::start(old_copy);
+    let before = fingerprint(&b.install);
+    let at = Install {
+        install: &b.install,
+        meta: &b.meta,
+        cache: &b.cache,
+    };
+    let refused = update_app(t, &at, "1.0", &replay.url, &[], &[]);
+    refused.error();
+    let report: Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(report["error"]["code"], "verification_failed");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(message.contains("(rollback)"), "{message}");
+    assert_eq!(fingerprint(&b.install), before);
     // Not even a tester gets a pulled release.
     assert_eq!(
         b.update(t, url, "1.0", &["--ignore-rollout"])["update"],
