@@ -213,6 +213,12 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
                 serde_json::to_string_pretty(&serde_json::json!({ "update": plan }))?
             );
         } else {
+            if plan.rollback {
+                println!(
+                    "{} {} was pulled by its publisher: going back to {}",
+                    args.app, args.current_version, plan.version
+                );
+            }
             println!(
                 "update available: {} {} → {} by {:?} ({} bytes: {})",
                 args.app,
