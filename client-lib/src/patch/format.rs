@@ -103,13 +103,22 @@ mod tests {
             new_size: 5,
         };
         assert_eq!(Header::parse(&h.to_bytes(), 62).unwrap(), h);
-        assert!(Header::parse(&h.to_bytes(), 61).is_err());
+        assert!(matches!(
+            Header::parse(&h.to_bytes(), 61),
+            Err(Error::CorruptPatch { .. })
+        ));
         let huge = Header {
             control_len: i64::MAX as u64,
             diff_len: i64::MAX as u64,
             new_size: 0,
         };
-        assert!(Header::parse(&huge.to_bytes(), 100).is_err());
-        assert!(Header::parse(b"BSDIFF41xxxxxxxxxxxxxxxxxxxxxxxx", 100).is_err());
+        assert!(matches!(
+            Header::parse(&huge.to_bytes(), 100),
+            Err(Error::CorruptPatch { .. })
+        ));
+        assert!(matches!(
+            Header::parse(b"BSDIFF41xxxxxxxxxxxxxxxxxxxxxxxx", 100),
+            Err(Error::CorruptPatch { .. })
+        ));
     }
 }

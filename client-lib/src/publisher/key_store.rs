@@ -143,7 +143,10 @@ mod tests {
         let err = "keyrnig".parse::<KeyStore>().unwrap_err();
         assert!(matches!(err, Error::UnknownKeyStore { .. }), "{err}");
         assert!(err.to_string().contains("file, keyring"), "{err}");
-        assert!("auto".parse::<KeyStore>().is_err());
+        assert!(matches!(
+            "auto".parse::<KeyStore>(),
+            Err(Error::UnknownKeyStore { .. })
+        ));
     }
 
     #[test]
