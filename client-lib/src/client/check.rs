@@ -72,7 +72,9 @@ impl Updater {
             std::fs::create_dir_all(d).context(|| format!("creating {}", d.display()))?;
         }
         self.seed_trusted_root()?;
-        // Leftovers of an install interrupted by a crash.
+        // Leftovers of an install interrupted by a crash: a hand-over
+        // first (its recovery knows which `.tufa-old` is whose).
+        crate::install::handover::recover(&self.install_dir)?;
         crate::install::recover_interrupted(&self.install_dir)?;
         let staging = crate::install::staging_dir(&self.install_dir)?;
         if staging.exists() {

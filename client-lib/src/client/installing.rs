@@ -59,6 +59,11 @@ impl Updater {
             return Err(UpdateError::InstallFailed(e.to_string()));
         }
         tracing::info!(version = %applied.version, "installed");
+        // A version staged for a hand-over is now stale: applied on exit
+        // it would take the install back.
+        if let Err(e) = crate::install::handover::discard_staged(&self.install_dir) {
+            tracing::warn!("removing the staged version: {e}");
+        }
         let keep = applied.tar_path.file_name().map(|n| n.to_os_string());
         if let Ok(rd) = std::fs::read_dir(&self.cache_dir) {
             for e in rd.flatten() {

@@ -46,6 +46,7 @@ pub mod clock;
 mod delegation;
 mod download;
 mod error;
+pub mod helper;
 mod installing;
 mod progress;
 pub mod refresh;

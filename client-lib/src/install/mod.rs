@@ -10,6 +10,7 @@
 //! app exits.
 
 mod extract;
+pub mod handover;
 mod link;
 mod swap;
 pub mod windows;
