@@ -219,6 +219,9 @@ fn print_plan(plan: &AddPlan) {
         .map(|v| format!("{} {}→{}", v.role, v.from, v.to))
         .collect();
     println!("  metadata {}", versions.join(", "));
+    for w in &plan.warnings {
+        println!("  warning: {}", w.text);
+    }
 }
 
 /// What clients on each older release download next, as the engine

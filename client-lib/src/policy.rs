@@ -14,7 +14,8 @@
 //!   applied by [`select_with`], which also offers a pulled release's
 //!   clients its signed `rollback_to`;
 //! - release notes in a release's custom metadata ([`release_notes`],
-//!   [`notes_metadata`]).
+//!   [`notes_metadata`]);
+//! - what a new release's plan warns about ([`plan_warnings`]).
 
 use crate::metadata::TopRole;
 use crate::releases::Release;
@@ -165,6 +166,95 @@ impl Selection {
             Method::Patch
         }
     }
+}
+
+// ----------------------------------------------------------- plan warnings
+
+/// What a plan warns about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanWarningKind {
+    /// The bundle's tar is byte for byte that of the previous release:
+    /// clients would download a new version that changes nothing.
+    IdenticalToPrevious,
+    /// The patch exceeds [`patch_limit_bytes`] of the archive: no client
+    /// ever uses it (a chain containing it is at least as large), they
+    /// all take the full archive.
+    PatchNotSmaller,
+}
+
+/// A warning about a planned release: the kind for programs, the text for
+/// people. A warning does not stop the release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PlanWarning {
+    /// What is wrong.
+    pub kind: PlanWarningKind,
+    /// In words, with what to do about it.
+    pub text: String,
+}
+
+/// What a new release built from a tar with sha256 `tar_hash` warns about:
+/// the previous release of its stream had the same tar (`previous` is its
+/// version and tar sha256), or its patch (`patch_size` bytes) is larger
+/// than clients accept instead of the archive (`archive_size` bytes).
+pub fn plan_warnings(
+    previous: Option<(&AppVersion, &str)>,
+    tar_hash: &str,
+    archive_size: u64,
+    patch_size: Option<u64>,
+) -> Vec<PlanWarning> {
+    let mut out = Vec::new();
+    if let Some((version, hash)) = previous {
+        if hash == tar_hash {
+            out.push(PlanWarning {
+                kind: PlanWarningKind::IdenticalToPrevious,
+                text: format!(
+                    "the bundle is identical to release {version}: clients would install \
+                     a new version that changes nothing"
+                ),
+            });
+        }
+    }
+    if let Some(patch) = patch_size {
+        if patch > patch_limit_bytes(archive_size) {
+            let compared = if patch >= archive_size {
+                "not smaller than the archive".to_string()
+            } else {
+                format!("above {PATCH_LIMIT_PERCENT}% of the archive")
+            };
+            out.push(PlanWarning {
+                kind: PlanWarningKind::PatchNotSmaller,
+                text: format!(
+                    "the patch ({}) is {compared} ({}): no client will use it, every client \
+                     downloads the full archive; leave the patch out",
+                    human_bytes(patch),
+                    human_bytes(archive_size)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Bytes for a warning's text: "9.7 KiB", "27.0 MiB".
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    // Display only: the float's rounding does not matter.
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
 }
 
 // ----------------------------------------------------------- staged rollout
@@ -358,6 +448,41 @@ pub fn last_good_before<'a>(releases: &'a [Release], version: &AppVersion) -> Op
         .iter()
         .rev()
         .find(|r| &r.version < version && !is_pulled(r))
+}
+
+/// What pulling a release does, shown before the person confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PullPreview {
+    /// The release to pull.
+    #[serde(serialize_with = "crate::serde_util::display")]
+    pub version: AppVersion,
+    /// Its platform, if it has one.
+    pub platform: Option<String>,
+    /// How many of the 100 rollout buckets may be on it: those it was
+    /// offered to (its percentage; 100 without a rollout).
+    pub buckets: u8,
+    /// The version its clients go back to (none: no good release before
+    /// it, its clients stay on it).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub rollback_to: Option<AppVersion>,
+}
+
+/// What pulling release `version` of `releases` (one stream, oldest
+/// first) does, as [`last_good_before`] and the rollout decide it; none
+/// when the stream has no such release.
+pub fn pull_preview(
+    releases: &[Release],
+    version: &AppVersion,
+    platform: Option<&str>,
+) -> Option<PullPreview> {
+    let release = releases.iter().find(|r| &r.version == version)?;
+    Some(PullPreview {
+        version: version.clone(),
+        platform: platform.map(str::to_string),
+        buckets: release.rollout.map_or(100, |r| r.percent.min(100)),
+        rollback_to: last_good_before(releases, version).map(|r| r.version.clone()),
+    })
 }
 
 /// What a client on an older release downloads next, exactly as
@@ -809,5 +934,61 @@ mod tests {
             release_notes(Some(&serde_json::json!({"other": "x"}))),
             None
         );
+    }
+
+    #[test]
+    fn plan_warns_about_an_identical_tar_and_a_patch_no_client_uses() {
+        let prev = v("1.0");
+        assert_eq!(
+            plan_warnings(Some((&prev, "aa")), "bb", 1000, Some(100)),
+            vec![]
+        );
+        let same = plan_warnings(Some((&prev, "aa")), "aa", 1000, Some(10));
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].kind, PlanWarningKind::IdenticalToPrevious);
+        assert!(
+            same[0].text.contains("identical to release 1.0"),
+            "{}",
+            same[0].text
+        );
+        // At the limit a chain of this patch alone is still taken.
+        assert_eq!(plan_warnings(None, "aa", 1000, Some(800)), vec![]);
+        let above = plan_warnings(None, "aa", 1000, Some(801));
+        assert_eq!(above[0].kind, PlanWarningKind::PatchNotSmaller);
+        assert!(
+            above[0].text.contains("above 80% of the archive"),
+            "{}",
+            above[0].text
+        );
+        let larger = plan_warnings(None, "aa", 1000, Some(2048));
+        assert!(
+            larger[0]
+                .text
+                .contains("(2.0 KiB) is not smaller than the archive (1000 B)"),
+            "{}",
+            larger[0].text
+        );
+    }
+
+    #[test]
+    fn pull_preview_counts_the_buckets_offered_and_names_the_way_back() {
+        let mut all = vec![rel("1.0", false, None), rel("1.1", false, Some(10))];
+        all.push(rel("1.2", false, Some(10)));
+        all[1].rollout = Some(crate::target::Rollout {
+            percent: 30,
+            state: RolloutState::Pulled,
+        });
+        all[2].rollout = Some(crate::target::Rollout {
+            percent: 25,
+            state: RolloutState::Rolling,
+        });
+        let p = pull_preview(&all, &v("1.2"), Some("linux-x86_64")).expect("listed");
+        assert_eq!(p.buckets, 25);
+        // 1.1 is pulled already: the way back skips it.
+        assert_eq!(p.rollback_to, Some(v("1.0")));
+        assert_eq!(p.platform.as_deref(), Some("linux-x86_64"));
+        let first = pull_preview(&all, &v("1.0"), None).expect("listed");
+        assert_eq!((first.buckets, first.rollback_to), (100, None));
+        assert_eq!(pull_preview(&all, &v("2.0"), None), None);
     }
 }

@@ -53,16 +53,15 @@ pub struct Release {
     #[cfg_attr(feature = "ts", ts(optional))]
     pub published: Option<String>,
     /// Staged rollout (rolling, paused, pulled), when one is recorded.
-    // Not in the app's generated types yet (the app does not show it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub rollout: Option<crate::target::Rollout>,
     /// For a pulled release: the version its clients go back to.
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "crate::serde_util::opt_display"
     )]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub rollback_to: Option<AppVersion>,
 }
 

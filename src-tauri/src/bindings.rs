@@ -36,6 +36,8 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     tufa::publisher::published::PublishedState::export_all(&cfg)?;
     tufa::publisher::removal::RemovalPreview::export_all(&cfg)?;
     crate::workspace::Refreshed::export_all(&cfg)?;
+    crate::workspace::RolloutSet::export_all(&cfg)?;
+    tufa::policy::PullPreview::export_all(&cfg)?;
     Ok(())
 }
 

@@ -80,6 +80,8 @@ fn main() {
             workspace::published_state,
             workspace::save_destination,
             workspace::refresh_metadata,
+            workspace::set_rollout,
+            workspace::preview_pull,
             log::log_location,
             log::reveal_log,
         ])

@@ -259,3 +259,62 @@ pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::Ve
     report.url = given;
     Ok(report)
 }
+
+/// A change of a release's staged rollout, as the app sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RolloutArgs {
+    /// Offer it to this share of installs (100: to every install).
+    Percent { percent: u8 },
+    /// No new installs.
+    Pause,
+    /// Withdraw it; its clients go back to the last good release.
+    Pull,
+}
+
+/// The releases whose rollout changed and what publishing did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RolloutSet {
+    /// One entry per platform (or the platform-less stream) changed.
+    pub changed: Vec<tufa::publisher::rollout::RolloutChanged>,
+    /// Published or staged.
+    pub outcome: PublishOutcome,
+}
+
+/// Changes the rollout of release `version` (of `platform`, or of every
+/// stream that has it) and publishes it locally.
+#[tauri::command]
+pub async fn set_rollout(
+    version: String,
+    platform: Option<String>,
+    change: RolloutArgs,
+    state: State<'_, AppState>,
+) -> AppResult<RolloutSet> {
+    use tufa::publisher::rollout::RolloutChange;
+    let publisher = state.publisher()?;
+    let change = match change {
+        RolloutArgs::Percent { percent } => RolloutChange::Percent(percent),
+        RolloutArgs::Pause => RolloutChange::Pause,
+        RolloutArgs::Pull => RolloutChange::Pull,
+    };
+    let platform = nonblank(platform);
+    blocking(move || {
+        let (changed, outcome) = publisher.set_rollout(&version, platform.as_deref(), change)?;
+        Ok(RolloutSet { changed, outcome })
+    })
+    .await
+}
+
+/// What pulling release `version` would do (buckets affected, where its
+/// clients go back to), per stream, for the confirmation.
+#[tauri::command]
+pub async fn preview_pull(
+    version: String,
+    platform: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<Vec<tufa::policy::PullPreview>> {
+    let publisher = state.publisher()?;
+    let platform = nonblank(platform);
+    blocking(move || Ok(publisher.preview_pull(&version, platform.as_deref())?)).await
+}

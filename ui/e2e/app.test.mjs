@@ -463,3 +463,79 @@ test("layout: keys fit 1024x700 without horizontal scrolling; a dark theme exist
   await shot("keys-dark");
   await darkTheme(false);
 });
+
+test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical bundle is flagged in the preview", async () => {
+  const proj = path.join(work, "rollout");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "rollapp", "--key-store", "file"]);
+  const b1 = bundle("r1", "1.0", 0);
+  const b2 = bundle("r2", "1.1", 3);
+  tufa("--project", proj, "add", b1, "--version", "1.0");
+  tufa("--project", proj, "add", b2, "--version", "1.1");
+  // A platform of its own: the list groups by platform.
+  tufa("--project", proj, "add", b1, "--version", "1.0", "--platform", "linux-x86_64");
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#nav-releases");
+  await el("#releases-screen");
+  await el('h2.platform-group[data-platform="linux-x86_64"]');
+  await el("#releases-linux-x86_64");
+  const row = 'tr.rollout-row[data-version="1.1"][data-platform=""]';
+  const state = '#releases tr.release[data-version="1.1"] .rollout-state';
+  assert.match(await (await el(state)).getText(), /all installs/);
+  const latest = () => tufa("--project", proj, "status").releases.find((r) => r.version === "1.1");
+  const waitDone = async (re) => {
+    await browser.waitUntil(async () => {
+      const e = await browser.$("#rollout-done");
+      return (await e.isExisting()) && re.test(await e.getText());
+    }, { timeout: 30000, timeoutMsg: `no ${re}` });
+  };
+
+  // The slider and the number move together.
+  await browser.execute((sel) => {
+    const r = document.querySelector(`${sel} .rollout-range`);
+    r.value = "40";
+    r.dispatchEvent(new Event("input"));
+  }, row);
+  assert.equal(await (await el(`${row} .rollout-percent`)).getValue(), "40");
+  await type(`${row} .rollout-percent`, "25");
+  await click(`${row} .rollout-set`);
+  await waitDone(/rolling out to 25% of installs/);
+  assert.match(await (await el(state)).getText(), /rolling out 25%/);
+  assert.deepEqual(latest().rollout, { percent: 25, state: "rolling" });
+  await shot("releases-rollout");
+
+  await click(`${row} .rollout-pause`);
+  await waitDone(/paused/);
+  assert.match(await (await el(state)).getText(), /paused at 25%/);
+  assert.deepEqual(latest().rollout, { percent: 25, state: "paused" });
+
+  // Pull: the confirmation says how many buckets and where clients go.
+  await click(`${row} .rollout-pull`);
+  const confirm = await el(".feedback.confirm");
+  const text = await confirm.getText();
+  assert.match(text, /affects installs in 25 of 100 buckets/);
+  assert.match(text, /clients already on 1\.1 go back to 1\.0/);
+  await shot("releases-pull-confirm");
+  await click(".feedback.confirm .confirm-yes");
+  await waitDone(/pulled/);
+  assert.match(await (await el(state)).getText(), /pulled\s+clients go back to 1\.0/);
+  assert.match(await (await el('#releases tr.release[data-version="1.0"] .rollout-state')).getText(), /rollback target/);
+  const pulled = latest();
+  assert.deepEqual(pulled.rollout, { percent: 25, state: "pulled" });
+  assert.equal(pulled.rollback_to, "1.0");
+  assert.equal((await browser.$$(row)).length, 0, "a pulled release has no controls");
+
+  // The same files again as 1.2: the preview warns before signing.
+  await click("#new-release");
+  await el("#add");
+  await type("#bundle-path", bundle("r2-again", "1.1", 3));
+  await type("#version", "1.2");
+  await click("#preview-btn");
+  const warning = await el('#plan-warnings .plan-warning[data-kind="identical_to_previous"]', 60000);
+  assert.match(await warning.getText(), /identical to release 1\.1/);
+  const plan = tufa("--project", proj, "add", bundle("r2-again", "1.1", 3), "--version", "1.2", "--plan");
+  assert.deepEqual(plan.warnings.map((w) => w.kind), ["identical_to_previous"]);
+  await shot("add-release-warning");
+});

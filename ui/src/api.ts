@@ -17,12 +17,20 @@ import type { PublishedState } from "./generated/PublishedState";
 import type { RemovalPreview } from "./generated/RemovalPreview";
 import type { Refreshed } from "./generated/Refreshed";
 import type { Remedy } from "./generated/Remedy";
+import type { RolloutSet } from "./generated/RolloutSet";
+import type { PullPreview } from "./generated/PullPreview";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
 export type { Release } from "./generated/Release";
 export type { RoleStatus } from "./generated/RoleStatus";
 export type { Severity } from "./generated/Severity";
+export type { PlanWarning } from "./generated/PlanWarning";
+export type { Rollout } from "./generated/Rollout";
+export type { RolloutSet, PullPreview };
+
+/** A change of a release's staged rollout (the engine's `RolloutChange`). */
+export type RolloutArgs = { kind: "percent"; percent: number } | { kind: "pause" } | { kind: "pull" };
 
 export interface AppError {
   code: string;
@@ -96,4 +104,7 @@ export const api = {
   saveDestination: (to: string, endpoint: string | null, region: string | null) =>
     invoke<PublishedState>("save_destination", { to, endpoint, region }),
   refreshMetadata: () => invoke<Refreshed>("refresh_metadata"),
+  setRollout: (version: string, platform: string | null, change: RolloutArgs) =>
+    invoke<RolloutSet>("set_rollout", { version, platform, change }),
+  previewPull: (version: string, platform: string | null) => invoke<PullPreview[]>("preview_pull", { version, platform }),
 };

@@ -8,6 +8,8 @@ import {
   ROLES,
   type AddEstimate,
   type PublishedState,
+  type PullPreview,
+  type Release,
   type Role,
   type ReleaseArgs,
   type RequestView,
@@ -375,22 +377,116 @@ function chartLegend(): string {
 
 // ------------------------------------------------------------- releases
 
+/** A release's rollout in words: rolling N%, paused, pulled, or out to everyone. */
+function rolloutBadge(r: Release, rollbackTargets: Set<string>): string {
+  const back = rollbackTargets.has(r.version) ? ' <span class="badge rollback" title="Clients of a pulled release go back to it">rollback target</span>' : "";
+  const o = r.rollout;
+  if (!o) return `<span class="badge rollout-all">all installs</span>${back}`;
+  switch (o.state) {
+    case "rolling":
+      return `<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${back}`;
+    case "paused":
+      return `<span class="badge rollout-paused">paused at ${o.percent}%</span>${back}`;
+    case "pulled":
+      return `<span class="badge rollout-pulled">pulled</span>${r.rollback_to ? ` <span class="muted">clients go back to ${h(r.rollback_to)}</span>` : ""}${back}`;
+  }
+}
+
+/** One stream's releases (a platform's, or the platform-less ones), newest first, with rollout controls. */
+function releasesTable(releases: Release[], platform: string | null): string {
+  const backTargets = new Set(releases.flatMap((r) => (r.rollout?.state === "pulled" && r.rollback_to ? [r.rollback_to] : [])));
+  const rows = [...releases]
+    .reverse()
+    .map((r) => {
+      const key = `data-version="${h(r.version)}" data-platform="${h(platform ?? "")}"`;
+      const percent = r.rollout?.percent ?? 100;
+      // Controls in a row of their own under the release: the table stays narrow.
+      const controls =
+        r.rollout?.state === "pulled"
+          ? ""
+          : `<tr class="rollout-row" ${key}><td colspan="7"><div class="rollout-controls row">
+              <label class="check">Offer to <input class="rollout-range" type="range" min="0" max="100" step="1" value="${percent}" aria-label="Rollout percentage of ${h(r.version)}"/>
+              <input class="rollout-percent" type="number" min="0" max="100" value="${percent}" style="width:4.5rem"/> % of installs</label>
+              <button class="rollout-set" ${key}>Set</button>
+              ${r.rollout?.state === "paused" ? "" : `<button class="rollout-pause" ${key}>Pause</button>`}
+              <button class="rollout-pull danger" ${key}>Pull…</button></div></td></tr>`;
+      return `<tr class="release" ${key}><td><strong>${h(r.version)}</strong></td><td class="muted">${h(r.published ?? "")}</td><td>${bytes(r.archive_size)}</td>
+        <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required ? '<span class="badge required">required</span>' : ""} <span class="badge channel">${r.channel}</span></td>
+        <td class="rollout-state">${rolloutBadge(r, backTargets)}</td>
+        <td class="muted">${h(r.notes ?? "")}</td></tr>${controls}`;
+    })
+    .join("");
+  const id = platform === null ? "releases" : `releases-${platform}`;
+  return `<table id="${h(id)}" class="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th></th><th>Rollout</th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** The confirmation of a pull, from the engine's preview. */
+function pullHtml(previews: PullPreview[]): string {
+  const lines = previews.map((p) => {
+    const on = p.platform ? ` on ${h(p.platform)}` : "";
+    const back = p.rollback_to
+      ? `clients already on ${h(p.version)} go back to ${h(p.rollback_to)} (a signed downgrade, by full archive)`
+      : `no good release precedes it: clients already on ${h(p.version)} stay on it`;
+    return `<li>Pulling ${h(p.version)}${on} affects installs in <strong class="pull-buckets">${p.buckets} of 100</strong> buckets: ${back}; no other install gets ${h(p.version)}.</li>`;
+  });
+  lines.push("<li>Clients see this after the next upload.</li>");
+  return `<ul class="consequence">${lines.join("")}</ul>`;
+}
+
+/** Wires the rollout controls of every release row. */
+function wireRollout(): void {
+  for (const row of Array.from(app.querySelectorAll<HTMLElement>("tr.rollout-row"))) {
+    const range = row.querySelector<HTMLInputElement>(".rollout-range");
+    const number = row.querySelector<HTMLInputElement>(".rollout-percent");
+    if (!range || !number) continue;
+    range.addEventListener("input", () => (number.value = range.value));
+    number.addEventListener("input", () => (range.value = number.value));
+    const version = row.dataset.version ?? "";
+    const platform = row.dataset.platform || null;
+    const done = async (words: string) => {
+      await showReleases();
+      $("#rollout-result").innerHTML = `<p class="note" id="rollout-done">${words} Upload to publish the change.</p>`;
+    };
+    const act = (sel: string, f: (b: HTMLButtonElement) => Promise<void>) => {
+      const b = row.querySelector<HTMLButtonElement>(sel);
+      if (b) b.addEventListener("click", () => void runAction(b, () => f(b)));
+    };
+    act(".rollout-set", async () => {
+      const percent = Number(number.value);
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+        throw { code: "invalid_setting", message: "A rollout percentage is a whole number from 0 to 100." };
+      }
+      await api.setRollout(version, platform, { kind: "percent", percent });
+      await done(percent === 100 ? `${h(version)} is offered to every install.` : `${h(version)} is rolling out to ${percent}% of installs.`);
+    });
+    act(".rollout-pause", async () => {
+      await api.setRollout(version, platform, { kind: "pause" });
+      await done(`${h(version)} is paused: no new installs get it.`);
+    });
+    act(".rollout-pull", async (b) => {
+      const previews = await api.previewPull(version, platform);
+      if (!(await confirmAt(b, pullHtml(previews), `Pull ${version}`))) return;
+      await api.setRollout(version, platform, { kind: "pull" });
+      await done(`${h(version)} is pulled.`);
+    });
+  }
+}
+
 async function showReleases(): Promise<void> {
   setPathsHandler(null);
   const s = await reloadStatus();
-  const rows = [...s.releases]
-    .reverse()
-    .map(
-      (r) => `<tr class="release" data-version="${h(r.version)}"><td><strong>${h(r.version)}</strong></td><td class="muted">${h(r.published ?? "")}</td><td>${bytes(r.archive_size)}</td>
-        <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required ? '<span class="badge required">required</span>' : ""} <span class="badge channel">${r.channel}</span></td>
-        <td class="muted">${h(r.notes ?? "")}</td></tr>`,
-    )
-    .join("");
+  const platforms = s.platforms ?? [];
+  const any = s.releases.length > 0 || platforms.some((p) => p.releases.length > 0);
+  // With platforms, one group per platform (and the platform-less releases first, when there are any).
+  const tables = platforms.length
+    ? (s.releases.length ? `<h2 class="platform-group">Without platform</h2>${releasesTable(s.releases, null)}` : "") +
+      platforms.map((p) => `<h2 class="platform-group" data-platform="${h(p.platform)}">${h(p.platform)}</h2>${releasesTable(p.releases, p.platform)}`).join("")
+    : releasesTable(s.releases, null);
   app.innerHTML = `
     <section id="releases-screen">
       <h1>Releases</h1>
       <div class="actions"><button id="new-release" class="primary">New release</button></div>
-      ${s.releases.length ? `<table id="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th></th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
+      ${any ? `${tables}<p class="muted">Rollout: each install falls in one of 100 buckets (from a random id it keeps); a release rolling out to N% reaches the buckets below N. Pause stops new installs; pull withdraws it and sends its clients back to the release before.</p><div id="rollout-result"></div>` : `<p class="muted" id="no-releases">No releases yet.</p>`}
       ${s.clients.length ? `<h2>What clients on older releases download now</h2>${chartLegend()}<div id="release-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>` : ""}
       ${s.releases.length ? `<div class="panel"><h2>Take releases back</h2>
         <p class="muted">You see what clients will download before anything is removed.</p>
@@ -400,6 +496,7 @@ async function showReleases(): Promise<void> {
         <div id="removal-result"></div></div>` : ""}
     </section>`;
   on("#new-release", showAdd);
+  wireRollout();
   if (s.releases.length) {
     const remove = async (b: HTMLButtonElement, removal: { kind: "latest" } | { kind: "prune"; keep: number }) => {
       const preview = await api.previewRemoval(removal);
@@ -475,8 +572,12 @@ async function preview(): Promise<void> {
   const signers = status.keys.filter((k) => k.roles.some((r) => r !== "root"));
   const versions = plan.metadata.map((v) => `<li>${v.role}: version ${v.from} → ${v.to}</li>`).join("");
   const files = [plan.archive.name, ...(plan.patch ? [plan.patch.name] : [])];
+  const warnings = plan.warnings.length
+    ? `<div id="plan-warnings" class="note warnings">${plan.warnings.map((w) => `<p class="warning plan-warning" data-kind="${h(w.kind)}">${h(w.text)}</p>`).join("")}</div>`
+    : "";
   $("#preview").innerHTML = `
     <h2>Preview</h2>
+    ${warnings}
     <table class="facts">
       <tr><th>Archive</th><td id="preview-archive" data-bytes="${plan.archive.size}">${bytes(plan.archive.size)}</td></tr>
       <tr><th>Patch from ${h(plan.previous ?? "—")}</th><td id="preview-patch" data-bytes="${plan.patch?.size ?? ""}">${plan.patch ? `${bytes(plan.patch.size)} (${((plan.patch_ratio ?? 0) * 100).toFixed(1)}% of the archive)` : "none (first release)"}</td></tr>

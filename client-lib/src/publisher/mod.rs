@@ -181,9 +181,8 @@ pub struct AddPlan {
     pub app: String,
     /// Platform of the release, when it has one (the previous release and
     /// the clients are those of that platform).
-    // Not in the app's generated types yet (the app adds without one).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub platform: Option<String>,
     /// New version.
     #[serde(serialize_with = "crate::serde_util::display")]
@@ -213,6 +212,9 @@ pub struct AddPlan {
     pub clients: Vec<ClientDownload>,
     /// Metadata versions before → after.
     pub metadata: Vec<VersionChange>,
+    /// What is worth a second look before publishing
+    /// ([`crate::policy::plan_warnings`]).
+    pub warnings: Vec<crate::policy::PlanWarning>,
 }
 
 /// A role that cannot be published yet.

@@ -133,9 +133,12 @@ impl Publisher {
             write_hashed(&tar_path, |w| tar_bundle(&listing, w, progress))?;
         let layout = crate::tar_layout::TarLayout::read(&tar_path)?;
 
-        let old = match &previous {
-            Some(prev) => Some(self.previous_tar(prev, work.path())?),
-            None => None,
+        let (old, previous_tar_hash) = match &previous {
+            Some(prev) => {
+                let (reusable, hash) = self.previous_tar(prev, work.path())?;
+                (Some(reusable), Some(hash))
+            }
+            None => (None, None),
         };
         let archive_target = TargetFile::archive(app, &version);
         let archive_path = out_dir.join(archive_target.name());
@@ -207,6 +210,15 @@ impl Publisher {
         let patch_ratio = patch
             .as_ref()
             .map(|p| p.size as f64 / archive.size.max(1) as f64);
+        let warnings = crate::policy::plan_warnings(
+            previous
+                .as_ref()
+                .map(|p| &p.version)
+                .zip(previous_tar_hash.as_deref()),
+            &tar_hash,
+            archive.size,
+            patch.as_ref().map(|p| p.size),
+        );
         let plan = AddPlan {
             app: self.project.app_name.clone(),
             platform: req.platform.clone(),
@@ -223,6 +235,7 @@ impl Publisher {
             required: req.required,
             clients: client_downloads(&after),
             metadata: cascade_versions(meta, &[TopRole::Targets])?,
+            warnings,
         };
         Ok((plan, targets, manifest))
     }
@@ -253,8 +266,9 @@ impl Publisher {
 
     /// The uncompressed tar of release `prev`, decompressed into `work`
     /// from the repository's archive, which must match targets.json (that
-    /// is the file clients hold), with the layout of its gzip members.
-    pub(super) fn previous_tar(&self, prev: &Release, work: &Path) -> Result<Reusable> {
+    /// is the file clients hold), with the layout of its gzip members and
+    /// the tar's sha256.
+    pub(super) fn previous_tar(&self, prev: &Release, work: &Path) -> Result<(Reusable, String)> {
         let archive = self.repo().join("targets").join(&prev.archive);
         let tar = work.join("old.tar");
         let limit = crate::archive::gunzip_bound(prev.archive_size);
@@ -287,11 +301,14 @@ impl Publisher {
                 });
             }
         }
-        Ok(Reusable {
-            archive,
-            tar,
-            members: unpacked.members,
-        })
+        Ok((
+            Reusable {
+                archive,
+                tar,
+                members: unpacked.members,
+            },
+            unpacked.tar_sha256,
+        ))
     }
 }
 

@@ -42,6 +42,7 @@ impl std::str::FromStr for RolloutChange {
 
 /// One release (of one platform) whose rollout changed.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RolloutChanged {
     /// The release's archive target.
     pub archive: String,
@@ -56,6 +57,32 @@ pub struct RolloutChanged {
 }
 
 impl Publisher {
+    /// What pulling release `version` of `platform` (every stream that has
+    /// it, when none is given) would do, without changing anything.
+    pub fn preview_pull(
+        &self,
+        version: &str,
+        platform: Option<&str>,
+    ) -> Result<Vec<crate::policy::PullPreview>> {
+        if let Some(p) = platform {
+            crate::target::validate_platform(p)?;
+        }
+        let version: AppVersion = version.parse()?;
+        let meta = self.metadata()?;
+        let app = &self.project.app_name;
+        let targets = &meta.targets.signed;
+        let mut out = Vec::new();
+        for platform in streams(targets, app, platform) {
+            let all = releases(targets, &stream_name(app, platform.as_deref()))?;
+            out.extend(crate::policy::pull_preview(
+                &all,
+                &version,
+                platform.as_deref(),
+            ));
+        }
+        Ok(out)
+    }
+
     /// Changes the rollout of release `version` of `platform` (every
     /// platform that has it, and the platform-less stream, when none is
     /// given), signs targets.json and publishes (or stages it when
@@ -77,18 +104,8 @@ impl Publisher {
         self.ensure_nothing_staged()?;
         let app = &self.project.app_name;
         let mut targets = session.meta.targets.signed.clone();
-        let platforms: Vec<Option<String>> = match platform {
-            Some(p) => vec![Some(p.to_string())],
-            None => std::iter::once(None)
-                .chain(
-                    platforms_in(targets.targets.keys().map(|k| k.raw()), app)
-                        .into_iter()
-                        .map(Some),
-                )
-                .collect(),
-        };
         let mut changed = Vec::new();
-        for platform in platforms {
+        for platform in streams(&targets, app, platform) {
             let stream = stream_name(app, platform.as_deref());
             let all = releases(&targets, &stream)?;
             let Some(release) = all.iter().find(|r| r.version == version) else {
@@ -164,5 +181,20 @@ impl Publisher {
         self.write_staged_role(TopRole::Targets, &sign_fresh(targets, &signers.available)?)?;
         let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
         Ok((changed, outcome))
+    }
+}
+
+/// The streams a rollout command acts on: `platform`, or the platform-less
+/// stream and every platform of `app`.
+fn streams(targets: &Targets, app: &str, platform: Option<&str>) -> Vec<Option<String>> {
+    match platform {
+        Some(p) => vec![Some(p.to_string())],
+        None => std::iter::once(None)
+            .chain(
+                platforms_in(targets.targets.keys().map(|k| k.raw()), app)
+                    .into_iter()
+                    .map(Some),
+            )
+            .collect(),
     }
 }

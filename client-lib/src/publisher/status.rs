@@ -79,14 +79,15 @@ pub struct Status {
     pub publish_to: Option<String>,
     /// Releases per platform, when the repository has platforms (the
     /// fields above list the platform-less releases).
-    // Not in the app's generated types yet (the app shows one stream).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    // Absent, not empty, without platforms: typed as optional.
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<PlatformReleases>>"))]
     pub platforms: Vec<PlatformReleases>,
 }
 
 /// The releases of one platform, and what its clients download.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlatformReleases {
     /// `<os>-<arch>`.
     pub platform: String,

@@ -3,6 +3,7 @@ import type { ArchiveStats } from "./ArchiveStats";
 import type { ClientDownload } from "./ClientDownload";
 import type { DiffStats } from "./DiffStats";
 import type { FileInfo } from "./FileInfo";
+import type { PlanWarning } from "./PlanWarning";
 import type { VersionChange } from "./VersionChange";
 
 /**
@@ -13,6 +14,11 @@ export type AddPlan = {
  * App name.
  */
 app: string, 
+/**
+ * Platform of the release, when it has one (the previous release and
+ * the clients are those of that platform).
+ */
+platform?: string, 
 /**
  * New version.
  */
@@ -64,4 +70,9 @@ clients: Array<ClientDownload>,
 /**
  * Metadata versions before → after.
  */
-metadata: Array<VersionChange>, };
+metadata: Array<VersionChange>, 
+/**
+ * What is worth a second look before publishing
+ * ([`crate::policy::plan_warnings`]).
+ */
+warnings: Array<PlanWarning>, };
