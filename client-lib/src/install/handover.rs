@@ -28,7 +28,7 @@
 //! holding the sentinel, or gone, means the swap happened (finish:
 //! cleanup); otherwise it did not (roll back: remove the sentinel, the
 //! staged version stays for the next hand-over). `.tufa-old` is handled
-//! by [`recover_interrupted`](super::recover_interrupted) as for the
+//! by [`recover_interrupted`] as for the
 //! in-process install: restored if the install dir is missing (first
 //! rename done, second not), deleted otherwise.
 
