@@ -42,6 +42,21 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum PlatformCommand {
+    /// Sign a platform's releases with a delegated targets role of its own
+    /// (a CI runner's key): creates the key, adds the delegation to
+    /// targets.json and moves the platform's releases into the role. Only
+    /// Tufa clients read delegated roles (tufup clients read top-level targets).
+    Delegate {
+        /// The platform, <os>-<arch> (the role is named after it).
+        platform: String,
+        /// Where the new key goes.
+        #[arg(long, value_enum, default_value_t = KeyStoreChoice::File)]
+        key_store: KeyStoreChoice,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Create a project (tufa.toml), its keys and a signed, empty repository.
     Init {
@@ -113,6 +128,9 @@ enum Command {
         #[arg(long, value_name = "OS-ARCH")]
         platform: Option<String>,
     },
+    /// Platform settings of the project.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
     /// Show roles, expiry, releases, keys and staged changes.
     Status,
     /// Remove the newest release from the repository.
@@ -359,6 +377,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 publisher.set_rollout(&version, platform.as_deref(), change)?;
             output::rollout(&version, &changed, &outcome, json);
             Ok(exit_for(&outcome))
+        }
+        Command::Platform(PlatformCommand::Delegate {
+            platform,
+            key_store,
+        }) => {
+            let resolved = key_store.resolve();
+            if let (Some(why), false) = (&resolved.fallback, json) {
+                eprintln!("note: keeping the key in a file ({why})");
+            }
+            let done = crate::secrets::open(&dir)?.delegate_platform(&platform, resolved.store)?;
+            if json {
+                output::json(&done);
+            } else {
+                println!(
+                    "Platform {platform} is delegated to role {} (paths {}), key {} ({}).",
+                    done.role,
+                    done.paths.join(", "),
+                    done.key_name,
+                    done.location
+                );
+                if !done.moved.is_empty() {
+                    println!("Moved into the role: {}.", done.moved.join(", "));
+                }
+                println!("Releases of {platform} are now signed with that key only; tufup clients do not see them.");
+                output::outcome(&done.outcome, false);
+            }
+            Ok(exit_for(&done.outcome))
         }
         Command::Pull { version, platform } => {
             let publisher = crate::secrets::open(&dir)?;

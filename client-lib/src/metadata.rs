@@ -342,7 +342,7 @@ fn verify_role<T: Role + Serialize + Clone>(
     Ok(())
 }
 
-fn check_pin(
+pub(crate) fn check_pin(
     meta: &HashMap<String, tough::schema::Metafile>,
     file: &str,
     pinned: &str,

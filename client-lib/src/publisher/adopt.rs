@@ -205,6 +205,7 @@ impl Publisher {
             keys: BTreeMap::new(),
             trust_from_root: n + 1,
             publish: None,
+            delegations: BTreeMap::new(),
         };
         for role in TopRole::ALL {
             project.roles.insert(

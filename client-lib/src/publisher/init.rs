@@ -48,6 +48,7 @@ impl Publisher {
                 keys: BTreeMap::new(),
                 trust_from_root: 1,
                 publish: None,
+                delegations: BTreeMap::new(),
             },
         )?;
         if opts.key_store == KeyStore::File {
@@ -61,6 +62,7 @@ impl Publisher {
             keys: BTreeMap::new(),
             trust_from_root: 1,
             publish: None,
+            delegations: BTreeMap::new(),
         };
         for role in TopRole::ALL {
             let threshold = opts.thresholds.get(&role).copied().unwrap_or(1);

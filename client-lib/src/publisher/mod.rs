@@ -23,6 +23,7 @@ mod builders;
 mod bundle_guard;
 pub mod ceremony;
 pub mod commit;
+pub mod delegate;
 mod key_store;
 pub use key_store::{KeyStore, KeyStoreChoice, ResolvedKeyStore};
 pub mod estimate;

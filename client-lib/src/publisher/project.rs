@@ -91,6 +91,24 @@ pub struct Project {
     /// the environment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<PublishConfig>,
+    /// Platforms whose releases live in a delegated targets role of their
+    /// own (`tufa platform delegate`), by platform; the role is named
+    /// after the platform.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delegations: BTreeMap<String, DelegationConfig>,
+}
+
+/// `[delegations.<platform>]` in tufa.toml: the delegated targets role
+/// that signs one platform's releases (a CI runner's key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegationConfig {
+    /// Signatures required (top-level targets names this threshold).
+    pub threshold: u64,
+    /// Lifetime of a freshly signed version, in days.
+    pub expires_days: u32,
+    /// Names of the keys of this role (see `[keys]`).
+    pub keys: Vec<String>,
 }
 
 /// `[publish]` in tufa.toml.
@@ -169,6 +187,29 @@ impl Project {
                         reason: format!("names key '{k}', which [keys] does not define"),
                     });
                 }
+            }
+        }
+        for (platform, cfg) in &self.delegations {
+            crate::target::validate_platform(platform)?;
+            let field = |f: &str| format!("delegations.{platform}.{f}");
+            if cfg.threshold == 0 || cfg.threshold > cfg.keys.len() as u64 {
+                return Err(Error::ThresholdImpossible {
+                    role: platform.clone(),
+                    threshold: cfg.threshold,
+                    keys: cfg.keys.len() as u64,
+                });
+            }
+            if cfg.expires_days == 0 {
+                return Err(Error::InvalidSetting {
+                    field: field("expires_days"),
+                    reason: "must be at least 1".into(),
+                });
+            }
+            if let Some(k) = cfg.keys.iter().find(|k| !self.keys.contains_key(*k)) {
+                return Err(Error::InvalidSetting {
+                    field: field("keys"),
+                    reason: format!("names key '{k}', which [keys] does not define"),
+                });
             }
         }
         Ok(())

@@ -40,18 +40,26 @@ impl Publisher {
                 "release built"
             );
             progress.start(Phase::Sign, None);
-            let signers = signers_for(
-                &self.project,
-                &self.dir,
-                self.keys.as_ref(),
-                TopRole::Targets,
-            )?
-            .require_one()?;
+            // A delegated platform's release changes its own role, signed
+            // by its own keys only (a CI runner needs no targets key).
+            let (signers, file) = match (self.delegation(req.platform.as_deref()), &req.platform) {
+                (Some(_), Some(p)) => (
+                    delegate::delegated_signers(&self.project, &self.dir, self.keys.as_ref(), p)?,
+                    format!("metadata/{p}.json"),
+                ),
+                _ => (
+                    signers_for(
+                        &self.project,
+                        &self.dir,
+                        self.keys.as_ref(),
+                        TopRole::Targets,
+                    )?,
+                    "metadata/targets.json".to_string(),
+                ),
+            };
+            let signers = signers.require_one()?;
             let signed = sign_fresh(targets, &signers.available)?;
-            commit::write_atomic(
-                &staging.join("metadata/targets.json"),
-                &file_bytes(&signed)?,
-            )?;
+            commit::write_atomic(&staging.join(file), &file_bytes(&signed)?)?;
             let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
             progress.finish(Phase::Sign);
             // Only a cache for estimates: failing to keep it is no failure.
@@ -83,7 +91,27 @@ impl Publisher {
         let stream = crate::target::stream_name(&self.project.app_name, req.platform.as_deref());
         let app = &stream;
         let version: AppVersion = req.version.parse()?;
-        let existing = releases(&meta.targets.signed, app)?;
+        // The role the release goes into: top-level targets, or the
+        // platform's delegated role.
+        let delegated = match (self.delegation(req.platform.as_deref()), &req.platform) {
+            (Some(cfg), Some(p)) => {
+                let role = self
+                    .load_delegated(meta, p)?
+                    .ok_or_else(|| Error::InvalidSetting {
+                        field: format!("delegations.{p}"),
+                        reason: format!(
+                            "the role {p} is not published yet: sign and publish targets first"
+                        ),
+                    })?;
+                Some((role.signed, cfg.expires_days))
+            }
+            _ => None,
+        };
+        let base = match &delegated {
+            Some((role, _)) => role,
+            None => &meta.targets.signed,
+        };
+        let existing = releases(base, app)?;
         let previous = existing.last().cloned();
         if let Some(prev) = &previous {
             if version <= prev.version {
@@ -185,9 +213,12 @@ impl Publisher {
         };
         drop(work);
 
-        let mut targets = meta.targets.signed.clone();
+        let mut targets = base.clone();
         targets.version = next(targets.version)?;
-        targets.expires = self.expiry(TopRole::Targets, None)?;
+        targets.expires = match &delegated {
+            Some((_, days)) => expiry_after_days(*days),
+            None => self.expiry(TopRole::Targets, None)?,
+        };
         let archive_custom = ArchiveCustom {
             required: req.required,
             user: req.user.clone(),
@@ -234,7 +265,15 @@ impl Publisher {
             patch_ratio,
             required: req.required,
             clients: client_downloads(&after),
-            metadata: cascade_versions(meta, &[TopRole::Targets])?,
+            // A delegated role is no top-level role: only the cascade shows.
+            metadata: cascade_versions(
+                meta,
+                if delegated.is_some() {
+                    &[]
+                } else {
+                    &[TopRole::Targets]
+                },
+            )?,
             warnings,
         };
         Ok((plan, targets, manifest))

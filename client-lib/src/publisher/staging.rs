@@ -16,6 +16,8 @@ pub(super) struct Session {
 pub(super) struct Staged {
     pub(super) root: Option<Signed<Root>>,
     pub(super) targets: Option<Signed<Targets>>,
+    /// Delegated targets roles (a delegated platform's), by role name.
+    pub(super) delegated: BTreeMap<String, Signed<Targets>>,
     pub(super) files: Vec<PathBuf>,
 }
 
@@ -66,6 +68,25 @@ impl Publisher {
                 return Err(self.stale_staging("targets"));
             }
             staged.targets = Some(targets);
+        }
+        // Any other role file is a delegated role (platform names never
+        // clash with the top-level ones: they hold a '-').
+        let meta_dir = dir.join("metadata");
+        if meta_dir.exists() {
+            for entry in std::fs::read_dir(&meta_dir)
+                .context(|| format!("reading {}", meta_dir.display()))?
+            {
+                let entry = entry.context(|| format!("reading {}", meta_dir.display()))?;
+                let file = entry.file_name().to_string_lossy().into_owned();
+                let Some(name) = file.strip_suffix(".json") else {
+                    continue;
+                };
+                if name == "root" || name == "targets" {
+                    continue;
+                }
+                let (role, _) = read_signed::<Targets>(&entry.path())?;
+                staged.delegated.insert(name.to_string(), role);
+            }
         }
         let files_dir = dir.join("targets");
         if files_dir.exists() {
@@ -211,6 +232,24 @@ impl Publisher {
                 });
             }
         }
+        // A delegated role is checked against the delegation it will be
+        // published under; its keys are online (a CI runner's), so a
+        // missing signature is an error, not a wait.
+        let top_after = staged
+            .targets
+            .as_ref()
+            .map(|t| &t.signed)
+            .unwrap_or(&meta.targets.signed);
+        for (name, role) in &staged.delegated {
+            delegate::verify_delegated(top_after, role, name)?;
+            let expected = match self.load_delegated(meta, name)? {
+                Some(old) => next(old.signed.version)?.get(),
+                None => 1,
+            };
+            if role.signed.version.get() != expected {
+                return Err(self.stale_staging(name));
+            }
+        }
         if !waiting.is_empty() {
             tracing::info!(
                 roles = ?waiting.iter().map(|w| w.role).collect::<Vec<_>>(),
@@ -224,7 +263,9 @@ impl Publisher {
                 waiting,
             });
         }
-        let snapshot_needed = !changed.is_empty() || refresh.contains(&TopRole::Snapshot);
+        let snapshot_needed = !changed.is_empty()
+            || !staged.delegated.is_empty()
+            || refresh.contains(&TopRole::Snapshot);
         if !snapshot_needed && !refresh.contains(&TopRole::Timestamp) {
             return Err(Error::NothingStaged);
         }
@@ -260,10 +301,19 @@ impl Publisher {
                 t.signed.version,
             ));
         }
+        let mut delegated_pins = Vec::new();
+        for (name, role) in &staged.delegated {
+            let bytes = file_bytes(role)?;
+            tx.put_bytes(&format!("metadata/{name}.json"), &bytes)?;
+            delegated_pins.push((
+                format!("{name}.json"),
+                builders::metafile(&bytes, role.signed.version),
+            ));
+        }
         let mut snapshot_bytes = None;
         if snapshot_needed {
             let version = next(meta.snapshot.signed.version)?;
-            let role = snapshot_for(
+            let mut role = snapshot_for(
                 &targets_bytes,
                 targets_signed.signed.version,
                 version,
@@ -272,6 +322,14 @@ impl Publisher {
                     expiry_overrides.get(&TopRole::Snapshot).copied(),
                 )?,
             );
+            // Delegated roles stay listed (clients look them up here),
+            // with the new pins of those that changed.
+            for (file, pin) in &meta.snapshot.signed.meta {
+                if file != "targets.json" {
+                    role.meta.insert(file.clone(), pin.clone());
+                }
+            }
+            role.meta.extend(delegated_pins);
             let signed = self.sign_online(TopRole::Snapshot, new_root, role)?;
             let bytes = file_bytes(&signed)?;
             tx.put_bytes("metadata/snapshot.json", &bytes)?;
@@ -309,8 +367,14 @@ impl Publisher {
             let app = &self.project.app_name;
             for name in meta.targets.signed.targets.keys() {
                 let raw = name.raw();
+                // A target moved into a delegated role stays.
+                let moved = staged
+                    .delegated
+                    .values()
+                    .any(|d| d.signed.targets.contains_key(name));
                 if TargetFile::parse_for_app(raw, app).is_some()
                     && !targets_signed.signed.targets.contains_key(name)
+                    && !moved
                 {
                     let rel = format!("targets/{raw}");
                     tx.delete(&rel);
