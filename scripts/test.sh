@@ -24,11 +24,13 @@ conformance_min=113
 suite=../shared/tuf-conformance
 runner=../shared/tools/tuf-conformance.sh
 if [ -d "$suite" ] && [ -f "$runner" ]; then
-  if [ -e target/debug/tufa-conformance.xfails ]; then
-    echo "target/debug/tufa-conformance.xfails exists: expected failures are not allowed" >&2
+  # Wherever cargo puts its builds (CARGO_TARGET_DIR may point elsewhere).
+  client="${CARGO_TARGET_DIR:-target}/debug/tufa-conformance"
+  if [ -e "$client.xfails" ]; then
+    echo "$client.xfails exists: expected failures are not allowed" >&2
     exit 1
   fi
-  conformance_out=$(bash "$runner" target/debug/tufa-conformance 2>&1) || true
+  conformance_out=$(bash "$runner" "$client" 2>&1) || true
   conformance_summary=$(printf '%s\n' "$conformance_out" | tail -1)
   echo "TUF conformance: $conformance_summary"
   conformance_passed=$(printf '%s\n' "$conformance_summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
