@@ -447,6 +447,23 @@ test("layout: keys fit 1024x700 without horizontal scrolling; a dark theme exist
   await browser.setWindowSize(1280, 800);
   await click("#nav-ceremony");
   await el("#ceremony");
+  // The threshold form starts at each role's current threshold (the
+  // engine's), not at 1: give targets a second key and a threshold of 2.
+  const p2 = path.join(work, "proj");
+  tufa("--project", p2, "key", "add", "targets", "--name", "targets-2", "--key-store", "file");
+  const thr = tufa("--project", p2, "threshold", "targets", "2");
+  tufa("--project", p2, "root", "publish", thr.request);
+  await click("#nav-overview");
+  await el("#overview");
+  await click("#nav-ceremony");
+  await el("#ceremony");
+  const st = tufa("--project", p2, "status");
+  assert.equal(st.roles.find((r) => r.role === "targets").threshold, 2);
+  for (const role of ["root", "targets"]) {
+    await (await el("#thr-role")).selectByVisibleText(role);
+    const want = String(st.roles.find((r) => r.role === role).threshold);
+    assert.equal(await (await el("#thr-value")).getValue(), want, `${role} threshold field`);
+  }
   await shot("ceremony");
   await click("#nav-settings");
   await el("#settings");

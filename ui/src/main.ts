@@ -793,8 +793,8 @@ async function showCeremony(): Promise<void> {
           </tbody></table>
           <h3>Signatures needed</h3>
           <div class="row" data-enter="thr-btn"><select id="thr-role">${ROLES.map((r) => `<option>${r}</option>`).join("")}</select>
-            <input id="thr-value" type="number" min="1" max="16" value="1" style="width:5rem"/>
-            <button id="thr-btn">Change threshold</button></div>
+            <input id="thr-value" type="number" min="1" max="16" value="${s.roles.find((r) => r.role === ROLES[0])?.threshold ?? 1}" style="width:5rem"/>
+            <button id="thr-btn">Change threshold</button> <span id="thr-now" class="muted">now ${s.roles.find((r) => r.role === ROLES[0])?.threshold ?? 1}</span></div>
           <div class="actions"><button id="refresh-root">New request: refresh root expiry</button></div>
         </div>
         <div class="panel"><h2>Pending request</h2>
@@ -825,6 +825,13 @@ async function showCeremony(): Promise<void> {
       }),
     ),
   );
+  // The field starts at the role's current threshold, never at a default
+  // that could lower it by accident.
+  $("#thr-role").addEventListener("change", () => {
+    const now = s.roles.find((r) => r.role === val("#thr-role"))?.threshold ?? 1;
+    ($("#thr-value") as HTMLInputElement).value = String(now);
+    $("#thr-now").textContent = `now ${now}`;
+  });
   on("#thr-btn", async () => showRequest(await api.rootChange({ kind: "threshold", role: val("#thr-role"), threshold: Number(val("#thr-value")) })));
   on("#refresh-root", async () => showRequest(await api.rootChange({ kind: "refresh", expires_days: null })));
   on("#req-check", async () => {
