@@ -137,3 +137,24 @@ fn destination_saved_in_the_project_and_removals_previewed() {
     // A preview changes nothing.
     assert_eq!(again.status().unwrap().releases.len(), 3);
 }
+
+/// The version offered for a new release: the bundle's VERSION file when it
+/// is above the latest release, else the next patch version.
+#[test]
+fn suggested_version_comes_from_the_bundle_or_the_latest_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = InitOptions::new("demo");
+    opts.key_store = KeyStore::File;
+    let (p, _) = Publisher::init(&tmp.path().join("proj"), &opts).expect("init");
+    assert_eq!(p.suggest_version(None).unwrap(), "1.0.0");
+    assert!(add(&p, tmp.path(), "1.1", 1));
+    let bundle = tmp.path().join("next");
+    write_bundle(&bundle, &[("app.bin", &[2; 10]), ("VERSION", b"1.2\n")]);
+    assert_eq!(p.suggest_version(Some(&bundle)).unwrap(), "1.2");
+    assert_eq!(p.suggest_version(None).unwrap(), "1.1.1");
+    // Not above the latest, or not a version: the next patch version.
+    std::fs::write(bundle.join("VERSION"), "1.0").unwrap();
+    assert_eq!(p.suggest_version(Some(&bundle)).unwrap(), "1.1.1");
+    std::fs::write(bundle.join("VERSION"), "banana").unwrap();
+    assert_eq!(p.suggest_version(Some(&bundle)).unwrap(), "1.1.1");
+}

@@ -183,15 +183,16 @@ pub async fn status(state: State<'_, AppState>) -> AppResult<Status> {
 }
 
 #[tauri::command]
-pub async fn suggest_version(state: State<'_, AppState>) -> AppResult<String> {
+pub async fn suggest_version(
+    bundle: Option<String>,
+    state: State<'_, AppState>,
+) -> AppResult<String> {
     let publisher = state.publisher()?;
     blocking(move || {
-        let status = publisher.status()?;
-        Ok(status
-            .releases
-            .last()
-            .map(|r| r.version.next_patch().to_string())
-            .unwrap_or_else(|| "1.0.0".into()))
+        let bundle = bundle
+            .map(|b| PathBuf::from(b.trim()))
+            .filter(|b| !b.as_os_str().is_empty());
+        Ok(publisher.suggest_version(bundle.as_deref())?)
     })
     .await
 }

@@ -544,7 +544,19 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   assert.equal(pulled.rollback_to, "1.0");
   assert.equal((await browser.$$(row)).length, 0, "a pulled release has no controls");
 
+  // The version field takes the bundle's VERSION file (the engine's
+  // suggestion) until a version is typed.
+  await click("#new-release");
+  await el("#add");
+  await type("#bundle-path", bundle("r2-next", "7.0", 1));
+  await click("#notes");
+  await browser.waitUntil(async () => (await (await el("#version")).getValue()) === "7.0", {
+    timeout: 15000,
+    timeoutMsg: "the version was not taken from the bundle's VERSION file",
+  });
+
   // The same files again as 1.2: the preview warns before signing.
+  await click("#nav-releases");
   await click("#new-release");
   await el("#add");
   await type("#bundle-path", bundle("r2-again", "1.1", 3));

@@ -75,7 +75,7 @@ export const api = {
   }) => invoke<Status>("create_project", { args }),
   createDemo: () => invoke<Status>("create_demo"),
   status: () => invoke<Status>("status"),
-  suggestVersion: () => invoke<string>("suggest_version"),
+  suggestVersion: (bundle: string | null = null) => invoke<string>("suggest_version", { bundle }),
   planRelease: (args: ReleaseArgs) => invoke<AddPlan>("plan_release", { args }),
   estimateRelease: (bundle: string) => invoke<AddEstimate>("estimate_release", { bundle }),
   addRelease: (args: ReleaseArgs) => invoke<Added>("add_release", { args }),

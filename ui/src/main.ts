@@ -127,7 +127,11 @@ function wireBrowse(): void {
     b.addEventListener("click", () =>
       runAction(b, async () => {
         const picked = await api.pickPath(b.dataset.folder === "true");
-        if (picked) ($(`#${b.dataset.target}`) as HTMLInputElement).value = picked;
+        if (picked) {
+          const input = $(`#${b.dataset.target}`) as HTMLInputElement;
+          input.value = picked;
+          input.dispatchEvent(new Event("change"));
+        }
       }),
     ),
   );
@@ -530,7 +534,28 @@ async function showAdd(): Promise<void> {
       <div id="preview"></div>
     </section>`;
   wireBrowse();
-  setPathsHandler((paths) => (($("#bundle-path") as HTMLInputElement).value = paths[0]));
+  // The engine suggests the version (the bundle's VERSION file, else the
+  // next patch version) until the user types one.
+  const versionBox = $("#version") as HTMLInputElement;
+  const bundleBox = $("#bundle-path") as HTMLInputElement;
+  let versionTyped = false;
+  const stale = () => ($("#preview").innerHTML = "");
+  versionBox.addEventListener("input", () => {
+    versionTyped = true;
+    stale();
+  });
+  const bundleChanged = async () => {
+    stale();
+    if (versionTyped || !bundleBox.value.trim()) return;
+    const suggested = await api.suggestVersion(bundleBox.value).catch(() => null);
+    // The user may have typed a version while the engine answered.
+    if (suggested && !versionTyped) versionBox.value = suggested;
+  };
+  bundleBox.addEventListener("change", () => void bundleChanged());
+  setPathsHandler((paths) => {
+    bundleBox.value = paths[0];
+    void bundleChanged();
+  });
   on("#preview-btn", preview);
   $("#cancel-btn").addEventListener("click", () => void api.cancel());
   setNav("releases");

@@ -37,6 +37,7 @@ mod retention;
 pub mod rollout;
 mod signing;
 mod staging;
+mod suggest;
 pub mod upload;
 // The app's workspace: staged change, removal previews, local vs.
 // published, refresh.
