@@ -59,6 +59,44 @@ fn add_key_to_roles(root: &mut Value, key: &Value, id: &str, roles: &[&str]) {
     }
 }
 
+/// The subtle edit: the attacker's key joins every role of both roots, the
+/// old root is re-signed by that key alone (its own root threshold is met),
+/// `base_sha256` is recomputed and the project settings follow, so the
+/// file is consistent in itself. Returns the attacker's key id.
+fn forge_old_root(v: &mut Value) -> String {
+    let (pem_text, key, id) = attacker_key();
+    let roles = ["root", "targets", "snapshot", "timestamp"];
+    add_key_to_roles(&mut v["old_root"], &key, &id, &roles);
+    add_key_to_roles(&mut v["new_root"], &key, &id, &roles);
+    sign_with_pem(&pem_text, &id, &mut v["old_root"]);
+    v["base_sha256"] = json!(hex::encode(Sha256::digest(canonical(&v["old_root"]))));
+    v["project_keys"]["evil"] =
+        json!({ "keyid": id, "location": { "file": "keys/evil.pem" }, "owner": null });
+    for r in roles {
+        v["project_roles"][r]["keys"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("evil"));
+    }
+    id
+}
+
+/// `tufa root sign REQUEST --yes --key keys/root.pem` in the project.
+fn sign_with_root_key(proj: &Path, request: &Path) -> Run {
+    tufa(
+        proj,
+        &[
+            "--json",
+            "root",
+            "sign",
+            "--yes",
+            request.to_str().unwrap(),
+            "--key",
+            proj.join("keys/root.pem").to_str().unwrap(),
+        ],
+    )
+}
+
 fn write(path: &Path, v: &Value) {
     std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
 }
@@ -89,18 +127,7 @@ fn request_edited_in_transit_is_refused_by_status_sign_and_publish() {
     );
     assert!(status.stdout.contains("Do not sign it"), "{status:#?}");
 
-    let sign = tufa(
-        &proj,
-        &[
-            "--json",
-            "root",
-            "sign",
-            "--yes",
-            req.to_str().unwrap(),
-            "--key",
-            proj.join("keys/root.pem").to_str().unwrap(),
-        ],
-    );
+    let sign = sign_with_root_key(&proj, &req);
     assert_eq!(sign.error_code(), "invalid_signing_request", "{sign:#?}");
     assert_eq!(std::fs::read(&req).unwrap(), edited, "nothing was signed");
 
@@ -123,21 +150,7 @@ fn request_with_a_foreign_old_root_is_not_published() {
     let tmp = tempfile::tempdir().unwrap();
     let (proj, req) = project_with_request(tmp.path());
     let mut v = read_json(&req);
-    let (pem_text, key, id) = attacker_key();
-    let roles = ["root", "targets", "snapshot", "timestamp"];
-    add_key_to_roles(&mut v["old_root"], &key, &id, &roles);
-    add_key_to_roles(&mut v["new_root"], &key, &id, &roles);
-    sign_with_pem(&pem_text, &id, &mut v["old_root"]);
-    v["base_sha256"] = json!(hex::encode(Sha256::digest(canonical(&v["old_root"]))));
-    // The project settings follow the root, so the file is consistent.
-    v["project_keys"]["evil"] =
-        json!({ "keyid": id, "location": { "file": "keys/evil.pem" }, "owner": null });
-    for r in roles {
-        v["project_roles"][r]["keys"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!("evil"));
-    }
+    let id = forge_old_root(&mut v);
     v["key_names"][&id] = json!("root");
     write(&req, &v);
 
@@ -149,19 +162,7 @@ fn request_with_a_foreign_old_root_is_not_published() {
         summary.contains("No key, threshold or other changes"),
         "{summary}"
     );
-    let sign = tufa(
-        &proj,
-        &[
-            "--json",
-            "root",
-            "sign",
-            "--yes",
-            req.to_str().unwrap(),
-            "--key",
-            proj.join("keys/root.pem").to_str().unwrap(),
-        ],
-    )
-    .json();
+    let sign = sign_with_root_key(&proj, &req).json();
     assert_eq!(sign["added"], 1);
     let publish = tufa(&proj, &["--json", "root", "publish", req.to_str().unwrap()]);
     assert_eq!(
@@ -364,7 +365,6 @@ fn hostile_text_short_ids_and_unconfirmed_signing() {
 fn only_the_change_the_project_proposed_is_published() {
     let tmp = tempfile::tempdir().unwrap();
     let (proj, req) = project_with_request(tmp.path());
-    let key = proj.join("keys/root.pem");
     let own = read_json(&req);
 
     // 1. Hidden settings in a copy.
@@ -385,21 +385,7 @@ fn only_the_change_the_project_proposed_is_published() {
         fp(&req),
         "the settings are not what custodians sign"
     );
-    let sign = |p: &Path| {
-        tufa(
-            &proj,
-            &[
-                "--json",
-                "root",
-                "sign",
-                "--yes",
-                p.to_str().unwrap(),
-                "--key",
-                key.to_str().unwrap(),
-            ],
-        )
-        .json()
-    };
+    let sign = |p: &Path| sign_with_root_key(&proj, p).json();
     sign(&copy);
     // 2. A planted signature under the root key's id does not block it.
     let planted = tmp.path().join("planted.json");
@@ -428,20 +414,7 @@ fn only_the_change_the_project_proposed_is_published() {
     let req2 = PathBuf::from(v2["request"].as_str().unwrap());
     let own2 = read_json(&req2);
     let mut fake = own2.clone();
-    let (pem_text, akey, id) = attacker_key();
-    let roles = ["root", "targets", "snapshot", "timestamp"];
-    add_key_to_roles(&mut fake["old_root"], &akey, &id, &roles);
-    add_key_to_roles(&mut fake["new_root"], &akey, &id, &roles);
-    sign_with_pem(&pem_text, &id, &mut fake["old_root"]);
-    fake["base_sha256"] = json!(hex::encode(Sha256::digest(canonical(&fake["old_root"]))));
-    for r in roles {
-        fake["project_roles"][r]["keys"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!("evil"));
-    }
-    fake["project_keys"]["evil"] =
-        json!({ "keyid": id, "location": { "file": "keys/evil.pem" }, "owner": null });
+    forge_old_root(&mut fake);
     let sent = tmp.path().join("sent.json");
     write(&sent, &fake);
     let shown = tufa(&proj, &["--json", "root", "status", sent.to_str().unwrap()]).json();

@@ -507,13 +507,7 @@ impl SigningRequest {
     pub fn status(&self) -> RequestStatus {
         let old_root = self.threshold_status(&self.old_root.signed);
         let new_root = self.threshold_status(&self.new_root.signed);
-        let mut valid: Vec<String> = valid_signers(&self.old_root.signed, &self.new_root)
-            .iter()
-            .chain(valid_signers(&self.new_root.signed, &self.new_root).iter())
-            .map(hex::encode)
-            .collect();
-        valid.sort();
-        valid.dedup();
+        let valid = self.valid_keyids();
         let invalid_signatures = self
             .new_root
             .signatures

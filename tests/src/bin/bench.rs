@@ -56,6 +56,34 @@ impl Rng {
         v.truncate(n);
         v
     }
+    /// `binary` rebuilt with small changes: `rewrites` 4 KiB regions
+    /// rewritten, then `shifts` times `insert` new bytes inserted and
+    /// `delete` bytes removed (shifting everything after them), each at
+    /// least `margin` bytes before the end.
+    fn rebuilt(
+        &mut self,
+        binary: &[u8],
+        rewrites: usize,
+        shifts: usize,
+        insert: usize,
+        delete: usize,
+        margin: usize,
+    ) -> Vec<u8> {
+        let mut out = binary.to_vec();
+        for _ in 0..rewrites {
+            let at = self.below((out.len() - 8192) as u64) as usize;
+            let fresh = self.code(4096);
+            out[at..at + 4096].copy_from_slice(&fresh);
+        }
+        for _ in 0..shifts {
+            let at = self.below((out.len() - margin) as u64) as usize;
+            let fresh = self.code(insert);
+            out.splice(at..at, fresh);
+            let at = self.below((out.len() - margin) as u64) as usize;
+            out.drain(at..at + delete);
+        }
+        out
+    }
     fn text(&mut self, n: usize) -> Vec<u8> {
         const WORDS: &[&str] = &[
             "update",
@@ -118,19 +146,7 @@ fn make_bundles(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
     }
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let binary = rng.code((total * 40 / 100) as usize);
-    let mut binary2 = binary.clone();
-    for _ in 0..20 {
-        let at = rng.below((binary2.len() - 8192) as u64) as usize;
-        let fresh = rng.code(4096);
-        binary2[at..at + 4096].copy_from_slice(&fresh);
-    }
-    for _ in 0..5 {
-        let at = rng.below((binary2.len() - 20_000) as u64) as usize;
-        let fresh = rng.code(10_000);
-        binary2.splice(at..at, fresh);
-        let at = rng.below((binary2.len() - 20_000) as u64) as usize;
-        binary2.drain(at..at + 10_000);
-    }
+    let binary2 = rng.rebuilt(&binary, 20, 5, 10_000, 10_000, 20_000);
     std::fs::write(v1.join("app.bin"), &binary)?;
     std::fs::write(v2.join("app.bin"), &binary2)?;
     drop((binary, binary2));
@@ -208,19 +224,7 @@ fn make_single_binary(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
     }
     let size = total.saturating_sub(1_000_000 + 30 * 40_000) as usize;
     let binary = rng.code(size);
-    let mut binary2 = binary.clone();
-    for _ in 0..8 {
-        let at = rng.below((binary2.len() - 8192) as u64) as usize;
-        let fresh = rng.code(4096);
-        binary2[at..at + 4096].copy_from_slice(&fresh);
-    }
-    for _ in 0..3 {
-        let at = rng.below((binary2.len() - 2_000) as u64) as usize;
-        let fresh = rng.code(300);
-        binary2.splice(at..at, fresh);
-        let at = rng.below((binary2.len() - 2_000) as u64) as usize;
-        binary2.drain(at..at + 200);
-    }
+    let binary2 = rng.rebuilt(&binary, 8, 3, 300, 200, 2_000);
     std::fs::write(v1.join("app"), &binary)?;
     std::fs::write(v2.join("app"), &binary2)?;
     Ok((v1, v2))
