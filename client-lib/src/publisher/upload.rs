@@ -116,6 +116,20 @@ struct Plan {
     files: Vec<(String, &'static str, bool)>,
     /// Files present but not listed by the metadata.
     not_listed: Vec<String>,
+    /// sha256 of the target files, as checked against targets.json before
+    /// the upload (so large archives are not read again to compare them).
+    verified: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// sha256 of the repository file `rel`: the checked one for targets,
+    /// read now for metadata.
+    fn sha256(&self, repo: &Path, rel: &str) -> Result<String> {
+        match self.verified.get(rel) {
+            Some(h) => Ok(h.clone()),
+            None => file_sha256(&repo.join(rel)),
+        }
+    }
 }
 
 /// What to upload: the target files that `targets` (the names targets.json
@@ -182,16 +196,16 @@ fn upload_plan(repo: &Path, targets: &BTreeSet<String>, latest_root: u64) -> Res
         }
     }
     not_listed.sort();
-    Ok(Plan { files, not_listed })
+    Ok(Plan {
+        files,
+        not_listed,
+        verified: BTreeMap::new(),
+    })
 }
 
 /// sha256 of a file, streamed.
 fn file_sha256(path: &Path) -> Result<String> {
-    use sha2::Digest;
-    let mut file = std::fs::File::open(path).context(|| format!("reading {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher).context(|| format!("reading {}", path.display()))?;
-    Ok(hex::encode(hasher.finalize()))
+    Ok(super::release::file_info(path, String::new())?.sha256)
 }
 
 fn store_err(e: object_store::Error) -> Error {
@@ -265,7 +279,7 @@ impl Publisher {
             .keys()
             .map(|t| t.raw().to_string())
             .collect();
-        let plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
+        let mut plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
         // What this upload publishes, recorded once it succeeded, so the
         // app can tell local changes from published ones.
         let sent = self.publishable_files()?;
@@ -286,6 +300,8 @@ impl Publisher {
                     reason: "its length or sha256 differs from targets.json".into(),
                 });
             }
+            plan.verified
+                .insert(format!("targets/{}", name.raw()), expected);
         }
         let report = match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
@@ -369,7 +385,7 @@ async fn upload_store(
         let size = std::fs::metadata(&path)
             .context(|| format!("reading {rel}"))?
             .len();
-        let sha256 = file_sha256(&path)?;
+        let sha256 = plan.sha256(repo, rel)?;
         if *immutable
             && remote.get(rel) == Some(&size)
             && remote_sha256(store, &key(prefix, rel)).await?.as_deref() == Some(sha256.as_str())
@@ -505,7 +521,7 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
         // Same size is not enough: a name can come back with other bytes.
         if *immutable
             && std::fs::metadata(&to).map(|m| m.len()).ok() == Some(size)
-            && file_sha256(&to)? == file_sha256(&from)?
+            && file_sha256(&to)? == plan.sha256(repo, rel)?
         {
             report.skipped.push(rel.clone());
             continue;
