@@ -2,6 +2,7 @@
 //! a CI pipeline. Every command is non-interactive; `--json` prints
 //! machine-readable results on stdout.
 
+mod destination;
 mod keycmd;
 mod output;
 mod progress;
@@ -167,6 +168,9 @@ enum Command {
     },
     /// Throw away staged, unpublished changes.
     Discard,
+    /// Where uploads go: save it, save or forget S3 credentials (OS keyring), test the connection.
+    #[command(subcommand)]
+    Destination(destination::DestinationCmd),
     /// Re-sign every role inside its warning window (snapshot and timestamp with their online keys, targets when its keys are at hand), then upload to --to or [publish] in tufa.toml.
     Refresh {
         /// Upload to s3://BUCKET/PREFIX or a directory (default: [publish] in tufa.toml).
@@ -566,6 +570,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             json,
         ),
+        Command::Destination(cmd) => destination::run(&dir, cmd, json),
         Command::Discard => {
             let discarded = crate::secrets::open(&dir)?.discard()?;
             output::discarded(discarded, json);

@@ -81,6 +81,14 @@ pub fn remedy_hint(remedy: &Remedy) -> String {
         }
         Remedy::Retry => "wait for it to finish, then run the command again".into(),
         Remedy::UseKeyFiles => "keep keys in files (--key-store file)".into(),
+        Remedy::SaveCredentials { destination } => format!(
+            "save an access key for {destination} with `tufa destination save-credentials` \
+             (asks for the secret, or reads it from stdin), or set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY"
+        ),
+        Remedy::EditDestination => {
+            "change it with `tufa destination set DEST` (or pass --to / --endpoint)".into()
+        }
         other => other.label(),
     }
 }

@@ -176,6 +176,12 @@ pub enum Error {
     #[error("object storage: {reason}")]
     Storage { reason: String },
 
+    #[error("no credentials for {destination}: save an access key for this destination (it is kept in the OS keyring, never in the project file)")]
+    NoCredentials { destination: String },
+
+    #[error("these credentials cannot be used: {reason}")]
+    InvalidCredentials { reason: String },
+
     // --- Encodings and cryptography ----------------------------------------
     #[error("'{name}' is not a valid target name: {reason}")]
     InvalidTargetName { name: String, reason: String },
@@ -273,6 +279,14 @@ pub enum Remedy {
     Retry,
     /// Keep keys in files, since no OS keyring answers here.
     UseKeyFiles,
+    /// Save (or replace) the S3 credentials of `destination` (they go to
+    /// the OS keyring).
+    SaveCredentials {
+        /// The destination, as shown (`s3://bucket/prefix`).
+        destination: String,
+    },
+    /// Change the destination's address (folder, bucket or endpoint).
+    EditDestination,
 }
 
 impl Remedy {
@@ -291,6 +305,10 @@ impl Remedy {
             Remedy::NewSigningRequest => "Make a new signing request".into(),
             Remedy::Retry => "Try again".into(),
             Remedy::UseKeyFiles => "Keep keys in files".into(),
+            Remedy::SaveCredentials { destination } => {
+                format!("Save credentials for {destination}")
+            }
+            Remedy::EditDestination => "Change the destination".into(),
         }
     }
 }
@@ -332,6 +350,9 @@ impl Error {
             Error::RequestNotForThisRoot { .. } => Some(Remedy::NewSigningRequest),
             Error::Locked(_) => Some(Remedy::Retry),
             Error::KeyringUnavailable { .. } => Some(Remedy::UseKeyFiles),
+            Error::NoCredentials { destination } => Some(Remedy::SaveCredentials {
+                destination: destination.clone(),
+            }),
             _ => None,
         }
     }
@@ -412,6 +433,8 @@ impl Error {
             Error::DamagedCache { .. } => "damaged_cache",
             Error::InvalidDestination { .. } => "invalid_destination",
             Error::Storage { .. } => "object_storage",
+            Error::NoCredentials { .. } => "no_credentials",
+            Error::InvalidCredentials { .. } => "invalid_credentials",
             Error::InvalidTargetName { .. } => "invalid_target_name",
             Error::Encoding { .. } => "encoding",
             Error::Crypto(_) => "crypto",

@@ -24,6 +24,7 @@ mod bundle_guard;
 pub mod ceremony;
 pub mod commit;
 pub mod delegate;
+pub mod destinations;
 mod key_store;
 pub use key_store::{KeyStore, KeyStoreChoice, ResolvedKeyStore};
 pub mod estimate;

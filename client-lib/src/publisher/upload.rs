@@ -11,13 +11,13 @@
 //! there with the same sha256 are skipped. Local folders get modes 0644
 //! and 0755, so a web server running as another user can serve them. Credentials come from the
 //! usual environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-//! `AWS_REGION`, …), never from the project file.
+//! `AWS_REGION`, …) or the OS keyring entry saved for the destination
+//! (see [`super::destinations`]), never from the project file.
 
 use super::Publisher;
 use crate::error::IoContext;
 use crate::{Error, Result};
 use futures_util::StreamExt;
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
     Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
@@ -306,26 +306,15 @@ impl Publisher {
         let report = match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
             Destination::S3 { bucket, prefix } => {
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                if let Some(region) = s3
-                    .region
-                    .clone()
-                    .or_else(|| std::env::var("AWS_REGION").ok())
-                {
-                    builder = builder.with_region(region);
-                } else {
-                    builder = builder.with_region("us-east-1");
-                }
-                if let Some(endpoint) = &s3.endpoint {
-                    builder = builder
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"));
-                }
-                let retry = object_store::RetryConfig {
-                    max_retries: 6,
-                    ..Default::default()
-                };
-                let store = builder.with_retry(retry).build().map_err(store_err)?;
+                // The environment's credentials, else the ones saved for
+                // this destination, else a typed error (never the
+                // instance-metadata service): see `destinations`.
+                let (store, _) = super::destinations::s3_store(
+                    bucket,
+                    s3,
+                    &super::published::describe(dest),
+                    super::destinations::Patience::Upload,
+                )?;
                 upload_store(&repo, &store, prefix, &plan).await
             }
         }?;

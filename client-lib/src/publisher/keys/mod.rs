@@ -15,6 +15,8 @@ pub use keyring_store::{
     available as keyring_available, delete as keyring_delete, entry_name as keyring_entry_name,
     SERVICE as KEYRING_SERVICE,
 };
+// Destination credentials (`publisher::destinations`) share the keyring.
+pub(crate) use keyring_store::{load as keyring_load, store as keyring_store};
 
 use super::project::{KeyConfig, KeyLocation};
 use crate::{Error, Result};
