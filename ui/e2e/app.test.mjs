@@ -211,16 +211,31 @@ test("create a repository, add two releases by typed path, preview equals the en
   // Upload a copy (the destination is remembered), serve it, and check it.
   const www = path.join(work, "www");
   await click("#nav-publish");
+  // The sidebar's health says what the banner says: local changes are not uploaded.
+  await browser.waitUntil(async () => (await (await el("#health")).getText()) === "Not uploaded", { timeout: 15000, timeoutMsg: "health badge ignores changes not uploaded" });
+  assert.equal(await (await el("#health")).getAttribute("data-level"), "warn");
   await type("#publish-to", www);
   await click("#upload-btn");
-  await browser.waitUntil(async () => (await (await el("#upload-result")).getText()).startsWith("Uploaded 8 file(s)"), { timeout: 15000 });
+  // Counted the way the check counts: release files apart from metadata.
+  await browser.waitUntil(async () => (await (await el("#upload-result")).getText()).startsWith("Uploaded 8 files (3 release files, 5 metadata files)"), { timeout: 15000 });
+  await browser.waitUntil(async () => (await (await el("#health")).getText()) === "Healthy", { timeout: 15000, timeoutMsg: "health badge not back to Healthy after the upload" });
   assert.ok(fs.existsSync(path.join(www, "metadata", "timestamp.json")));
   assert.equal(await (await el("#publish-state")).getAttribute("data-changes"), "0");
   assert.ok(fs.readFileSync(path.join(proj, "tufa.toml"), "utf8").includes(`[publish]\nto = "${www}"`), "destination saved");
   // The check accepts the folder too.
   assert.equal(await (await el("#verify-url")).getValue(), www);
-  await click("#verify-btn");
-  assert.match(await (await el("#verify-summary", 30000)).getText(), /^OK: clients can update/);
+  // A long operation: the button is disabled and a progress bar shows at once.
+  const busy = await browser.execute(() => {
+    const b = document.querySelector("#verify-btn");
+    b.click();
+    return { disabled: b.disabled, bar: !document.querySelector("#verify-progress").hidden && !!document.querySelector("#verify-progress progress") };
+  });
+  assert.deepEqual(busy, { disabled: true, bar: true });
+  const checked = await (await el("#verify-summary", 30000)).getText();
+  assert.match(checked, /^OK: clients can update/);
+  // The same three release files the upload counted.
+  assert.match(checked, /\(3 release files, /);
+  assert.equal(await (await el("#verify-progress")).isDisplayed(), false);
   const port = await freePort();
   const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", www], { stdio: "ignore" });
   try {
@@ -247,7 +262,26 @@ test("create a repository, add two releases by typed path, preview equals the en
   await click("#nav-overview");
   await browser.waitUntil(async () => (await (await el("#unpublished-count")).getText()) === "1 change not uploaded", { timeout: 15000 });
   await shot("overview");
-  await click("#upload-now");
+  // Times read as local dates with how far away they are, never raw ISO.
+  for (const section of ["overview", "releases", "publish"]) {
+    await click(`#nav-${section}`);
+    await el(`#nav-${section}[aria-current="page"]`);
+    await browser.pause(300);
+    const text = await browser.execute(() => document.querySelector("#app").innerText);
+    assert.doesNotMatch(text, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, `raw ISO time on ${section}`);
+  }
+  await click("#nav-overview");
+  await el("#overview");
+  assert.match(await (await el('tr.role[data-role="timestamp"] .expiry')).getText(), /^in \d+ (hours|minutes)/);
+  // TUF terms explained where they appear.
+  assert.ok((await (await el('tr.role[data-role="timestamp"] abbr.role-name')).getAttribute("title")).length > 20);
+  await el("#overview details.explain");
+  const uploading = await browser.execute(() => {
+    const b = document.querySelector("#upload-now");
+    b.click();
+    return { disabled: b.disabled, bar: !document.querySelector("#upload-now-progress").hidden };
+  });
+  assert.deepEqual(uploading, { disabled: true, bar: true });
   await browser.waitUntil(async () => (await (await el("#publish-state")).getAttribute("data-changes")) === "0", { timeout: 15000 });
   assert.deepEqual(fs.readFileSync(path.join(www, "metadata", "timestamp.json")), fs.readFileSync(path.join(proj, "repository", "metadata", "timestamp.json")));
   const status = tufa("--project", proj, "status");
@@ -348,30 +382,6 @@ test("Open log says where the app's log file is, and the engine's steps are in i
   assert.equal(await (await el("#log-note")).isDisplayed(), false);
 });
 
-// The dark theme's rules applied as if the system asked for them
-// (WebKitWebDriver cannot emulate prefers-color-scheme): the page's own
-// @media (prefers-color-scheme: dark) block, copied into a plain sheet.
-async function darkTheme(on) {
-  return browser.execute((enable) => {
-    document.getElementById("e2e-dark")?.remove();
-    const blocks = [];
-    for (const sheet of document.styleSheets) {
-      for (const rule of sheet.cssRules) {
-        if (rule.media && rule.media.mediaText.includes("prefers-color-scheme: dark")) {
-          for (const inner of rule.cssRules) blocks.push(inner.cssText);
-        }
-      }
-    }
-    if (enable) {
-      const style = document.createElement("style");
-      style.id = "e2e-dark";
-      style.textContent = blocks.join("\n");
-      document.head.appendChild(style);
-    }
-    return blocks.length;
-  }, on);
-}
-
 test("a staged change is signed with a key file and published without a terminal", async () => {
   const proj = path.join(work, "staged");
   execFileSync(tufaBin, ["--project", proj, "init", "--app", "stagedapp", "--key-store", "file", "--threshold", "targets=2"]);
@@ -429,20 +439,90 @@ test("remove the latest release: its consequence is shown before confirming", as
   assert.equal((await browser.$$("tr.release")).length, 2);
 });
 
-test("layout: keys fit 1024x700 without horizontal scrolling; a dark theme exists", async () => {
+const fits = async () => browser.execute(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+
+test("layout: every screen in light and dark; none scrolls sideways at 1024x700", async () => {
+  await browser.setWindowSize(1024, 700);
+  const screens = [
+    ["overview", "#overview"],
+    ["releases", "#releases-screen"],
+    ["publish", "#publish"],
+    ["keys", "#keys-table"],
+    ["ceremony", "#ceremony"],
+    ["settings", "#settings"],
+    ["custodian", "#custodian"],
+    ["start", "#start"],
+  ];
+  for (const theme of ["light", "dark"]) {
+    // The theme chosen in Settings, whatever the system says.
+    await click("#nav-settings");
+    await el("#settings");
+    await (await el("#theme-select")).selectByAttribute("value", theme);
+    const bg = await browser.execute(() => getComputedStyle(document.documentElement).backgroundColor);
+    assert.equal(bg, theme === "dark" ? "rgb(13, 17, 23)" : "rgb(246, 248, 250)", `${theme} background`);
+    assert.equal(await browser.execute(() => localStorage.getItem("tufa-theme")), theme);
+    for (const [section, sel] of screens) {
+      await click(`#nav-${section}`);
+      await el(`#nav-${section}[aria-current="page"]`);
+      await el(sel);
+      await browser.pause(200);
+      assert.equal(await fits(), true, `${section} scrolls sideways at 1024x700 (${theme})`);
+      await shot(`${section}-${theme}`);
+    }
+    await click("#nav-releases");
+    await click("#new-release");
+    await el("#add");
+    assert.equal(await fits(), true, `the new release screen scrolls sideways at 1024x700 (${theme})`);
+    await shot(`add-${theme}`);
+  }
+  // Back to the system's theme (light under Xvfb): nothing stored.
+  await click("#nav-settings");
+  await (await el("#theme-select")).selectByAttribute("value", "system");
+  assert.equal(await browser.execute(() => localStorage.getItem("tufa-theme")), null);
+  assert.equal(await browser.execute(() => getComputedStyle(document.documentElement).backgroundColor), "rgb(246, 248, 250)");
+});
+
+test("layout: long key ids fit the keys table; overview headers never break inside a word; chart text is one size", async () => {
+  const proj = path.join(work, "proj");
+  await browser.setWindowSize(1024, 700);
   await click("#nav-keys");
   await el("#keys-table");
-  await browser.setWindowSize(1024, 700);
-  await browser.pause(300);
-  const fits = async () =>
-    browser.execute(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
-  assert.equal(await fits(), true, "keys screen scrolls sideways at 1024x700");
-  await shot("keys-1024");
-  for (const section of ["overview", "releases", "publish", "ceremony", "settings"]) {
-    await click(`#nav-${section}`);
-    await el(`#nav-${section}[aria-current="page"]`);
+  // The key id is cut with an ellipsis, whole on hover.
+  const keys = tufa("--project", proj, "status").keys;
+  const title = await (await el(`tr[data-key="${keys[0].name}"] .ellipsis.keyid`)).getAttribute("title");
+  assert.equal(title, keys[0].keyid);
+  const table = await browser.execute(() => {
+    const t = document.querySelector("#keys-table");
+    return { table: t.scrollWidth, room: t.parentElement.clientWidth };
+  });
+  assert.ok(table.table <= table.room, `keys table ${table.table}px in ${table.room}px`);
+  for (const width of [1024, 1200, 1280]) {
+    await browser.setWindowSize(width, 800);
+    await click("#nav-overview");
+    await el("#overview");
+    await el("#dash-clients svg.chart");
     await browser.pause(200);
-    assert.equal(await fits(), true, `${section} scrolls sideways at 1024x700`);
+    const wrapped = await browser.execute(() =>
+      Array.from(document.querySelectorAll("#overview thead th"))
+        .filter((th) => th.textContent.trim())
+        .filter((th) => {
+          const r = document.createRange();
+          r.selectNodeContents(th);
+          return new Set(Array.from(r.getClientRects()).map((x) => Math.round(x.top))).size > 1;
+        })
+        .map((th) => th.textContent),
+    );
+    assert.deepEqual(wrapped, [], `headers wrap at ${width}px`);
+    // What a reader sees: the font size times the chart's scale.
+    const sizes = await browser.execute(() =>
+      Array.from(document.querySelectorAll("#overview svg")).map((svg) => {
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        const text = svg.querySelector("text");
+        return Math.round(parseFloat(getComputedStyle(text).fontSize) * scale * 10) / 10;
+      }),
+    );
+    assert.ok(sizes.length >= 2, "timeline and chart");
+    for (const size of sizes) assert.equal(size, 12, `chart text ${sizes.join(", ")} px at ${width}px`);
   }
   await browser.setWindowSize(1280, 800);
   await click("#nav-ceremony");
@@ -468,17 +548,39 @@ test("layout: keys fit 1024x700 without horizontal scrolling; a dark theme exist
   await click("#nav-settings");
   await el("#settings");
   await shot("settings");
-  // Dark: the page's own media query, applied.
-  assert.ok((await darkTheme(true)) >= 1, "no prefers-color-scheme: dark rules");
-  const bg = await browser.execute(() => getComputedStyle(document.documentElement).backgroundColor);
-  assert.equal(bg, "rgb(13, 17, 23)");
-  await click("#nav-overview");
+});
+
+test("a root request from Keys: Continue in Ceremony opens it, extra signatures never read '2 of 1'; Choose where to upload leads to the field", async () => {
+  const proj = path.join(work, "cer2");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "cer2", "--key-store", "file"]);
+  // Two root keys, one signature needed: both sign what follows.
+  const add = tufa("--project", proj, "key", "add", "root", "--name", "root-2", "--key-store", "file");
+  tufa("--project", proj, "root", "publish", add.request);
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
   await el("#overview");
-  await shot("overview-dark");
+  // No destination saved: the banner's button takes the cursor to the field.
+  await click("#setup-publish");
+  await el("#publish");
+  await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.id)) === "publish-to", { timeout: 5000, timeoutMsg: "Choose where to upload… did not lead to the destination field" });
+  await browser.execute(() => document.activeElement.blur());
+  await click("#setup-publish");
+  assert.equal(await browser.execute(() => document.activeElement?.id), "publish-to");
   await click("#nav-keys");
-  await el("#keys-table");
-  await shot("keys-dark");
-  await darkTheme(false);
+  await (await el("#key-role")).selectByVisibleText("snapshot");
+  await (await el("#key-store")).selectByAttribute("value", "file");
+  await click("#key-add");
+  const status = await (await el("#key-request #req-status", 30000)).getText();
+  assert.match(status, /2 signatures \(1 needed\) from the new root/);
+  for (const [, have, need] of status.matchAll(/(\d+) of (\d+)/g)) assert.ok(Number(have) <= Number(need), status);
+  const file = await (await el("#key-request #req-file")).getText();
+  await shot("keys-request");
+  await click("#continue-ceremony");
+  await el("#ceremony");
+  assert.equal(await (await el("#req-paths")).getValue(), file);
+  assert.equal(await (await el("#request #req-file")).getText(), file);
+  await shot("ceremony-request");
 });
 
 test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical bundle is flagged in the preview", async () => {
@@ -501,6 +603,11 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   const row = 'tr.rollout-row[data-version="1.1"][data-platform=""]';
   const state = '#releases tr.release[data-version="1.1"] .rollout-state';
   assert.match(await (await el(state)).getText(), /all installs/);
+  // Pull is offered only where the engine has a release to send clients
+  // back to: not on the oldest.
+  await el('tr.rollout-row[data-version="1.1"][data-platform=""] .rollout-pull');
+  assert.equal((await browser.$$('tr.rollout-row[data-version="1.0"][data-platform=""] .rollout-pull')).length, 0, "Pull offered on the oldest release");
+  await el('tr.rollout-row[data-version="1.0"][data-platform=""] .no-pull');
   const latest = () => tufa("--project", proj, "status").releases.find((r) => r.version === "1.1");
   const waitDone = async (re) => {
     await browser.waitUntil(async () => {

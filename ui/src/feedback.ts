@@ -3,7 +3,8 @@
 // with the engine's remedy as a button when the app can act on it, and a
 // cancel reads as a neutral note, not an error.
 import { isAppError, type Remedy, type RoleStatus } from "./api";
-import { escapeHtml as h } from "./format";
+import { html, render, type Html } from "./html";
+import type { Section } from "./router";
 
 /** An error as the app shows it. */
 export interface ErrorView {
@@ -37,12 +38,32 @@ export function describeError(e: unknown): ErrorView {
 
 export type Health = "ok" | "warn" | "expired";
 
-/** The project's health: the worst of the engine's severities, and staged work. */
-export function health(roles: Pick<RoleStatus, "severity">[], staged: number): { level: Health; label: string } {
-  if (roles.some((r) => r.severity === "expired")) return { level: "expired", label: "Expired" };
-  if (roles.some((r) => r.severity === "warn")) return { level: "warn", label: "Expiring soon" };
-  if (staged > 0) return { level: "warn", label: "Waiting for signatures" };
-  return { level: "ok", label: "Healthy" };
+export interface HealthView {
+  level: Health;
+  label: string;
+  /** The longer sentence (the badge's tooltip). */
+  detail: string;
+  /** Where the remedy is. */
+  section: Section;
+}
+
+/** The project's health: the worst of the engine's severities, staged
+ *  work, and local changes the published copy does not have yet (null:
+ *  not known yet). */
+export function health(roles: Pick<RoleStatus, "severity">[], staged: number, notUploaded: number | null = null): HealthView {
+  if (roles.some((r) => r.severity === "expired"))
+    return { level: "expired", label: "Expired", detail: "Metadata has expired: clients refuse to update until it is re-signed and uploaded.", section: "overview" };
+  if (roles.some((r) => r.severity === "warn"))
+    return { level: "warn", label: "Expiring soon", detail: "Metadata expires soon: re-sign it and upload.", section: "overview" };
+  if (staged > 0) return { level: "warn", label: "Waiting for signatures", detail: "A change is staged until enough keys sign it.", section: "overview" };
+  if (notUploaded !== null && notUploaded > 0)
+    return {
+      level: "warn",
+      label: "Not uploaded",
+      detail: `${notUploaded === 1 ? "1 file" : `${notUploaded} files`} changed here since the last upload: clients do not see them yet.`,
+      section: "publish",
+    };
+  return { level: "ok", label: "Healthy", detail: notUploaded === null ? "Metadata is valid." : "Metadata is valid and the published copy is up to date.", section: "overview" };
 }
 
 /** Actions the app can take for a remedy; the rest are shown as words. */
@@ -85,13 +106,16 @@ export function showErrorAt(btn: HTMLElement, e: unknown): void {
   box.dataset.code = v.code;
   box.setAttribute("role", v.cancelled ? "status" : "alert");
   const act = v.remedy ? handlers[v.remedy.kind] : undefined;
-  box.innerHTML = `<span class="message">${h(v.message)}</span>${
-    v.remedy && v.remedyLabel
-      ? act
-        ? ` <button class="remedy" data-kind="${h(v.remedy.kind)}">${h(v.remedyLabel)}</button>`
-        : ` <span class="hint">${h(v.remedyLabel)}</span>`
-      : ""
-  }`;
+  render(
+    box,
+    html`<span class="message">${v.message}</span>${
+      v.remedy && v.remedyLabel
+        ? act
+          ? html` <button class="remedy" data-kind="${v.remedy.kind}">${v.remedyLabel}</button>`
+          : html` <span class="hint">${v.remedyLabel}</span>`
+        : ""
+    }`,
+  );
   const remedy = v.remedy;
   const button = box.querySelector<HTMLButtonElement>("button.remedy");
   if (button && act && remedy) {
@@ -131,13 +155,16 @@ export function showGlobalError(e: unknown): void {
 }
 
 /** Asks under `btn` before a destructive or root action; resolves true on confirm. */
-export function confirmAt(btn: HTMLElement, messageHtml: string, confirmLabel: string): Promise<boolean> {
+export function confirmAt(btn: HTMLElement, message: Html, confirmLabel: string): Promise<boolean> {
   return new Promise((resolve) => {
     const box = feedbackFor(btn);
     box.className = "feedback confirm";
     delete box.dataset.code;
-    box.innerHTML = `<div class="message">${messageHtml}</div>
-      <div class="actions"><button class="danger confirm-yes">${h(confirmLabel)}</button> <button class="confirm-no">Cancel</button></div>`;
+    render(
+      box,
+      html`<div class="message">${message}</div>
+      <div class="actions"><button class="danger confirm-yes">${confirmLabel}</button> <button class="confirm-no">Cancel</button></div>`,
+    );
     const done = (yes: boolean) => {
       box.remove();
       resolve(yes);

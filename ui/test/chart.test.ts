@@ -17,7 +17,7 @@ const client = (from: string, method: "patch" | "full" | null, chain: number | n
 
 test("one row per older release, the engine's choice marked, its patch limit drawn", () => {
   const svg = downloadsChart([client("1.0", "patch", 300, 300), client("1.1", "full", 900, 1000)], 1000);
-  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const doc = new DOMParser().parseFromString(String(svg), "image/svg+xml");
   expect(doc.querySelectorAll("text.note")).toHaveLength(2);
   expect(doc.querySelector('text.note[data-from="1.0"]')?.getAttribute("data-method")).toBe("patch");
   expect(doc.querySelector('text.note[data-from="1.1"]')?.textContent).toBe("→ 2.0: full 1000 B");
@@ -34,7 +34,7 @@ test("the chart shows what the engine decided, even against the bar lengths", ()
   // A chain under the limit that the engine still did not choose (say, no
   // cached tar): the chart does not second-guess it.
   const svg = downloadsChart([client("1.0", "full", 100, 1000)], 1000);
-  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const doc = new DOMParser().parseFromString(String(svg), "image/svg+xml");
   expect(doc.querySelector("rect.bar.full")?.getAttribute("class")).toContain("chosen");
   expect(doc.querySelector("rect.bar.patch")?.getAttribute("class")).not.toContain("chosen");
 });
@@ -42,18 +42,18 @@ test("the chart shows what the engine decided, even against the bar lengths", ()
 test("a required stop and a client with nothing on its channel", () => {
   const stop = { ...client("1.0", "patch", 30, 30), to_version: "1.1", stops_first_at: "1.1" };
   const none = { ...client("1.1b1", null, null, 0), channel: "beta" as const };
-  const doc = new DOMParser().parseFromString(downloadsChart([stop, none], 100), "image/svg+xml");
+  const doc = new DOMParser().parseFromString(String(downloadsChart([stop, none], 100)), "image/svg+xml");
   expect(doc.querySelector('text.note[data-from="1.0"]')?.textContent).toBe("→ 1.1 (required): patch 30 B");
   expect(doc.querySelector('text.note[data-from="1.1b1"]')?.getAttribute("data-method")).toBe("none");
   expect(doc.querySelector('text.note[data-from="1.1b1"]')?.textContent).toBe("nothing newer on beta");
 });
 
 test("first release has no chart", () => {
-  expect(downloadsChart([], 5000)).toContain("first release");
+  expect(String(downloadsChart([], 5000))).toContain("first release");
 });
 
 test("version labels are escaped", () => {
-  expect(downloadsChart([client("<b>", "full", null, 10)], 10)).toContain("&lt;b&gt;");
+  expect(String(downloadsChart([client("<b>", "full", null, 10)], 10))).toContain("&lt;b&gt;");
 });
 
 const role = (name: RoleStatus["role"], secs: number, severity: RoleStatus["severity"]): RoleStatus => ({
@@ -77,7 +77,7 @@ test("expiry timeline: one marker per role, nearer expiries further left, colour
     // The colour is the engine's verdict, not recomputed from the seconds.
     role("snapshot", 300 * 86400, "warn"),
   ]);
-  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const doc = new DOMParser().parseFromString(String(svg), "image/svg+xml");
   const cx = (r: string) => Number(doc.querySelector(`circle[data-role="${r}"]`)?.getAttribute("cx"));
   expect(cx("timestamp")).toBeLessThan(cx("root"));
   expect(cx("targets")).toBeLessThanOrEqual(cx("timestamp"));
@@ -89,7 +89,7 @@ test("expiry timeline: one marker per role, nearer expiries further left, colour
 });
 
 test("bundle change bar shows unchanged, changed and added bytes, keeping small changes visible", () => {
-  const svg = bundleChangeBar({ unchangedBytes: 500_000_000, changedBytes: 40_000, addedBytes: 0 });
+  const svg = String(bundleChangeBar({ unchangedBytes: 500_000_000, changedBytes: 40_000, addedBytes: 0 }));
   expect(svg).toContain('class="seg unchanged"');
   expect(svg).toContain('data-bytes="40000"');
   const changed = /class="seg changed" x="[\d.]+" y="0" width="([\d.]+)"/.exec(svg);

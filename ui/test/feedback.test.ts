@@ -22,10 +22,19 @@ test("operating-system error codes are dropped, an empty path is named", () => {
 });
 
 test("health is the worst severity; staged work needs attention", () => {
-  expect(health([{ severity: "ok" }, { severity: "ok" }], 0)).toEqual({ level: "ok", label: "Healthy" });
+  expect(health([{ severity: "ok" }, { severity: "ok" }], 0)).toMatchObject({ level: "ok", label: "Healthy" });
   expect(health([{ severity: "ok" }, { severity: "warn" }], 0).level).toBe("warn");
-  expect(health([{ severity: "warn" }, { severity: "expired" }], 0)).toEqual({ level: "expired", label: "Expired" });
+  expect(health([{ severity: "warn" }, { severity: "expired" }], 0)).toMatchObject({ level: "expired", label: "Expired" });
   expect(health([{ severity: "ok" }], 1).label).toBe("Waiting for signatures");
+});
+
+test("local changes not uploaded are not healthy, and point to Publish", () => {
+  const h = health([{ severity: "ok" }], 0, 3);
+  expect(h).toMatchObject({ level: "warn", label: "Not uploaded", section: "publish" });
+  expect(h.detail).toContain("3 files");
+  expect(health([{ severity: "ok" }], 0, 0).label).toBe("Healthy");
+  // Expiry comes first: it breaks clients, a pending upload does not.
+  expect(health([{ severity: "expired" }], 0, 3).level).toBe("expired");
 });
 
 test("a removal's consequence names who downloads what", () => {
@@ -38,6 +47,6 @@ test("a removal's consequence names who downloads what", () => {
     stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024 }],
     clients_after: [],
   });
-  expect(html).toContain("Removes 1.0, 1.1 (3 files, 3.0 MiB).");
-  expect(html).toContain("Clients on 1.0 will download the full 27.0 MiB of 1.2.");
+  expect(html.html).toContain("Removes 1.0, 1.1 (3 files, 3.0 MiB).");
+  expect(html.html).toContain("Clients on 1.0 will download the full 27.0 MiB of 1.2.");
 });

@@ -1,4 +1,4 @@
-import { bytes, count, duration, escapeHtml } from "../src/format";
+import { bytes, count, duration, escapeHtml, relative, signatures, when } from "../src/format";
 
 test("bytes are human sized", () => {
   expect(bytes(512)).toBe("512 B");
@@ -24,4 +24,23 @@ test("html is escaped", () => {
 test("counts agree with their noun", () => {
   expect(count(1, "change")).toBe("1 change");
   expect(count(3, "change")).toBe("3 changes");
+});
+
+test("signatures never read as 2 of 1", () => {
+  expect(signatures(1, 2)).toBe("1 of 2 signatures");
+  expect(signatures(1, 1)).toBe("1 of 1 signatures");
+  expect(signatures(2, 1)).toBe("2 signatures (1 needed)");
+});
+
+test("times are local with how far from now, never raw ISO", () => {
+  const now = Date.parse("2026-12-02T12:00:00Z");
+  expect(relative(3 * 86400)).toBe("in 3 days");
+  expect(relative(-5 * 3600)).toBe("5 hours ago");
+  expect(relative(20)).toBe("just now");
+  const shown = when("2026-12-05T12:00:00Z", now, "en-GB");
+  expect(shown).toMatch(/\(in 3 days\)$/);
+  expect(shown).not.toContain("T12:00:00Z");
+  expect(shown).toContain("2026");
+  expect(when("not a time", now)).toBe("not a time");
+  expect(when("2026-12-02 11:00 UTC", now, "en-GB")).toMatch(/\(1 hours ago\)$|\(60 minutes ago\)$/);
 });

@@ -1,0 +1,186 @@
+// Releases: one table per stream (platform), newest first, with rollout
+// controls; what clients on older releases download; taking releases back
+// with the consequence shown before confirming.
+import { api, type PullPreview, type Release } from "../api";
+import { chartLegend, downloadsChart } from "../chart";
+import { consequenceHtml } from "../consequence";
+import { $, app, on, val } from "../dom";
+import { confirmAt, runAction } from "../feedback";
+import { bytes, count, when } from "../format";
+import { html, render, type Html } from "../html";
+import { go } from "../router";
+import { setNav } from "../shell";
+import { reloadStatus } from "../state";
+
+/** A release's rollout in words: rolling N%, paused, pulled, or out to everyone. */
+function rolloutBadge(r: Release, rollbackTargets: Set<string>): Html {
+  const back = rollbackTargets.has(r.version) && html` <span class="badge rollback" title="Clients of a pulled release go back to it">rollback target</span>`;
+  const o = r.rollout;
+  if (!o) return html`<span class="badge rollout-all">all installs</span>${back}`;
+  switch (o.state) {
+    case "rolling":
+      return html`<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${back}`;
+    case "paused":
+      return html`<span class="badge rollout-paused">paused at ${o.percent}%</span>${back}`;
+    case "pulled":
+      return html`<span class="badge rollout-pulled">pulled</span>${r.rollback_to && html` <span class="muted">clients go back to ${r.rollback_to}</span>`}${back}`;
+  }
+}
+
+/** Whether pulling means something, as the engine's preview says: a
+ *  release with nothing to go back to (the oldest) can only be paused. */
+type Pullable = Map<string, boolean>;
+
+/** One stream's releases (a platform's, or the platform-less ones), newest first, with rollout controls. */
+function releasesTable(releases: Release[], platform: string | null, pullable: Pullable): Html {
+  const backTargets = new Set(releases.flatMap((r) => (r.rollout?.state === "pulled" && r.rollback_to ? [r.rollback_to] : [])));
+  const rows = [...releases].reverse().map((r) => {
+    const percent = r.rollout?.percent ?? 100;
+    const canPull = pullable.get(`${platform ?? ""}/${r.version}`) ?? false;
+    // Controls in a row of their own under the release: the table stays narrow.
+    const controls =
+      r.rollout?.state !== "pulled" &&
+      html`<tr class="rollout-row" data-version="${r.version}" data-platform="${platform ?? ""}"><td colspan="7"><div class="rollout-controls row">
+          <label class="check">Offer to <input class="rollout-range" type="range" min="0" max="100" step="1" value="${percent}" aria-label="Rollout percentage of ${r.version}"/>
+          <input class="rollout-percent" type="number" min="0" max="100" value="${percent}" style="width:4.5rem"/> % of installs</label>
+          <button class="rollout-set">Set</button>
+          ${r.rollout?.state !== "paused" && html`<button class="rollout-pause">Pause</button>`}
+          ${
+            canPull
+              ? html`<button class="rollout-pull danger">Pull…</button>`
+              : html`<span class="muted no-pull" title="No earlier release to send its clients back to: pause it instead">nothing earlier to go back to</span>`
+          }</div></td></tr>`;
+    return html`<tr class="release" data-version="${r.version}" data-platform="${platform ?? ""}"><td><strong>${r.version}</strong></td>
+      <td class="muted">${r.published ? html`<time datetime="${r.published}">${when(r.published)}</time>` : ""}</td><td>${bytes(r.archive_size)}</td>
+      <td>${r.patch ? bytes(r.patch.size) : "—"}</td><td>${r.required && html`<span class="badge required">required</span>`} <span class="badge channel">${r.channel}</span></td>
+      <td class="rollout-state">${rolloutBadge(r, backTargets)}</td>
+      <td class="muted">${r.notes ?? ""}</td></tr>${controls}`;
+  });
+  const id = platform === null ? "releases" : `releases-${platform}`;
+  return html`<div class="table-wrap"><table id="${id}" class="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th></th><th>Rollout</th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/** The confirmation of a pull, from the engine's preview. */
+function pullHtml(previews: PullPreview[]): Html {
+  const lines = previews.map((p) => {
+    const on = p.platform ? ` on ${p.platform}` : "";
+    const back = p.rollback_to
+      ? `clients already on ${p.version} go back to ${p.rollback_to} (a signed downgrade, by full archive)`
+      : `no good release precedes it: clients already on ${p.version} stay on it`;
+    return html`<li>Pulling ${p.version}${on} affects installs in <strong class="pull-buckets">${p.buckets} of 100</strong> buckets: ${back}; no other install gets ${p.version}.</li>`;
+  });
+  return html`<ul class="consequence">${lines}<li>Clients see this after the next upload.</li></ul>`;
+}
+
+/** Wires the rollout controls of every release row. */
+function wireRollout(): void {
+  for (const row of Array.from(app().querySelectorAll<HTMLElement>("tr.rollout-row"))) {
+    const range = row.querySelector<HTMLInputElement>(".rollout-range");
+    const number = row.querySelector<HTMLInputElement>(".rollout-percent");
+    if (!range || !number) continue;
+    range.addEventListener("input", () => (number.value = range.value));
+    number.addEventListener("input", () => (range.value = number.value));
+    const version = row.dataset.version ?? "";
+    const platform = row.dataset.platform || null;
+    const done = async (words: string) => {
+      await showReleases();
+      render($("#rollout-result"), html`<p class="note" id="rollout-done">${words} Upload to publish the change.</p>`);
+    };
+    const act = (sel: string, f: (b: HTMLButtonElement) => Promise<void>) => {
+      const b = row.querySelector<HTMLButtonElement>(sel);
+      if (b) b.addEventListener("click", () => void runAction(b, () => f(b)));
+    };
+    act(".rollout-set", async () => {
+      const percent = Number(number.value);
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+        throw { code: "invalid_setting", message: "A rollout percentage is a whole number from 0 to 100." };
+      }
+      await api.setRollout(version, platform, { kind: "percent", percent });
+      await done(percent === 100 ? `${version} is offered to every install.` : `${version} is rolling out to ${percent}% of installs.`);
+    });
+    act(".rollout-pause", async () => {
+      await api.setRollout(version, platform, { kind: "pause" });
+      await done(`${version} is paused: no new installs get it.`);
+    });
+    act(".rollout-pull", async (b) => {
+      const previews = await api.previewPull(version, platform);
+      if (!(await confirmAt(b, pullHtml(previews), `Pull ${version}`))) return;
+      await api.setRollout(version, platform, { kind: "pull" });
+      await done(`${version} is pulled.`);
+    });
+  }
+}
+
+/** Asks the engine, per release, whether a pull has somewhere to send its clients. */
+async function pullability(streams: [string | null, Release[]][]): Promise<Pullable> {
+  const out: Pullable = new Map();
+  await Promise.all(
+    streams.flatMap(([platform, releases]) =>
+      releases
+        .filter((r) => r.rollout?.state !== "pulled")
+        .map(async (r) => {
+          const previews = await api.previewPull(r.version, platform).catch(() => []);
+          out.set(`${platform ?? ""}/${r.version}`, previews.some((p) => p.rollback_to !== null));
+        }),
+    ),
+  );
+  return out;
+}
+
+export async function showReleases(): Promise<void> {
+  const s = await reloadStatus();
+  const platforms = s.platforms ?? [];
+  const any = s.releases.length > 0 || platforms.some((p) => p.releases.length > 0);
+  const streams: [string | null, Release[]][] = [[null, s.releases], ...platforms.map((p): [string, Release[]] => [p.platform, p.releases])];
+  const pullable = await pullability(streams);
+  // With platforms, one group per platform (and the platform-less releases first, when there are any).
+  const tables = platforms.length
+    ? html`${s.releases.length > 0 && html`<h2 class="platform-group">Without platform</h2>${releasesTable(s.releases, null, pullable)}`}${platforms.map(
+        (p) => html`<h2 class="platform-group" data-platform="${p.platform}">${p.platform}</h2>${releasesTable(p.releases, p.platform, pullable)}`,
+      )}`
+    : releasesTable(s.releases, null, pullable);
+  render(
+    app(),
+    html`
+    <section id="releases-screen">
+      <h1>Releases</h1>
+      <div class="actions"><button id="new-release" class="primary">New release</button></div>
+      ${
+        any
+          ? html`${tables}<p class="muted">Rollout: each install falls in one of 100 buckets (from a random id it keeps); a release rolling out to N% reaches the buckets below N. Pause stops new installs; pull withdraws it and sends its clients back to the release before.</p><div id="rollout-result"></div>`
+          : html`<p class="muted" id="no-releases">No releases yet.</p>`
+      }
+      ${
+        s.clients.length > 0 &&
+        html`<h2>What clients on older releases download now</h2>${chartLegend()}<div id="release-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>`
+      }
+      ${
+        s.releases.length > 0 &&
+        html`<div class="panel"><h2>Take releases back</h2>
+        <p class="muted">You see what clients will download before anything is removed.</p>
+        <div class="actions"><button id="remove-latest-btn" class="danger">Remove the latest release…</button></div>
+        <div class="row" data-enter="prune-btn"><label class="check">Keep the newest <input id="prune-keep" type="number" min="1" value="${Math.max(1, Math.min(3, s.releases.length - 1))}" style="width:5rem"/> releases</label>
+          <button id="prune-btn" class="danger">Prune older releases…</button></div>
+        <div id="removal-result"></div></div>`
+      }
+    </section>`,
+  );
+  on("#new-release", async () => go("add"));
+  wireRollout();
+  if (s.releases.length) {
+    const remove = async (b: HTMLButtonElement, removal: { kind: "latest" } | { kind: "prune"; keep: number }) => {
+      const preview = await api.previewRemoval(removal);
+      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${preview.removed.join(", ")}`);
+      if (!ok) return;
+      const o = await api.removeReleases(removal);
+      await showReleases();
+      render(
+        $("#removal-result"),
+        html`<p class="note" id="removed">Removed ${preview.removed.join(", ")} from the local repository (${count(o.removed.length, "file")}). Upload to publish the change.</p>`,
+      );
+    };
+    on("#remove-latest-btn", (b) => remove(b, { kind: "latest" }));
+    on("#prune-btn", (b) => remove(b, { kind: "prune", keep: Number(val("#prune-keep")) }));
+  }
+  setNav("releases");
+}

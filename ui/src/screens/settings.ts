@@ -1,0 +1,41 @@
+// Settings: the project's facts, each role's period and threshold, and
+// the app's colour theme.
+import { app, input, on } from "../dom";
+import { count } from "../format";
+import { html, render } from "../html";
+import { go } from "../router";
+import { setNav } from "../shell";
+import { reloadStatus } from "../state";
+import { setTheme, storedTheme, type Theme } from "../theme";
+import { glossary, roleName, ROLE_HELP } from "../words";
+
+export async function showSettings(): Promise<void> {
+  const s = await reloadStatus();
+  const theme = storedTheme();
+  const option = (v: Theme, label: string) => html`<option value="${v}" ${v === theme && html`selected`}>${label}</option>`;
+  render(
+    app(),
+    html`
+    <section id="settings">
+      <h1>Settings</h1>
+      <div class="table-wrap"><table class="facts">
+        <tr><th>App</th><td>${s.app}</td></tr>
+        <tr><th>Repository</th><td id="settings-repo">${s.repository}</td></tr>
+        <tr><th>Destination</th><td id="settings-dest">${s.publish_to ? s.publish_to : html`<span class="muted">none saved</span>`} <button id="settings-publish" class="link">Change…</button></td></tr>
+      </table></div>
+      <h2>Expiry periods</h2>
+      <div class="table-wrap"><table id="periods"><thead><tr><th>Role</th><th>Re-signed every</th><th>Signatures needed</th><th>What it is</th></tr></thead><tbody>
+        ${s.roles.map(
+          (r) => html`<tr data-role="${r.role}"><th>${roleName(r.role)}</th><td class="period">${count(r.period_days, "day")}</td><td>${r.threshold}</td><td class="muted">${ROLE_HELP[r.role]}</td></tr>`,
+        )}
+      </tbody></table></div>
+      <p class="muted">Thresholds change through a root signing request (Ceremony).</p>
+      ${glossary()}
+      <h2>Appearance</h2>
+      <label>Theme<select id="theme-select">${option("system", "Follow the system")}${option("light", "Light")}${option("dark", "Dark")}</select></label>
+    </section>`,
+  );
+  on("#settings-publish", async () => go("publish", { focus: "#publish-to" }));
+  input("#theme-select").addEventListener("change", () => setTheme(input("#theme-select").value as Theme));
+  setNav("settings");
+}
