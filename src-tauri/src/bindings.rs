@@ -38,6 +38,8 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::workspace::Refreshed::export_all(&cfg)?;
     crate::workspace::RolloutSet::export_all(&cfg)?;
     tufa::policy::PullPreview::export_all(&cfg)?;
+    tufa::publisher::destinations::CredentialStatus::export_all(&cfg)?;
+    tufa::publisher::destinations::ConnectionTest::export_all(&cfg)?;
     Ok(())
 }
 

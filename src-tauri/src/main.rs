@@ -5,6 +5,7 @@
 mod bindings;
 mod commands;
 mod demo;
+mod destinations;
 mod dialog;
 mod error;
 mod folder_server;
@@ -82,6 +83,10 @@ fn main() {
             workspace::refresh_metadata,
             workspace::set_rollout,
             workspace::preview_pull,
+            destinations::destination_credentials,
+            destinations::save_credentials,
+            destinations::forget_credentials,
+            destinations::test_destination,
             log::log_location,
             log::reveal_log,
         ])

@@ -18,4 +18,8 @@ name: string, } | { "kind": "provide_passphrase",
 /**
  * Key name in the project (or the key file's name).
  */
-key: string, } | { "kind": "skip_patch" } | { "kind": "new_signing_request" } | { "kind": "retry" } | { "kind": "use_key_files" };
+key: string, } | { "kind": "skip_patch" } | { "kind": "new_signing_request" } | { "kind": "retry" } | { "kind": "use_key_files" } | { "kind": "save_credentials", 
+/**
+ * The destination, as shown (`s3://bucket/prefix`).
+ */
+destination: string, } | { "kind": "edit_destination" };
