@@ -43,8 +43,14 @@ impl Publisher {
         let meta = self.metadata()?;
         let listing = BundleListing::scan(bundle)?;
         bundle_guard::check_bundle(&self.dir, &self.project, bundle, &listing)?;
-        let stream = crate::target::stream_name(&self.project.app_name, platform);
-        let latest = releases(&meta.targets.signed, &stream)?.last().cloned();
+        // From the role that lists the platform's releases (its own, once
+        // delegated).
+        let latest = self
+            .target_roles(&meta)?
+            .stream(platform)?
+            .releases
+            .last()
+            .cloned();
         let Some(prev) = latest else {
             return estimate::estimate(&listing, None);
         };

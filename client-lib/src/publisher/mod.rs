@@ -38,6 +38,7 @@ mod retention;
 pub mod rollout;
 mod signing;
 mod staging;
+mod streams;
 mod suggest;
 pub mod upload;
 // The app's workspace: staged change, removal previews, local vs.
@@ -73,7 +74,7 @@ use project::{ensure_dir, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_F
 use release::is_archive;
 use serde::Serialize;
 use signing::{add_signatures, sign_fresh, signers_for};
-use staging::{cascade_versions, next, Session, Staged};
+use staging::{cascade_versions, next, Staged};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};

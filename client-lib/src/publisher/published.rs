@@ -64,9 +64,10 @@ impl Publisher {
         let repo = self.repo();
         let meta = self.metadata()?;
         let mut out = BTreeMap::new();
-        for (name, target) in &meta.targets.signed.targets {
+        // Delegated platforms' files too: they are served like the rest.
+        for (name, target) in self.target_roles(&meta)?.listed() {
             out.insert(
-                format!("targets/{}", name.raw()),
+                format!("targets/{name}"),
                 hex::encode(&target.hashes.sha256),
             );
         }

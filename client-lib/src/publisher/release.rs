@@ -1,6 +1,7 @@
 //! Building a release: archive and patch from a bundle, planned or
 //! staged and published.
 
+use super::streams::SigningRole;
 use super::*;
 use crate::target::{Rollout, RolloutState};
 
@@ -10,7 +11,7 @@ impl Publisher {
         let meta = self.metadata()?;
         let scratch = tempfile::tempdir().context(|| "creating a temporary directory".into())?;
         self.build_release(&meta, req, scratch.path(), progress)
-            .map(|(plan, _, _)| plan)
+            .map(|(plan, _, _, _)| plan)
     }
 
     /// Adds a release and publishes it (or stages it when signatures are
@@ -31,7 +32,7 @@ impl Publisher {
         let result = (|| {
             ensure_dir(&staging.join("targets"))?;
             ensure_dir(&staging.join("metadata"))?;
-            let (plan, targets, manifest) =
+            let (plan, targets, role, manifest) =
                 self.build_release(&session.meta, req, &staging.join("targets"), progress)?;
             tracing::info!(
                 archive = %plan.archive.name,
@@ -42,12 +43,12 @@ impl Publisher {
             progress.start(Phase::Sign, None);
             // A delegated platform's release changes its own role, signed
             // by its own keys only (a CI runner needs no targets key).
-            let (signers, file) = match (self.delegation(req.platform.as_deref()), &req.platform) {
-                (Some(_), Some(p)) => (
+            let (signers, file) = match &role {
+                SigningRole::Delegated(p) => (
                     delegate::delegated_signers(&self.project, &self.dir, self.keys.as_ref(), p)?,
                     format!("metadata/{p}.json"),
                 ),
-                _ => (
+                SigningRole::Top => (
                     signers_for(
                         &self.project,
                         &self.dir,
@@ -72,14 +73,15 @@ impl Publisher {
         result
     }
 
-    /// Builds archive and patch into `out_dir` and the new targets role.
+    /// Builds archive and patch into `out_dir` and the new content of the
+    /// targets role that lists the release's platform (which it returns).
     pub(super) fn build_release(
         &self,
         meta: &RepoMetadata,
         req: &AddRequest,
         out_dir: &Path,
         progress: &mut dyn Progress,
-    ) -> Result<(AddPlan, Targets, Manifest)> {
+    ) -> Result<(AddPlan, Targets, SigningRole, Manifest)> {
         // A platform is a stream of its own: names, the previous release
         // (patched from) and the clients' view are those of the stream.
         if let Some(p) = &req.platform {
@@ -93,24 +95,20 @@ impl Publisher {
         let version: AppVersion = req.version.parse()?;
         // The role the release goes into: top-level targets, or the
         // platform's delegated role.
-        let delegated = match (self.delegation(req.platform.as_deref()), &req.platform) {
-            (Some(cfg), Some(p)) => {
-                let role = self
-                    .load_delegated(meta, p)?
+        let roles = self.target_roles_for_change(meta, req.platform.as_deref())?;
+        let role = roles.role_of(req.platform.as_deref());
+        let delegated_days = match &role {
+            SigningRole::Delegated(p) => Some(
+                self.delegation(Some(p))
                     .ok_or_else(|| Error::InvalidSetting {
                         field: format!("delegations.{p}"),
-                        reason: format!(
-                            "the role {p} is not published yet: sign and publish targets first"
-                        ),
-                    })?;
-                Some((role.signed, cfg.expires_days))
-            }
-            _ => None,
+                        reason: format!("missing from {PROJECT_FILE}"),
+                    })?
+                    .expires_days,
+            ),
+            SigningRole::Top => None,
         };
-        let base = match &delegated {
-            Some((role, _)) => role,
-            None => &meta.targets.signed,
-        };
+        let base = roles.targets(&role);
         let existing = releases(base, app)?;
         let previous = existing.last().cloned();
         if let Some(prev) = &previous {
@@ -215,8 +213,8 @@ impl Publisher {
 
         let mut targets = base.clone();
         targets.version = next(targets.version)?;
-        targets.expires = match &delegated {
-            Some((_, days)) => expiry_after_days(*days),
+        targets.expires = match delegated_days {
+            Some(days) => expiry_after_days(days),
             None => self.expiry(TopRole::Targets, None)?,
         };
         let archive_custom = ArchiveCustom {
@@ -268,7 +266,7 @@ impl Publisher {
             // A delegated role is no top-level role: only the cascade shows.
             metadata: cascade_versions(
                 meta,
-                if delegated.is_some() {
+                if delegated_days.is_some() {
                     &[]
                 } else {
                     &[TopRole::Targets]
@@ -276,7 +274,7 @@ impl Publisher {
             )?,
             warnings,
         };
-        Ok((plan, targets, manifest))
+        Ok((plan, targets, role, manifest))
     }
 
     /// A scratch directory beside the project for the tars of a build

@@ -44,36 +44,56 @@ pub struct RemovalPreview {
 impl Publisher {
     /// What [`Publisher::remove_latest`] would do.
     pub fn preview_remove_latest(&self) -> Result<RemovalPreview> {
-        let all = self.current_releases()?;
-        if all.is_empty() {
-            return Err(Error::NoReleases {
-                app: self.project.app_name.clone(),
-            });
-        }
-        Ok(removal_preview(&all, all.len() - 1..all.len(), true))
+        self.preview_remove_latest_of(None)
     }
 
-    /// What [`Publisher::prune`] with `keep` would do.
-    pub fn preview_prune(&self, keep: usize) -> Result<RemovalPreview> {
-        if keep == 0 {
-            return Err(Error::InvalidSetting {
-                field: "keep".into(),
-                reason: "keep at least one release".into(),
-            });
+    /// What [`Publisher::remove_latest_of`] `platform` would do, whichever
+    /// role lists the platform's releases.
+    pub fn preview_remove_latest_of(&self, platform: Option<&str>) -> Result<RemovalPreview> {
+        if let Some(p) = platform {
+            crate::target::validate_platform(p)?;
         }
-        let all = self.current_releases()?;
-        if all.len() <= keep {
-            return Err(Error::NothingToRemove {
-                releases: all.len(),
-                keep,
-            });
-        }
-        Ok(removal_preview(&all, 0..all.len() - keep, false))
-    }
-
-    fn current_releases(&self) -> Result<Vec<Release>> {
         let meta = self.metadata()?;
-        releases(&meta.targets.signed, &self.project.app_name)
+        let stream = self.target_roles(&meta)?.stream(platform)?;
+        let all = &stream.releases;
+        if all.is_empty() {
+            return Err(Error::NoReleases { app: stream.name });
+        }
+        Ok(removal_preview(all, all.len() - 1..all.len(), true))
+    }
+
+    /// What [`Publisher::prune`] with `keep` would do. Like the prune, it
+    /// covers every stream (each platform keeps its newest `keep`): files
+    /// and bytes are summed, removed versions merged, and stranded clients
+    /// and downloads afterwards listed stream by stream, platform-less
+    /// first, for the streams that lose releases.
+    pub fn preview_prune(&self, keep: usize) -> Result<RemovalPreview> {
+        retention::check_keep(keep)?;
+        let meta = self.metadata()?;
+        let streams = self.target_roles(&meta)?.streams(None)?;
+        let mut merged: Option<RemovalPreview> = None;
+        for (stream, gone) in retention::pruned(&streams, keep)? {
+            let one = removal_preview(&stream.releases, 0..gone.len(), false);
+            merged = Some(match merged {
+                None => one,
+                Some(mut m) => {
+                    m.removed.extend(one.removed);
+                    m.files.extend(one.files);
+                    m.freed_bytes += one.freed_bytes;
+                    m.stranded.extend(one.stranded);
+                    m.clients_after.extend(one.clients_after);
+                    m
+                }
+            });
+        }
+        // pruned() fails when no stream loses a release.
+        let mut m = merged.ok_or(Error::NothingToRemove { releases: 0, keep })?;
+        let mut versions: Vec<AppVersion> =
+            m.removed.iter().filter_map(|v| v.parse().ok()).collect();
+        versions.sort();
+        versions.dedup();
+        m.removed = versions.iter().map(ToString::to_string).collect();
+        Ok(m)
     }
 }
 

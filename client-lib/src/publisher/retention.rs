@@ -1,5 +1,8 @@
-//! Taking releases back: the latest one, or all but the newest N.
+//! Taking releases back: the latest one, or all but the newest N. A
+//! delegated platform's releases are removed from its own role, signed by
+//! its own keys ([`super::streams`]).
 
+use super::streams::{RoleEdits, Stream};
 use super::*;
 
 impl Publisher {
@@ -10,22 +13,25 @@ impl Publisher {
     }
 
     /// Removes the newest release of `platform` (none: the platform-less
-    /// stream), archive and patch.
+    /// stream), archive and patch, from the role that lists it.
     pub fn remove_latest_of(&self, platform: Option<&str>) -> Result<(AppVersion, PublishOutcome)> {
         if let Some(p) = platform {
             crate::target::validate_platform(p)?;
         }
         let session = self.session()?;
         self.ensure_nothing_staged()?;
-        let app = &crate::target::stream_name(&self.project.app_name, platform);
-        let all = releases(&session.meta.targets.signed, app)?;
-        let latest = all.last().ok_or_else(|| Error::NoReleases {
-            app: app.to_string(),
+        let roles = self.target_roles_for_change(&session.meta, platform)?;
+        let stream = roles.stream(platform)?;
+        let latest = stream.releases.last().ok_or_else(|| Error::NoReleases {
+            app: stream.name.clone(),
         })?;
-        let names: Vec<String> = std::iter::once(latest.archive.clone())
-            .chain(latest.patch.as_ref().map(|p| p.name.clone()))
-            .collect();
-        let outcome = self.remove_targets(&session, &names)?;
+        let mut edits = RoleEdits::default();
+        for name in release_files(latest) {
+            edits.remove(&roles, &stream.role, &name)?;
+        }
+        tracing::info!(version = %latest.version, stream = %stream.name, role = ?stream.role, "removing the latest release");
+        self.stage_edits(edits)?;
+        let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
         Ok((latest.version.clone(), outcome))
     }
 
@@ -33,75 +39,66 @@ impl Publisher {
     /// of all older ones from metadata and repository. The kept releases'
     /// patches stay, so clients on every kept release still update by
     /// patch; clients on a removed release download the full archive.
-    /// With platforms, each platform keeps its newest `keep`.
+    /// With platforms, each platform keeps its newest `keep`, each in the
+    /// role that signs it.
     pub fn prune(&self, keep: usize) -> Result<(Vec<AppVersion>, PublishOutcome)> {
-        if keep == 0 {
-            return Err(Error::InvalidSetting {
-                field: "keep".into(),
-                reason: "keep at least one release".into(),
-            });
-        }
+        check_keep(keep)?;
         let session = self.session()?;
         self.ensure_nothing_staged()?;
-        let targets = &session.meta.targets.signed;
-        let app = &self.project.app_name;
-        let streams = std::iter::once(app.clone()).chain(
-            crate::target::platforms_in(targets.targets.keys().map(|k| k.raw()), app)
-                .into_iter()
-                .map(|p| crate::target::stream_name(app, Some(&p))),
-        );
-        let (mut most, mut removed) = (0, Vec::new());
-        for stream in streams {
-            let all = releases(targets, &stream)?;
-            most = most.max(all.len());
-            if all.len() > keep {
-                removed.extend_from_slice(&all[..all.len() - keep]);
+        let roles = self.target_roles(&session.meta)?;
+        let streams = roles.streams(None)?;
+        let removed = pruned(&streams, keep)?;
+        let mut edits = RoleEdits::default();
+        for (stream, gone) in &removed {
+            for r in *gone {
+                for name in release_files(r) {
+                    edits.remove(&roles, &stream.role, &name)?;
+                }
             }
         }
-        if removed.is_empty() {
-            return Err(Error::NothingToRemove {
-                releases: most,
-                keep,
-            });
-        }
-        let names: Vec<String> = removed
+        self.stage_edits(edits)?;
+        let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
+        let mut versions: Vec<AppVersion> = removed
             .iter()
-            .flat_map(|r| {
-                std::iter::once(r.archive.clone()).chain(r.patch.as_ref().map(|p| p.name.clone()))
-            })
+            .flat_map(|(_, gone)| gone.iter().map(|r| r.version.clone()))
             .collect();
-        let outcome = self.remove_targets(&session, &names)?;
-        let mut versions: Vec<AppVersion> = removed.iter().map(|r| r.version.clone()).collect();
         versions.sort();
         versions.dedup();
         Ok((versions, outcome))
     }
+}
 
-    /// Removes target files from targets.json (new version, signed) and
-    /// publishes; the files go after the metadata.
-    pub(super) fn remove_targets(
-        &self,
-        session: &Session,
-        names: &[String],
-    ) -> Result<PublishOutcome> {
-        let mut targets = session.meta.targets.signed.clone();
-        for name in names {
-            let key = TargetName::new(name.as_str()).map_err(|e| Error::InvalidTargetName {
-                name: name.clone(),
-                reason: e.to_string(),
-            })?;
-            targets.targets.remove(&key);
-        }
-        targets.version = next(targets.version)?;
-        targets.expires = self.expiry(TopRole::Targets, None)?;
-        let signers = signers_for(
-            &self.project,
-            &self.dir,
-            self.keys.as_ref(),
-            TopRole::Targets,
-        )?
-        .require_one()?;
-        self.write_staged_role(TopRole::Targets, &sign_fresh(targets, &signers.available)?)?;
-        self.publish_staged(session, &BTreeMap::new(), &BTreeSet::new())
+/// `keep` must leave at least one release.
+pub(super) fn check_keep(keep: usize) -> Result<()> {
+    if keep == 0 {
+        return Err(Error::InvalidSetting {
+            field: "keep".into(),
+            reason: "keep at least one release".into(),
+        });
     }
+    Ok(())
+}
+
+/// What keeping the newest `keep` of each stream removes, per stream that
+/// loses any; an error when no stream does.
+pub(super) fn pruned(streams: &[Stream], keep: usize) -> Result<Vec<(&Stream, &[Release])>> {
+    let out: Vec<(&Stream, &[Release])> = streams
+        .iter()
+        .filter(|s| s.releases.len() > keep)
+        .map(|s| (s, &s.releases[..s.releases.len() - keep]))
+        .collect();
+    if out.is_empty() {
+        return Err(Error::NothingToRemove {
+            releases: streams.iter().map(|s| s.releases.len()).max().unwrap_or(0),
+            keep,
+        });
+    }
+    Ok(out)
+}
+
+/// The target files of a release: its archive and its patch.
+pub(super) fn release_files(r: &Release) -> Vec<String> {
+    std::iter::once(r.archive.clone())
+        .chain(r.patch.as_ref().map(|p| p.name.clone()))
+        .collect()
 }

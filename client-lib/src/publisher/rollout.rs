@@ -3,9 +3,10 @@
 //! bounds how long an old rollout state can be replayed). The client's
 //! side of the rule is [`crate::policy::select_with`].
 
+use super::streams::RoleEdits;
 use super::*;
 use crate::policy::last_good_before;
-use crate::target::{platforms_in, stream_name, Rollout, RolloutState};
+use crate::target::{Rollout, RolloutState};
 
 /// A change of a release's rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +70,12 @@ impl Publisher {
         }
         let version: AppVersion = version.parse()?;
         let meta = self.metadata()?;
-        let app = &self.project.app_name;
-        let targets = &meta.targets.signed;
         let mut out = Vec::new();
-        for platform in streams(targets, app, platform) {
-            let all = releases(targets, &stream_name(app, platform.as_deref()))?;
+        for stream in self.target_roles(&meta)?.streams(platform)? {
             out.extend(crate::policy::pull_preview(
-                &all,
+                &stream.releases,
                 &version,
-                platform.as_deref(),
+                stream.platform.as_deref(),
             ));
         }
         Ok(out)
@@ -85,8 +83,9 @@ impl Publisher {
 
     /// Changes the rollout of release `version` of `platform` (every
     /// platform that has it, and the platform-less stream, when none is
-    /// given), signs targets.json and publishes (or stages it when
-    /// signatures are missing).
+    /// given), signs each role that lists a changed release (top-level
+    /// targets, a delegated platform's role) and publishes (or stages the
+    /// change when signatures are missing).
     pub fn set_rollout(
         &self,
         version: &str,
@@ -103,11 +102,11 @@ impl Publisher {
         let session = self.session()?;
         self.ensure_nothing_staged()?;
         let app = &self.project.app_name;
-        let mut targets = session.meta.targets.signed.clone();
+        let roles = self.target_roles_for_change(&session.meta, platform)?;
+        let mut edits = RoleEdits::default();
         let mut changed = Vec::new();
-        for platform in streams(&targets, app, platform) {
-            let stream = stream_name(app, platform.as_deref());
-            let all = releases(&targets, &stream)?;
+        for stream in roles.streams(platform)? {
+            let all = &stream.releases;
             let Some(release) = all.iter().find(|r| r.version == version) else {
                 continue;
             };
@@ -132,7 +131,7 @@ impl Publisher {
                         percent: release.rollout.map_or(100, |r| r.percent),
                         state: RolloutState::Pulled,
                     }),
-                    last_good_before(&all, &version).map(|r| r.version.clone()),
+                    last_good_before(all, &version).map(|r| r.version.clone()),
                 ),
             };
             let name = TargetName::new(release.archive.as_str()).map_err(|e| {
@@ -141,7 +140,11 @@ impl Publisher {
                     reason: e.to_string(),
                 }
             })?;
-            if let Some(target) = targets.targets.get_mut(&name) {
+            if let Some(target) = edits
+                .targets_mut(&roles, &stream.role)
+                .targets
+                .get_mut(&name)
+            {
                 let mut custom = ArchiveCustom::from_custom(&target.custom)?;
                 custom.rollout = rollout;
                 custom.rollback_to = rollback_to.clone();
@@ -154,7 +157,7 @@ impl Publisher {
             }
             changed.push(RolloutChanged {
                 archive: release.archive.clone(),
-                platform,
+                platform: stream.platform.clone(),
                 rollout,
                 rollback_to,
             });
@@ -169,32 +172,8 @@ impl Publisher {
             });
         }
         tracing::info!(%version, ?change, releases = changed.len(), "changing a rollout");
-        targets.version = next(targets.version)?;
-        targets.expires = self.expiry(TopRole::Targets, None)?;
-        let signers = signers_for(
-            &self.project,
-            &self.dir,
-            self.keys.as_ref(),
-            TopRole::Targets,
-        )?
-        .require_one()?;
-        self.write_staged_role(TopRole::Targets, &sign_fresh(targets, &signers.available)?)?;
+        self.stage_edits(edits)?;
         let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
         Ok((changed, outcome))
-    }
-}
-
-/// The streams a rollout command acts on: `platform`, or the platform-less
-/// stream and every platform of `app`.
-fn streams(targets: &Targets, app: &str, platform: Option<&str>) -> Vec<Option<String>> {
-    match platform {
-        Some(p) => vec![Some(p.to_string())],
-        None => std::iter::once(None)
-            .chain(
-                platforms_in(targets.targets.keys().map(|k| k.raw()), app)
-                    .into_iter()
-                    .map(Some),
-            )
-            .collect(),
     }
 }

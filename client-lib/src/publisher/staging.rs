@@ -240,14 +240,19 @@ impl Publisher {
             .as_ref()
             .map(|t| &t.signed)
             .unwrap_or(&meta.targets.signed);
+        let mut delegated_before = BTreeMap::new();
         for (name, role) in &staged.delegated {
             delegate::verify_delegated(top_after, role, name)?;
-            let expected = match self.load_delegated(meta, name)? {
+            let old = self.load_delegated(meta, name)?;
+            let expected = match &old {
                 Some(old) => next(old.signed.version)?.get(),
                 None => 1,
             };
             if role.signed.version.get() != expected {
                 return Err(self.stale_staging(name));
+            }
+            if let Some(old) = old {
+                delegated_before.insert(name.clone(), old.signed);
             }
         }
         if !waiting.is_empty() {
@@ -362,25 +367,38 @@ impl Publisher {
             ts_version,
         ));
 
+        // A file of this app that a changed role stops listing goes, unless
+        // another changed role lists it now (moved into a delegated role).
         let mut removed = Vec::new();
-        if staged.targets.is_some() {
-            let app = &self.project.app_name;
-            for name in meta.targets.signed.targets.keys() {
-                let raw = name.raw();
-                // A target moved into a delegated role stays.
-                let moved = staged
-                    .delegated
-                    .values()
-                    .any(|d| d.signed.targets.contains_key(name));
-                if TargetFile::parse_for_app(raw, app).is_some()
-                    && !targets_signed.signed.targets.contains_key(name)
-                    && !moved
-                {
-                    let rel = format!("targets/{raw}");
-                    tx.delete(&rel);
-                    removed.push(rel);
+        let mut changed_roles: Vec<(&Targets, &Targets)> = Vec::new();
+        if let Some(t) = &staged.targets {
+            changed_roles.push((&meta.targets.signed, &t.signed));
+        }
+        for (name, role) in &staged.delegated {
+            if let Some(old) = delegated_before.get(name) {
+                changed_roles.push((old, &role.signed));
+            }
+        }
+        let listed_after = |name: &tough::TargetName| {
+            staged
+                .targets
+                .iter()
+                .chain(staged.delegated.values())
+                .any(|after| after.signed.targets.contains_key(name))
+        };
+        let app = &self.project.app_name;
+        let mut gone = BTreeSet::new();
+        for (before, _) in &changed_roles {
+            for name in before.targets.keys() {
+                if streams::is_app_target(name.raw(), app) && !listed_after(name) {
+                    gone.insert(name.raw().to_string());
                 }
             }
+        }
+        for raw in gone {
+            let rel = format!("targets/{raw}");
+            tx.delete(&rel);
+            removed.push(rel);
         }
         let written = tx.commit()?;
         let staging = self.staging();

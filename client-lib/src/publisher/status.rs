@@ -5,7 +5,7 @@ use super::keys::load_der;
 use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
 use crate::policy::{client_downloads, expiry_severity, ClientDownload, Severity};
-use crate::releases::{releases, Release};
+use crate::releases::Release;
 use crate::Result;
 use serde::Serialize;
 use tough::schema::Root;
@@ -212,32 +212,40 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
                 .unwrap_or_default()
         ));
     }
-    let releases: Vec<Release> = releases(&meta.targets.signed, &project.app_name)?
+    // Each stream from the role that signs it: a delegated platform's
+    // releases are in its own role, not in top-level targets.
+    let streams = p.target_roles(meta)?;
+    let published_at = |mut r: Release| {
+        r.published = std::fs::metadata(p.repo().join("targets").join(&r.archive))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| jiff::Timestamp::try_from(t).ok())
+            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
+        r
+    };
+    let releases: Vec<Release> = streams
+        .stream(None)?
+        .releases
         .into_iter()
-        .map(|mut r| {
-            r.published = std::fs::metadata(p.repo().join("targets").join(&r.archive))
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| jiff::Timestamp::try_from(t).ok())
-                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
-            r
-        })
+        .map(published_at)
         .collect();
-    let platforms = crate::target::platforms_in(
-        meta.targets.signed.targets.keys().map(|k| k.raw()),
-        &project.app_name,
-    )
-    .into_iter()
-    .map(|platform| {
-        let stream = crate::target::stream_name(&project.app_name, Some(&platform));
-        let of_platform = crate::releases::releases(&meta.targets.signed, &stream)?;
-        Ok(PlatformReleases {
-            clients: client_downloads(&of_platform),
-            platform,
-            releases: of_platform,
+    let platforms = streams
+        .platforms()
+        .into_iter()
+        .map(|platform| {
+            let of_platform: Vec<Release> = streams
+                .stream(Some(&platform))?
+                .releases
+                .into_iter()
+                .map(published_at)
+                .collect();
+            Ok(PlatformReleases {
+                clients: client_downloads(&of_platform),
+                platform,
+                releases: of_platform,
+            })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(Status {
         platforms,
         app: project.app_name.clone(),

@@ -135,7 +135,15 @@ impl Plan {
 /// What to upload: the target files that `targets` (the names targets.json
 /// lists) names, root versions 1 to `latest_root`, and the top-level
 /// metadata; nothing else in the folder.
-fn upload_plan(repo: &Path, targets: &BTreeSet<String>, latest_root: u64) -> Result<Plan> {
+/// `delegated`: the file names of the delegated targets roles (a
+/// delegated platform's `linux-x86_64.json`), sent before the snapshot
+/// that pins them.
+fn upload_plan(
+    repo: &Path,
+    targets: &BTreeSet<String>,
+    delegated: &[String],
+    latest_root: u64,
+) -> Result<Plan> {
     let mut files = Vec::new();
     let mut not_listed = Vec::new();
     for name in targets {
@@ -173,6 +181,9 @@ fn upload_plan(repo: &Path, targets: &BTreeSet<String>, latest_root: u64) -> Res
     }
     for n in 1..=latest_root {
         files.push((format!("metadata/{n}.root.json"), IMMUTABLE, true));
+    }
+    for name in delegated {
+        files.push((format!("metadata/{name}"), REVALIDATE, false));
     }
     let top = [
         ("targets.json", REVALIDATE),
@@ -272,14 +283,16 @@ impl Publisher {
             &repo.join("metadata"),
             self.project.trust_from_root,
         )?;
-        let listed: BTreeSet<String> = meta
-            .targets
-            .signed
-            .targets
-            .keys()
-            .map(|t| t.raw().to_string())
+        // Every role's targets: a delegated platform's releases are in
+        // its own role, which goes up with them.
+        let roles = self.target_roles(&meta)?;
+        let all_targets = roles.listed();
+        let listed: BTreeSet<String> = all_targets.keys().cloned().collect();
+        let delegated: Vec<String> = roles
+            .delegated_names()
+            .map(|n| format!("{n}.json"))
             .collect();
-        let mut plan = upload_plan(&repo, &listed, meta.root().signed.version.get())?;
+        let mut plan = upload_plan(&repo, &listed, &delegated, meta.root().signed.version.get())?;
         // What this upload publishes, recorded once it succeeded, so the
         // app can tell local changes from published ones.
         let sent = self.publishable_files()?;
@@ -288,20 +301,19 @@ impl Publisher {
         tracing::info!(destination = ?dest, "uploading the repository");
         // What goes up is what targets.json describes: a listed name that
         // was replaced on disk (by a link to a key, say) is refused.
-        for (name, target) in &meta.targets.signed.targets {
-            let path = repo.join("targets").join(name.raw());
+        for (name, target) in &all_targets {
+            let path = repo.join("targets").join(name);
             let expected = hex::encode(&target.hashes.sha256);
             let size = std::fs::metadata(&path)
                 .context(|| format!("reading {}", path.display()))?
                 .len();
             if size != target.length || file_sha256(&path)? != expected {
                 return Err(Error::VerificationFailed {
-                    file: format!("targets/{}", name.raw()),
-                    reason: "its length or sha256 differs from targets.json".into(),
+                    file: format!("targets/{name}"),
+                    reason: "its length or sha256 differs from the metadata listing it".into(),
                 });
             }
-            plan.verified
-                .insert(format!("targets/{}", name.raw()), expected);
+            plan.verified.insert(format!("targets/{name}"), expected);
         }
         let report = match dest {
             Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
@@ -588,7 +600,7 @@ mod tests {
         }
         std::fs::write(dir.path().join("targets/stray.pem"), b"secret").unwrap();
         let listed: BTreeSet<String> = ["a-1.0.tar.gz".to_string()].into();
-        let plan = upload_plan(dir.path(), &listed, 2).unwrap();
+        let plan = upload_plan(dir.path(), &listed, &[], 2).unwrap();
         assert_eq!(plan.not_listed, ["targets/stray.pem"]);
         let order: Vec<&str> = plan.files.iter().map(|(r, _, _)| r.as_str()).collect();
         assert_eq!(
