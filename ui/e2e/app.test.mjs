@@ -103,6 +103,14 @@ async function shot(name) {
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
 }
 
+// S3 credentials come from the app (the OS keyring), not from whatever
+// the test runner's environment holds.
+function withoutAws(env) {
+  const out = { ...env };
+  for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete out[k];
+  return out;
+}
+
 before(async () => {
   assert.ok(fs.existsSync(appBin), `${appBin} missing: build the app first (scripts/test.sh does)`);
   const port = await freePort();
@@ -111,7 +119,7 @@ before(async () => {
   // all stopped at the end, even when the app does not quit with the
   // session (it holds our stdout, and the test runner waits for it).
   driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(native)], {
-    env: { ...process.env, TUFA_APP_DATA: path.join(work, "appdata") },
+    env: { ...withoutAws(process.env), TUFA_APP_DATA: path.join(work, "appdata") },
     stdio: ["ignore", "inherit", "inherit"],
     detached: true,
   });
@@ -234,7 +242,7 @@ test("create a repository, add two releases by typed path, preview equals the en
   const checked = await (await el("#verify-summary", 30000)).getText();
   assert.match(checked, /^OK: clients can update/);
   // The same three release files the upload counted.
-  assert.match(checked, /\(3 release files, /);
+  assert.match(checked, /\(checked 3 release files, /);
   assert.equal(await (await el("#verify-progress")).isDisplayed(), false);
   const port = await freePort();
   const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", www], { stdio: "ignore" });
@@ -503,7 +511,7 @@ test("layout: long key ids fit the keys table; overview headers never break insi
     await el("#dash-clients svg.chart");
     await browser.pause(200);
     const wrapped = await browser.execute(() =>
-      Array.from(document.querySelectorAll("#overview thead th"))
+      Array.from(document.querySelectorAll("#overview thead th, #overview abbr.role-name"))
         .filter((th) => th.textContent.trim())
         .filter((th) => {
           const r = document.createRange();
@@ -548,6 +556,14 @@ test("layout: long key ids fit the keys table; overview headers never break insi
   await click("#nav-settings");
   await el("#settings");
   await shot("settings");
+  // Role names stay whole beside their explanations.
+  await browser.setWindowSize(1024, 700);
+  await browser.pause(200);
+  const broken = await browser.execute(() =>
+    Array.from(document.querySelectorAll("#settings abbr.role-name")).filter((a) => a.getClientRects().length > 1 || a.getBoundingClientRect().height > 30).map((a) => a.textContent),
+  );
+  assert.deepEqual(broken, [], "role names broken inside the word");
+  await browser.setWindowSize(1280, 800);
 });
 
 test("a root request from Keys: Continue in Ceremony opens it, extra signatures never read '2 of 1'; Choose where to upload leads to the field", async () => {
@@ -674,4 +690,64 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   const plan = tufa("--project", proj, "add", bundle("r2-again", "1.1", 3), "--version", "1.2", "--plan");
   assert.deepEqual(plan.warnings.map((w) => w.kind), ["identical_to_previous"]);
   await shot("add-release-warning");
+});
+
+test("upload to S3 (moto): no credentials leads to the form, saved in the keyring, Test connection, upload, then the check", async () => {
+  const venv = path.join(root, ".venv", "bin");
+  assert.ok(fs.existsSync(path.join(venv, "moto_server")), "moto_server missing: run scripts/setup.sh");
+  const port = await freePort();
+  const moto = spawn(path.join(venv, "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  try {
+    await waitPort(port);
+    const endpoint = `http://127.0.0.1:${port}`;
+    // A bucket anyone may read, as an operator serving updates sets it.
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::tufa-e2e/*" }],
+    });
+    const script = [
+      "import sys, boto3",
+      "s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='x', aws_secret_access_key='y', region_name='us-east-1')",
+      "s3.create_bucket(Bucket=sys.argv[2])",
+      "s3.put_bucket_policy(Bucket=sys.argv[2], Policy=sys.argv[3])",
+    ].join("\n");
+    execFileSync(path.join(venv, "python"), ["-c", script, endpoint, "tufa-e2e", policy]);
+    const proj = path.join(work, "proj");
+    await click("#nav-start");
+    await type("#open-path", proj);
+    await click("#open-btn");
+    await el("#overview");
+    await click("#nav-publish");
+    await type("#publish-to", "s3://tufa-e2e/updates");
+    await type("#publish-endpoint", endpoint);
+    await type("#publish-region", "us-east-1");
+    // Test connection without credentials: says so, and leads to the form.
+    await click("#test-dest");
+    const first = await el("#test-summary", 30000);
+    assert.equal(await first.getAttribute("data-kind"), "no_credentials");
+    await el('#cred-status[data-source="missing"]');
+    await click("#test-remedy");
+    assert.equal(await browser.execute(() => document.activeElement?.id), "cred-key-id");
+    await type("#cred-key-id", "tufa-e2e-key");
+    await type("#cred-secret", "tufa-e2e-secret");
+    await click("#cred-save");
+    const saved = await el('#cred-status[data-source="keyring"]', 15000);
+    assert.match(await saved.getText(), /saved in the OS keyring/);
+    assert.equal(await (await el("#cred-secret")).getValue(), "", "the secret stays in the field");
+    await click("#test-dest");
+    await browser.waitUntil(async () => (await (await el("#test-summary")).getAttribute("data-kind")) === "ok", { timeout: 30000, timeoutMsg: "Test connection did not succeed" });
+    await click("#upload-btn");
+    await browser.waitUntil(async () => /^Uploaded \d+ files \(3 release files, /.test(await (await el("#upload-result")).getText()), { timeout: 30000, timeoutMsg: "no S3 upload" });
+    const toml = fs.readFileSync(path.join(proj, "tufa.toml"), "utf8");
+    assert.ok(toml.includes('to = "s3://tufa-e2e/updates"'), "destination saved");
+    assert.ok(!toml.includes("tufa-e2e-secret") && !toml.includes("tufa-e2e-key"), "credentials in tufa.toml");
+    // The copy clients read, checked as a client would.
+    await type("#verify-url", `${endpoint}/tufa-e2e/updates`);
+    await click("#verify-btn");
+    const summary = await el("#verify-summary", 30000);
+    assert.match(await summary.getText(), /^OK: clients can update from this repository \(checked 3 release files, /);
+    await shot("publish-s3");
+  } finally {
+    moto.kill();
+  }
 });

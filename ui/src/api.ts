@@ -19,6 +19,8 @@ import type { Refreshed } from "./generated/Refreshed";
 import type { Remedy } from "./generated/Remedy";
 import type { RolloutSet } from "./generated/RolloutSet";
 import type { PullPreview } from "./generated/PullPreview";
+import type { CredentialStatus } from "./generated/CredentialStatus";
+import type { ConnectionTest } from "./generated/ConnectionTest";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
@@ -27,7 +29,14 @@ export type { RoleStatus } from "./generated/RoleStatus";
 export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
-export type { RolloutSet, PullPreview };
+export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest };
+
+/** A destination as the upload takes it: null or blank parts fall back to the saved ones. */
+export interface DestinationArgs {
+  to: string | null;
+  endpoint: string | null;
+  region: string | null;
+}
 
 /** A change of a release's staged rollout (the engine's `RolloutChange`). */
 export type RolloutArgs = { kind: "percent"; percent: number } | { kind: "pause" } | { kind: "pull" };
@@ -107,4 +116,9 @@ export const api = {
   setRollout: (version: string, platform: string | null, change: RolloutArgs) =>
     invoke<RolloutSet>("set_rollout", { version, platform, change }),
   previewPull: (version: string, platform: string | null) => invoke<PullPreview[]>("preview_pull", { version, platform }),
+  destinationCredentials: (d: DestinationArgs) => invoke<CredentialStatus>("destination_credentials", { ...d }),
+  saveCredentials: (d: DestinationArgs, accessKeyId: string, secretAccessKey: string) =>
+    invoke<CredentialStatus>("save_credentials", { ...d, accessKeyId, secretAccessKey }),
+  forgetCredentials: (d: DestinationArgs) => invoke<CredentialStatus>("forget_credentials", { ...d }),
+  testDestination: (d: DestinationArgs) => invoke<ConnectionTest>("test_destination", { ...d }),
 };

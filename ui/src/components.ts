@@ -54,7 +54,7 @@ export function uploadSummary(r: UploadReport): string {
 export function verifySummary(r: VerifyReport): string {
   const verdict = r.problems.length ? `${count(r.problems.length, "problem")}: clients will fail` : "OK: clients can update from this repository";
   const meta = [...(r.root_version !== null ? [`root v${r.root_version}`] : []), ...r.versions.map(([role, v]) => `${role} v${v}`)];
-  return `${verdict} (${count(r.targets_checked, "release file")}, ${bytes(r.bytes_checked)}, checked${meta.length ? `; metadata ${meta.join(", ")}` : ""})`;
+  return `${verdict} (checked ${count(r.targets_checked, "release file")}, ${bytes(r.bytes_checked)}${meta.length ? `, and the metadata: ${meta.join(", ")}` : ""})`;
 }
 
 /** A signing request's change, fingerprint and signatures. */

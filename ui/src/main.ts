@@ -82,6 +82,9 @@ async function start(): Promise<void> {
     open_project: () => show("start"),
     init_project: () => show("create"),
     new_signing_request: () => show("ceremony"),
+    // An upload without S3 credentials: the form that saves them.
+    save_credentials: () => show("publish", { focus: "#cred-key-id" }),
+    edit_destination: () => show("publish", { focus: "#publish-to" }),
   });
   await listenForDrops();
   (window as unknown as { tufaOpenPaths: typeof openPaths }).tufaOpenPaths = openPaths;

@@ -1,8 +1,9 @@
 // Publish: upload the local repository to a folder or S3-compatible
 // storage, then check the published copy as a client would.
-import { api } from "../api";
+import { api, type CredentialStatus, type DestinationArgs } from "../api";
 import { progressBox, publishBanner, uploadSummary, verifySummary, wirePublishBanner, withProgress } from "../components";
 import { $, app, focusField, input, on, required, val } from "../dom";
+import { confirmAt } from "../feedback";
 import { html, render } from "../html";
 import type { Params } from "../router";
 import { setNav } from "../shell";
@@ -28,9 +29,20 @@ export async function showPublish(params: Params = {}): Promise<void> {
             <label>S3 endpoint (MinIO, R2…), optional<input id="publish-endpoint" type="text"/></label>
             <label>S3 region, optional<input id="publish-region" type="text"/></label>
           </div>
+          <div id="credentials" hidden>
+            <h3>S3 credentials</h3>
+            <p id="cred-status"></p>
+            <div data-enter="cred-save">
+              <label>Access key id<input id="cred-key-id" type="text" autocomplete="off" spellcheck="false"/></label>
+              <label>Secret access key<input id="cred-secret" type="password" autocomplete="off"/></label>
+            </div>
+            <p class="muted help">Kept in this computer's OS keyring for this bucket and endpoint, never in tufa.toml.</p>
+            <div class="actions"><button id="cred-save">Save in the keyring</button> <button id="cred-forget" class="danger">Forget…</button></div>
+          </div>
           <label class="check"><input id="remember-dest" type="checkbox" checked/> Remember as this project's destination</label>
-          <div class="actions"><button id="upload-btn" class="primary">Upload</button></div>
+          <div class="actions"><button id="upload-btn" class="primary">Upload</button> <button id="test-dest">Test connection</button></div>
           ${progressBox("upload-progress")}
+          <div id="test-result"></div>
           <p id="upload-result" class="muted"></p>
         </div>
         <div class="panel">
@@ -46,12 +58,62 @@ export async function showPublish(params: Params = {}): Promise<void> {
     </section>`,
   );
   wirePublishBanner(() => showPublish());
+  const dest = (): DestinationArgs => ({
+    to: val("#publish-to").trim() || null,
+    endpoint: val("#publish-endpoint").trim() || null,
+    region: val("#publish-region").trim() || null,
+  });
+  const showCredentials = (c: CredentialStatus | null) => {
+    const box = $("#credentials");
+    box.hidden = c === null || c.source === "not_needed";
+    if (!c || box.hidden) return;
+    const key = c.access_key_id ? ` (access key ${c.access_key_id})` : "";
+    const words: Record<CredentialStatus["source"], string> = {
+      environment: `Credentials come from this program's environment${key}.`,
+      keyring: `Credentials are saved in the OS keyring${key}${c.keyring_entry ? `, entry ${c.keyring_entry}` : ""}.`,
+      missing: "No credentials for this bucket yet: enter the access key below.",
+      not_needed: "",
+    };
+    const status = $("#cred-status");
+    status.className = c.source === "missing" ? "warning" : "ok";
+    status.dataset.source = c.source;
+    render(status, html`${words[c.source]}${c.keyring_problem && html` <span class="warning">The keyring could not be read: ${c.keyring_problem}</span>`}`);
+    $("#cred-forget").hidden = !c.saved;
+  };
+  const refreshCredentials = async () => {
+    const d = dest();
+    if (!d.to && !s.publish_to) return showCredentials(null);
+    showCredentials(await api.destinationCredentials(d).catch(() => null));
+  };
+  for (const sel of ["#publish-to", "#publish-endpoint", "#publish-region"]) $(sel).addEventListener("change", () => void refreshCredentials());
+  await refreshCredentials();
+  on("#cred-save", async () => {
+    const c = await api.saveCredentials(dest(), required("#cred-key-id", "the access key id"), required("#cred-secret", "the secret access key"));
+    input("#cred-secret").value = "";
+    input("#cred-key-id").value = "";
+    showCredentials(c);
+  });
+  on("#cred-forget", async (b) => {
+    if (!(await confirmAt(b, html`Remove the saved credentials for this bucket from the OS keyring?`, "Forget"))) return;
+    showCredentials(await api.forgetCredentials(dest()));
+  });
+  on("#test-dest", async () => {
+    const t = await withProgress("upload-progress", "Testing the connection", () => api.testDestination(dest()));
+    const remedy = t.remedy?.kind === "save_credentials" ? ["#cred-key-id", "Enter the access key"] : t.remedy?.kind === "edit_destination" ? ["#publish-to", "Check the address"] : null;
+    render(
+      $("#test-result"),
+      html`<p id="test-summary" class="${t.ok ? "ok" : "warning"}" data-kind="${t.outcome.kind}">${t.summary}${remedy && html` <button id="test-remedy" class="link">${remedy[1]}</button>`}</p>`,
+    );
+    if (remedy) $("#test-remedy").addEventListener("click", () => focusField(remedy[0]));
+    await refreshCredentials();
+  });
   on("#upload-btn", async () => {
     const to = required("#publish-to", "a destination");
     const endpoint = val("#publish-endpoint").trim() || null;
     const region = val("#publish-region").trim() || null;
     if (input("#remember-dest").checked) await api.saveDestination(to, endpoint, region);
     const r = await withProgress("upload-progress", "Uploading", () => api.upload(to, endpoint));
+    $("#test-result").innerHTML = "";
     const state = await api.publishedState();
     $("#publish-state").outerHTML = publishBanner(state).html;
     wirePublishBanner(() => showPublish());
@@ -69,6 +131,10 @@ export async function showPublish(params: Params = {}): Promise<void> {
       <ul>${r.problems.map((p) => html`<li class="problem">${p}</li>`)}${r.warnings.map((w) => html`<li class="warning">${w}</li>`)}</ul>`,
     );
   });
-  if (params.focus) focusField(params.focus);
+  if (params.focus) {
+    // The credentials form, asked for by an upload that had none.
+    if (params.focus.startsWith("#cred-")) $("#credentials").hidden = false;
+    focusField(params.focus);
+  }
   setNav("publish");
 }
