@@ -182,6 +182,9 @@ pub enum Error {
     #[error("these credentials cannot be used: {reason}")]
     InvalidCredentials { reason: String },
 
+    #[error("{destination} refused the credentials ({reason}): check the access key id and the secret, or save other credentials for it")]
+    CredentialsRefused { destination: String, reason: String },
+
     // --- Encodings and cryptography ----------------------------------------
     #[error("'{name}' is not a valid target name: {reason}")]
     InvalidTargetName { name: String, reason: String },
@@ -350,7 +353,8 @@ impl Error {
             Error::RequestNotForThisRoot { .. } => Some(Remedy::NewSigningRequest),
             Error::Locked(_) => Some(Remedy::Retry),
             Error::KeyringUnavailable { .. } => Some(Remedy::UseKeyFiles),
-            Error::NoCredentials { destination } => Some(Remedy::SaveCredentials {
+            Error::NoCredentials { destination }
+            | Error::CredentialsRefused { destination, .. } => Some(Remedy::SaveCredentials {
                 destination: destination.clone(),
             }),
             _ => None,
@@ -435,6 +439,7 @@ impl Error {
             Error::Storage { .. } => "object_storage",
             Error::NoCredentials { .. } => "no_credentials",
             Error::InvalidCredentials { .. } => "invalid_credentials",
+            Error::CredentialsRefused { .. } => "credentials_refused",
             Error::InvalidTargetName { .. } => "invalid_target_name",
             Error::Encoding { .. } => "encoding",
             Error::Crypto(_) => "crypto",

@@ -292,6 +292,18 @@ fn test_connection_tells_each_failure_apart() {
     );
     assert_eq!(t["remedy"]["kind"], "save_credentials");
     assert_no_secret("a failed test", &t.to_string(), &secrets);
+    // An upload with them stops with a typed error and the same remedy.
+    let refused = tufa_clean(&proj, &[&["--json", "publish"][..], &dest[..]].concat(), "");
+    assert_eq!(refused.code, Some(1), "{refused:#?}");
+    let err: Value = serde_json::from_str(&refused.stdout).expect("a JSON error");
+    assert_eq!(err["error"]["code"], "credentials_refused", "{err}");
+    assert_eq!(err["error"]["remedy"]["kind"], "save_credentials");
+    assert_eq!(
+        err["error"]["remedy"]["destination"],
+        "s3://probe-updates/p"
+    );
+    assert!(err.to_string().contains("SignatureDoesNotMatch"), "{err}");
+    assert_no_secret("a refused upload", &refused.stdout, &secrets);
     save(
         "AKIAUNKNOWN000000000",
         &key.secret,

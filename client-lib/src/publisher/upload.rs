@@ -220,6 +220,15 @@ fn file_sha256(path: &Path) -> Result<String> {
 }
 
 fn store_err(e: object_store::Error) -> Error {
+    // Refused credentials get a remedy (save other ones); `upload`, which
+    // knows the destination, names it.
+    use super::destinations::{classify, ConnectionOutcome};
+    if let ConnectionOutcome::WrongCredentials { reason } = classify(&e, "") {
+        return Error::CredentialsRefused {
+            destination: String::new(),
+            reason,
+        };
+    }
     Error::Storage {
         reason: e.to_string(),
     }
@@ -321,13 +330,22 @@ impl Publisher {
                 // The environment's credentials, else the ones saved for
                 // this destination, else a typed error (never the
                 // instance-metadata service): see `destinations`.
+                let shown = super::published::describe(dest);
                 let (store, _) = super::destinations::s3_store(
                     bucket,
                     s3,
-                    &super::published::describe(dest),
+                    &shown,
                     super::destinations::Patience::Upload,
                 )?;
-                upload_store(&repo, &store, prefix, &plan).await
+                upload_store(&repo, &store, prefix, &plan)
+                    .await
+                    .map_err(|e| match e {
+                        Error::CredentialsRefused { reason, .. } => Error::CredentialsRefused {
+                            destination: shown,
+                            reason,
+                        },
+                        other => other,
+                    })
             }
         }?;
         if let Err(e) = self.record_upload(dest, sent) {
