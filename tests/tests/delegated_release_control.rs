@@ -396,8 +396,15 @@ fn remove_latest_and_prune_take_back_a_delegated_platforms_releases() {
         .collect();
     assert_eq!(versions, ["1.0", "1.1"]);
 
+    // Uploaded to a folder (what a web server or bucket serves): the
+    // role and its files go up with the rest.
+    let site = tmp.join("site");
+    upload(&proj, &site);
+    assert!(site.join("metadata/linux-x86_64.json").exists());
+    assert!(site.join("targets/demo-linux-x86_64-1.1.patch").exists());
+
     // A client of the platform on 1.0 now updates to 1.1, by patch.
-    let server = Server::start(proj.join("repository"));
+    let server = Server::start(site.clone());
     let url = &server.url;
     let a = Client::new(tmp, &proj, "a", LINUX, "1.0");
     let c = Client::new(tmp, &proj, "c", LINUX, "1.0");
@@ -433,6 +440,11 @@ fn remove_latest_and_prune_take_back_a_delegated_platforms_releases() {
     let again = tufa(&proj, &["--json", "prune", "--keep", "1"]);
     assert_eq!(again.error_code(), "nothing_to_remove", "{again:#?}");
 
+    // The next upload removes the pruned files from the server too.
+    upload(&proj, &site);
+    assert!(!site.join("targets/demo-linux-x86_64-1.0.tar.gz").exists());
+    assert!(site.join("targets/demo-linux-x86_64-1.1.tar.gz").exists());
+
     // A client on the removed 1.0 gets 1.1 by the full archive.
     let v = c.update(tmp, url, "1.0", &[]).json();
     assert_eq!(v["update"]["method"], "full", "{v}");
@@ -442,6 +454,12 @@ fn remove_latest_and_prune_take_back_a_delegated_platforms_releases() {
         fingerprint(&c.install),
         fingerprint(&tmp.join("bundle-linux-x86_64-1.1"))
     );
+}
+
+/// `tufa publish --to DIR`: nothing staged, so only the upload.
+fn upload(proj: &Path, dir: &Path) {
+    let run = tufa(proj, &["--json", "publish", "--to", dir.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
 }
 
 fn pin(bytes: &[u8], version: &Value) -> Value {
