@@ -24,6 +24,10 @@ command -v Xvfb >/dev/null || need_apt+=(xvfb xauth)
 # The app tests close native dialogs from the keyboard.
 command -v xdotool >/dev/null || need_apt+=(xdotool)
 command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
+# The Debian package's test (scripts/deb-test.sh): the installed app's
+# window class, and its desktop entry checked against the specification.
+command -v xprop >/dev/null || need_apt+=(x11-utils)
+command -v desktop-file-validate >/dev/null || need_apt+=(desktop-file-utils)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update

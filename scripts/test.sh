@@ -48,3 +48,8 @@ bash scripts/with-keyring.sh cargo test --workspace
 # The desktop app in a real window under Xvfb, driven through
 # tauri-driver/WebKitWebDriver; screenshots land in docs/screenshots/.
 xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/with-keyring.sh npm --prefix ui run e2e
+# The Debian package: `tauri build --debug --bundles deb` (the debug
+# profile reuses the dependencies compiled above), installed with dpkg;
+# the installed app is started under Xvfb and must show its window and
+# create its demo repository on first start (scripts/deb-test.sh).
+bash scripts/deb-test.sh
