@@ -159,6 +159,17 @@ impl<R: std::io::Read> std::io::Read for WatchedRead<'_, R> {
     }
 }
 
+/// Seeking (over data an install does not read) moves "read so far" to
+/// the new position.
+impl<R: std::io::Read + std::io::Seek> std::io::Seek for WatchedRead<'_, R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.done = at;
+        (self.watch)(self.done)?;
+        Ok(at)
+    }
+}
+
 /// Passes writes through, telling a [`Watch`] the bytes written so far.
 pub(crate) struct WatchedWrite<'a, W: ?Sized> {
     pub(crate) inner: &'a mut W,

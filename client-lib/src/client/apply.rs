@@ -7,6 +7,7 @@ use super::progress::{self, UpdatePhase};
 use super::{
     Applied, Downloaded, Method, PlannedFile, UpdateError, UpdatePlan, UpdateProgress, Updater,
 };
+use crate::install::SameRanges;
 use crate::Error;
 use std::path::{Path, PathBuf};
 
@@ -82,9 +83,15 @@ impl Updater {
             )
             .await;
             match applied {
-                Ok(()) => {
-                    tracing::info!(version = %plan.version, "patches applied, tar verified");
-                    return self.finish(&plan, fetched, fell_back);
+                Ok(same) => {
+                    tracing::info!(
+                        version = %plan.version,
+                        same_bytes = same.bytes(),
+                        "patches applied, tar verified"
+                    );
+                    let mut applied = self.finish(&plan, fetched, fell_back)?;
+                    applied.same = Some(std::sync::Arc::new(same));
+                    return Ok(applied);
                 }
                 // The app asked to stop: not a reason to download more.
                 Err(Error::Cancelled) => {
@@ -138,13 +145,15 @@ impl Updater {
     /// Applies the patch chain file to file, streaming: each step is
     /// checked against its `tar_hash` before the next one reads it, and
     /// only the last lands in the cache (atomically). `watch` sees the
-    /// bytes written over the whole chain.
+    /// bytes written over the whole chain. Returns where the new tar
+    /// copies the installed version's tar verbatim (for the install to
+    /// reuse unchanged files).
     pub(super) fn apply_chain(
         &self,
         plan: &UpdatePlan,
         files: &[PathBuf],
         watch: crate::fsutil::Watch<'_>,
-    ) -> Result<(), Error> {
+    ) -> Result<SameRanges, Error> {
         let mut source = self.cached_tar(&self.current);
         let steps = plan.chain.len();
         if files.len() != steps {
@@ -155,6 +164,7 @@ impl Updater {
         }
         let mut intermediate: Option<PathBuf> = None;
         let mut before = 0u64;
+        let mut same: Option<SameRanges> = None;
         for (i, (release, patch_path)) in plan.chain.iter().zip(files).enumerate() {
             let patch = release.patch.as_ref().ok_or_else(|| {
                 Error::corrupt_patch(format!("release {} has no patch", release.version))
@@ -164,15 +174,23 @@ impl Updater {
             } else {
                 self.downloads_dir().join(format!("step-{i}.tar"))
             };
+            let mut step = SameRanges::default();
             let result = crate::patch::apply_file_watched(
                 &source,
                 patch_path,
                 &target,
-                patch.tar_size,
-                &patch.tar_hash,
+                crate::patch::Expected {
+                    size: patch.tar_size,
+                    sha256: &patch.tar_hash,
+                },
                 self.cancel.flag(),
+                Some(&mut step),
                 &mut |n| watch(before + n),
             );
+            same = Some(match same {
+                None => step,
+                Some(earlier) => earlier.then(&step),
+            });
             if let Some(done) = intermediate.take() {
                 let _ = std::fs::remove_file(done);
             }
@@ -183,7 +201,7 @@ impl Updater {
             }
             source = target;
         }
-        Ok(())
+        Ok(same.unwrap_or_default())
     }
 
     /// Decompresses the archive into the cache as a stream, hashing while
@@ -236,6 +254,9 @@ impl Updater {
             tar_path,
             fetched,
             fell_back,
+            same: None,
+            from: self.current.clone(),
+            installed: None,
         })
     }
 }

@@ -78,7 +78,11 @@ impl BlockingUpdater {
     }
 
     /// See [`Updater::install`].
-    pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
+    pub fn install(
+        &self,
+        applied: &Applied,
+        options: &InstallOptions,
+    ) -> Result<crate::install::InstallReport, UpdateError> {
         self.inner.install(applied, options)
     }
 

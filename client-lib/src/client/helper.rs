@@ -129,11 +129,12 @@ impl Updater {
     pub fn stage(&self, applied: &Applied) -> Result<Staged, UpdateError> {
         self.cancel.check()?;
         let cancel = self.cancel.clone();
-        let staged = handover::stage_tar(
+        let staged = handover::stage_tar_reusing(
             &applied.tar_path,
             &applied.version.to_string(),
             &self.install_dir,
             &self.install_options,
+            Some(&self.reuse_context(applied)),
             &mut |_| {
                 if cancel.is_cancelled() {
                     Err(std::io::Error::other("cancelled"))

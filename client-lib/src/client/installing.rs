@@ -3,6 +3,7 @@
 //! keeping only the newest tar in the cache.
 
 use super::{Applied, InstallOptions, UpdateError, Updater};
+use crate::install::{InstallReport, ReuseContext, ReuseSource};
 use crate::Error;
 
 impl Updater {
@@ -13,14 +14,24 @@ impl Updater {
     /// cancellation token stops it before the swap, leaving the install
     /// dir as it was.
     ///
+    /// When the tar was rebuilt by patch, files the new version shares
+    /// with the installed one are taken from the install dir (hard-linked,
+    /// or cloned/copied with a custom installer) instead of being written
+    /// again: the report says how many.
+    ///
     /// ```no_run
     /// # fn run(updater: &tufa::client::Updater, applied: &tufa::client::Applied) -> Result<(), tufa::client::UpdateError> {
     /// use tufa::client::InstallOptions;
     /// let options = InstallOptions { purge: true, exclude: vec!["settings".into()], ..Default::default() };
-    /// updater.install(applied, &options)?;
+    /// let report = updater.install(applied, &options)?;
+    /// println!("{} files written, {} unchanged", report.files_written, report.files_reused);
     /// # Ok(()) }
     /// ```
-    pub fn install(&self, applied: &Applied, options: &InstallOptions) -> Result<(), UpdateError> {
+    pub fn install(
+        &self,
+        applied: &Applied,
+        options: &InstallOptions,
+    ) -> Result<InstallReport, UpdateError> {
         let cancel = self.cancel.clone();
         self.install_watched(applied, options, &mut |_| {
             if cancel.is_cancelled() {
@@ -36,7 +47,7 @@ impl Updater {
         applied: &Applied,
         options: &InstallOptions,
         watch: crate::fsutil::Watch<'_>,
-    ) -> Result<(), UpdateError> {
+    ) -> Result<InstallReport, UpdateError> {
         self.cancel.check()?;
         tracing::info!(
             version = %applied.version,
@@ -48,16 +59,20 @@ impl Updater {
             &applied.tar_path,
             &self.install_dir,
             options,
+            Some(&self.reuse_context(applied)),
             watch,
         );
-        if let Err(e) = installed {
-            if self.cancel.is_cancelled() {
-                tracing::info!("install cancelled, the previous version stays");
-                return Err(Error::Cancelled.into());
+        let report = match installed {
+            Ok(report) => report,
+            Err(e) => {
+                if self.cancel.is_cancelled() {
+                    tracing::info!("install cancelled, the previous version stays");
+                    return Err(Error::Cancelled.into());
+                }
+                tracing::warn!("install failed, the previous version stays: {e}");
+                return Err(UpdateError::InstallFailed(e.to_string()));
             }
-            tracing::warn!("install failed, the previous version stays: {e}");
-            return Err(UpdateError::InstallFailed(e.to_string()));
-        }
+        };
         tracing::info!(version = %applied.version, "installed");
         // A version staged for a hand-over is now stale: applied on exit
         // it would take the install back.
@@ -77,6 +92,20 @@ impl Updater {
                 }
             }
         }
-        Ok(())
+        Ok(report)
+    }
+
+    /// What an install of `applied` may reuse from the installed version,
+    /// and where it records what it installed.
+    pub(super) fn reuse_context(&self, applied: &Applied) -> ReuseContext {
+        ReuseContext {
+            record: self.cache_dir.join("installed-files.json"),
+            version: applied.version.to_string(),
+            from: applied.same.as_ref().map(|ranges| ReuseSource {
+                ranges: ranges.clone(),
+                old_tar: self.cached_tar(&applied.from),
+                old_version: applied.from.to_string(),
+            }),
+        }
     }
 }

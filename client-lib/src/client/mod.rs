@@ -55,7 +55,7 @@ pub mod transport;
 mod types;
 pub mod verify;
 
-pub use crate::install::InstallOptions;
+pub use crate::install::{InstallOptions, InstallReport};
 pub use blocking::BlockingUpdater;
 pub use builder::UpdaterBuilder;
 pub use cancel::Cancel;
@@ -149,15 +149,20 @@ impl Updater {
             },
         )
         .await;
-        if let Err(e) = installed {
-            let typed = failure.lock().ok().and_then(|mut slot| slot.take());
-            return Err(match (e, typed) {
-                (Error::Cancelled, _) => Error::Cancelled.into(),
-                (_, Some(typed)) => typed,
-                (other, None) => other.into(),
-            });
+        match installed {
+            Ok(report) => Ok(Some(Applied {
+                installed: Some(report),
+                ..applied
+            })),
+            Err(e) => {
+                let typed = failure.lock().ok().and_then(|mut slot| slot.take());
+                Err(match (e, typed) {
+                    (Error::Cancelled, _) => Error::Cancelled.into(),
+                    (_, Some(typed)) => typed,
+                    (other, None) => other.into(),
+                })
+            }
         }
-        Ok(Some(applied))
     }
 }
 

@@ -75,4 +75,14 @@ pub struct Applied {
     pub fetched: Vec<PlannedFile>,
     /// Why the patch chain was abandoned, if it was.
     pub fell_back: Option<String>,
+    /// Where the tar copies the installed version's tar verbatim, when it
+    /// was rebuilt by patch: the install reuses those files.
+    pub(crate) same: Option<std::sync::Arc<crate::install::SameRanges>>,
+    /// The version the tar was rebuilt from (the installed one).
+    pub(crate) from: AppVersion,
+    /// What the install wrote and reused, once [`Updater::update`]
+    /// installed it.
+    ///
+    /// [`Updater::update`]: super::Updater::update
+    pub installed: Option<crate::install::InstallReport>,
 }

@@ -21,7 +21,7 @@ fn hostile(what: impl Into<String>) -> Error {
 
 /// A relative path inside the tree, from an entry name such as `./a/b`.
 /// `None` for the root entry.
-fn member_path(raw: &Path) -> Result<Option<PathBuf>> {
+pub(crate) fn member_path(raw: &Path) -> Result<Option<PathBuf>> {
     let mut out = PathBuf::new();
     for c in raw.components() {
         match c {
@@ -176,11 +176,46 @@ fn check_parents(root: &Path, rel: &Path) -> Result<()> {
 pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Result<u64> {
     fs::create_dir(dest).context(|| format!("creating {}", dest.display()))?;
     let mut archive = tar::Archive::new(tar);
-    let mut written = 0u64;
-    let mut links: Vec<PathBuf> = Vec::new();
     let entries = archive
         .entries()
         .context(|| "reading the release tar".into())?;
+    Ok(extract_entries(entries, dest, max_bytes, None)?.bytes)
+}
+
+/// What an extraction wrote.
+pub(crate) struct Extracted {
+    /// File bytes, written or reused.
+    pub bytes: u64,
+    /// The regular files, relative to the tree.
+    pub files: Vec<PathBuf>,
+}
+
+/// [`extract_tar`] from a seekable tar, taking files from the installed
+/// version through `reuser` where it can: their data is seeked over, not
+/// read.
+pub(crate) fn extract_tar_reusing<R: std::io::Read + std::io::Seek>(
+    tar: R,
+    dest: &Path,
+    max_bytes: u64,
+    reuser: Option<&mut super::reuse::Reuser<'_>>,
+) -> Result<Extracted> {
+    fs::create_dir(dest).context(|| format!("creating {}", dest.display()))?;
+    let mut archive = tar::Archive::new(tar);
+    let entries = archive
+        .entries_with_seek()
+        .context(|| "reading the release tar".into())?;
+    extract_entries(entries, dest, max_bytes, reuser)
+}
+
+fn extract_entries<R: std::io::Read>(
+    entries: tar::Entries<'_, R>,
+    dest: &Path,
+    max_bytes: u64,
+    mut reuser: Option<&mut super::reuse::Reuser<'_>>,
+) -> Result<Extracted> {
+    let mut written = 0u64;
+    let mut links: Vec<PathBuf> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| hostile(format!("malformed tar: {e}")))?;
         let raw = entry
@@ -222,6 +257,15 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
                         limit: max_bytes,
                     });
                 }
+                let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+                files.push(rel.clone());
+                if let Some(r) = reuser.as_deref_mut() {
+                    if size > 0 && r.try_reuse(entry.raw_file_position(), size, mode, &path) {
+                        continue;
+                    }
+                    r.report.files_written += 1;
+                    r.report.bytes_written += size;
+                }
                 let mut out = fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
@@ -235,7 +279,7 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
                         rel.display()
                     )));
                 }
-                set_mode(&path, if mode & 0o111 != 0 { 0o755 } else { 0o644 })?;
+                set_mode(&path, mode)?;
             }
             tar::EntryType::Symlink => {
                 let target = entry
@@ -271,7 +315,10 @@ pub fn extract_tar(tar: impl std::io::Read, dest: &Path, max_bytes: u64) -> Resu
     // disk is only known at the end. Nothing was written through a link
     // meanwhile (`check_parents`, `create_new`), so refusing now is enough.
     check_links(dest, &links)?;
-    Ok(written)
+    Ok(Extracted {
+        bytes: written,
+        files,
+    })
 }
 
 /// Refuses any of `links` (paths relative to `root`) that resolves, on

@@ -155,6 +155,26 @@ pub fn stage_tar(
     options: &InstallOptions,
     watch: &mut dyn FnMut(u64) -> std::io::Result<()>,
 ) -> Result<Staged> {
+    stage_tar_reusing(tar, version, install_dir, options, None, watch)
+}
+
+/// [`stage_tar`] taking unchanged files from the installed version. The
+/// staged version waits while the old one runs on, so they are cloned or
+/// copied, never hard-linked: the running app writing one of its files
+/// must not change the version waiting to replace it.
+pub(crate) fn stage_tar_reusing(
+    tar: &Path,
+    version: &str,
+    install_dir: &Path,
+    options: &InstallOptions,
+    reuse: Option<&super::ReuseContext>,
+    watch: &mut dyn FnMut(u64) -> std::io::Result<()>,
+) -> Result<Staged> {
+    let reuse = reuse.map(|ctx| super::Reuse {
+        ctx,
+        install_dir,
+        how: super::Materialize::CloneOrCopy,
+    });
     if options.installer.is_some() {
         return Err(Error::Install(
             "a custom installer cannot run in the hand-over helper; install in-process".into(),
@@ -180,9 +200,18 @@ pub fn stage_tar(
         exclude: options.exclude.clone(),
     };
     // Carry-over waits for the helper: the app may still write settings.
-    if let Err(e) = stage(tar, &dir, None, options, watch) {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
+    match stage(tar, &dir, None, options, reuse, watch) {
+        // Its files are clones or copies that only the staged version
+        // has: their identity survives the swap.
+        Ok((_, files)) => {
+            if let Some(r) = reuse {
+                super::reuse::record(r.ctx, install_dir, &dir, &files);
+            }
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
     }
     let bytes = serde_json::to_vec_pretty(&staged)
         .map_err(|e| Error::Install(format!("writing the staged marker: {e}")))?;

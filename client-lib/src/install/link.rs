@@ -5,9 +5,9 @@
 //! itself is replaced, in one `rename` of a new link over it, which is
 //! atomic: at every instant `app` points to a whole version.
 
-use super::InstallOptions;
 #[cfg(unix)]
 use super::{sibling, stage};
+use super::{InstallOptions, InstallReport, Reuse};
 use crate::error::IoContext;
 use crate::{Error, Result};
 use std::path::{Component, Path, PathBuf};
@@ -73,11 +73,12 @@ pub(super) fn install(
     install_dir: &Path,
     link: &Link,
     options: &InstallOptions,
+    reuse: Option<Reuse<'_>>,
     watch: crate::fsutil::Watch<'_>,
-) -> Result<()> {
+) -> Result<InstallReport> {
     #[cfg(not(unix))]
     {
-        let _ = (tar, link, options, watch);
+        let _ = (tar, link, options, reuse, watch);
         return Err(Error::Install(format!(
             "{} is a symlink: symlinked install directories are supported on Unix only",
             install_dir.display()
@@ -97,8 +98,10 @@ pub(super) fn install(
         }
         let new_link = sibling(install_dir, ".tufa-link")?;
         let mut renamed = false;
+        let mut report = InstallReport::default();
+        let mut files = Vec::new();
         let result = (|| {
-            stage(tar, &staging, Some(&link.target), options, watch)?;
+            (report, files) = stage(tar, &staging, Some(&link.target), options, reuse, watch)?;
             crate::fsutil::failpoint("before-swap");
             std::fs::rename(&staging, &new_dir)
                 .context(|| format!("moving the new version to {}", new_dir.display()))?;
@@ -131,7 +134,11 @@ pub(super) fn install(
         }
         crate::fsutil::failpoint("after-swap");
         std::fs::remove_dir_all(&link.target)
-            .context(|| format!("removing the old version in {}", link.target.display()))
+            .context(|| format!("removing the old version in {}", link.target.display()))?;
+        if let Some(r) = reuse {
+            super::reuse::record(r.ctx, install_dir, install_dir, &files);
+        }
+        Ok(report)
     }
 }
 

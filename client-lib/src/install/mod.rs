@@ -12,10 +12,13 @@
 mod extract;
 pub mod handover;
 mod link;
+mod reuse;
 mod swap;
 pub mod windows;
 
 pub use extract::extract_tar;
+pub use reuse::{InstallReport, SameRanges};
+pub(crate) use reuse::{Materialize, ReuseContext, ReuseSource};
 pub use swap::{recover_interrupted, swap_dirs};
 
 use crate::error::IoContext;
@@ -72,21 +75,44 @@ pub fn staging_dir(install_dir: &Path) -> Result<PathBuf> {
 /// named after the tar (`versions/app-1.1` for `app-1.1.tar`), the link is
 /// replaced atomically by one to it, and the old directory is removed.
 pub fn install_tar(tar: &Path, install_dir: &Path, options: &InstallOptions) -> Result<()> {
-    install_tar_watched(tar, install_dir, options, &mut crate::fsutil::unwatched)
+    install_tar_watched(
+        tar,
+        install_dir,
+        options,
+        None,
+        &mut crate::fsutil::unwatched,
+    )
+    .map(|_| ())
 }
 
 /// [`install_tar`] that tells `watch` the bytes of the tar read so far
 /// while extracting; a `watch` error (cancellation) stops the install
-/// before the swap and removes the staged copy.
+/// before the swap and removes the staged copy. With `reuse`, unchanged
+/// files come from the installed version (see [`SameRanges`]) and what
+/// was installed is recorded for the next time.
 pub(crate) fn install_tar_watched(
     tar: &Path,
     install_dir: &Path,
     options: &InstallOptions,
+    reuse: Option<&ReuseContext>,
     watch: crate::fsutil::Watch<'_>,
-) -> Result<()> {
+) -> Result<InstallReport> {
+    // The built-in installs remove the old version right after the swap,
+    // so a file may be shared by a hard link; a custom installer may keep
+    // the old version, so it gets clones or copies.
+    let how = if options.installer.is_none() {
+        Materialize::HardLinkFirst
+    } else {
+        Materialize::CloneOrCopy
+    };
+    let reuse = reuse.map(|ctx| Reuse {
+        ctx,
+        install_dir,
+        how,
+    });
     if options.installer.is_none() {
         if let Some(link) = link::read(install_dir)? {
-            return link::install(tar, install_dir, &link, options, watch);
+            return link::install(tar, install_dir, &link, options, reuse, watch);
         }
     }
     recover_interrupted(install_dir)?;
@@ -95,11 +121,12 @@ pub(crate) fn install_tar_watched(
         std::fs::remove_dir_all(&staging).context(|| format!("removing {}", staging.display()))?;
     }
     let result = (|| {
-        stage(
+        let (report, files) = stage(
             tar,
             &staging,
             install_dir.exists().then_some(install_dir),
             options,
+            reuse,
             watch,
         )?;
         crate::fsutil::failpoint("before-swap");
@@ -115,7 +142,13 @@ pub(crate) fn install_tar_watched(
             }
             None => std::fs::rename(&staging, install_dir)
                 .context(|| format!("moving the new version to {}", install_dir.display())),
+        }?;
+        if let Some(r) = reuse {
+            // Once the old version is gone: removing it changes the
+            // files it shared by hard link.
+            reuse::record(r.ctx, install_dir, install_dir, &files);
         }
+        Ok(report)
     })();
     if result.is_err() && staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
@@ -123,15 +156,28 @@ pub(crate) fn install_tar_watched(
     result
 }
 
-/// Extracts `tar` into `staging`, carries over what must survive from
+/// Where and how an install may take unchanged files from the installed
+/// version.
+#[derive(Clone, Copy)]
+pub(crate) struct Reuse<'a> {
+    ctx: &'a ReuseContext,
+    install_dir: &'a Path,
+    how: Materialize,
+}
+
+/// Extracts `tar` into `staging` (taking unchanged files from the
+/// installed version with `reuse`), carries over what must survive from
 /// `old` and flushes the result to disk: the new version, complete.
+/// Returns what was done and the regular files of the tar, for the
+/// record the caller writes once the new version is in place.
 fn stage(
     tar: &Path,
     staging: &Path,
     old: Option<&Path>,
     options: &InstallOptions,
+    reuse: Option<Reuse<'_>>,
     watch: crate::fsutil::Watch<'_>,
-) -> Result<()> {
+) -> Result<(InstallReport, Vec<PathBuf>)> {
     let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
     let max = file
         .metadata()
@@ -142,12 +188,28 @@ fn stage(
         done: 0,
         watch,
     };
-    extract_tar(reader, staging, max)?;
+    let mut reuser = reuse.and_then(|r| reuse::Reuser::new(r.ctx, r.install_dir, r.how));
+    let extracted = extract::extract_tar_reusing(reader, staging, max, reuser.as_mut())?;
     if let Some(old) = old {
         carry_over(old, staging, options)?;
     }
     swap::fsync_tree(staging);
-    Ok(())
+    let report = match reuser {
+        Some(r) => r.report,
+        None => InstallReport {
+            files_written: extracted.files.len() as u64,
+            bytes_written: extracted.bytes,
+            ..InstallReport::default()
+        },
+    };
+    tracing::info!(
+        files_written = report.files_written,
+        bytes_written = report.bytes_written,
+        files_reused = report.files_reused,
+        bytes_reused = report.bytes_reused,
+        "new version staged"
+    );
+    Ok((report, extracted.files))
 }
 
 /// Copies into the staged new version what must survive from the old one:

@@ -87,6 +87,20 @@ pub fn apply_streaming_cancellable(
     expected_size: u64,
     cancel: &AtomicBool,
 ) -> Result<String> {
+    apply_streaming_tracked(old, patch, out, expected_size, cancel, None)
+}
+
+/// [`apply_streaming_cancellable`] that also notes in `same` where the
+/// output is a verbatim copy of the old file (zero diff bytes), for the
+/// install to reuse unchanged files (see [`crate::install::SameRanges`]).
+pub(crate) fn apply_streaming_tracked(
+    old: &Path,
+    patch: &Path,
+    out: &mut dyn Write,
+    expected_size: u64,
+    cancel: &AtomicBool,
+    mut same: Option<&mut crate::install::SameRanges>,
+) -> Result<String> {
     let patch_len = std::fs::metadata(patch)
         .context(|| format!("reading {}", patch.display()))?
         .len();
@@ -183,6 +197,17 @@ pub fn apply_streaming_cancellable(
             let k = left.min(CHUNK as u64) as usize;
             read_block(diff.as_mut(), &mut delta[..k], "diff")?;
             read_old(&mut old_file, old_len, old_pos, &mut base[..k])?;
+            if let Some(same) = same.as_deref_mut() {
+                // Only bytes read from the old file count: outside it
+                // bspatch reads zeros, which are no file's bytes.
+                let inside = old_pos >= 0 && (old_pos as u64).saturating_add(k as u64) <= old_len;
+                if inside {
+                    let new_at = written + (add - left);
+                    same.note_diff(&delta[..k], new_at, old_pos as u64);
+                } else {
+                    same.close();
+                }
+            }
             for (d, b) in delta[..k].iter_mut().zip(&base[..k]) {
                 *d = d.wrapping_add(*b);
             }
@@ -205,6 +230,9 @@ pub fn apply_streaming_cancellable(
         old_pos = old_pos
             .checked_add(seek)
             .ok_or_else(|| corrupt("a seek overflows"))?;
+    }
+    if let Some(same) = same {
+        same.close();
     }
     if written != expected_size {
         return Err(corrupt(&format!(

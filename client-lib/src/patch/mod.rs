@@ -78,22 +78,32 @@ pub fn apply_file_cancellable(
         old,
         patch,
         new,
-        expected_size,
-        expected_hash,
+        Expected {
+            size: expected_size,
+            sha256: expected_hash,
+        },
         cancel,
+        None,
         &mut crate::fsutil::unwatched,
     )
 }
 
 /// [`apply_file_cancellable`] that also tells `watch` the bytes written so
 /// far (the client's progress, and its cancellation between checks).
+/// What a patch must produce: the size and sha256 the signed metadata
+/// declares.
+pub(crate) struct Expected<'a> {
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
 pub(crate) fn apply_file_watched(
     old: &Path,
     patch: &Path,
     new: &Path,
-    expected_size: u64,
-    expected_hash: &str,
+    expected: Expected<'_>,
     cancel: &AtomicBool,
+    same: Option<&mut crate::install::SameRanges>,
     watch: crate::fsutil::Watch<'_>,
 ) -> Result<()> {
     crate::fsutil::write_atomic_with(new, |out| {
@@ -103,10 +113,10 @@ pub(crate) fn apply_file_watched(
             watch,
         };
         let actual =
-            apply::apply_streaming_cancellable(old, patch, &mut out, expected_size, cancel)?;
-        if actual != expected_hash {
+            apply::apply_streaming_tracked(old, patch, &mut out, expected.size, cancel, same)?;
+        if actual != expected.sha256 {
             return Err(Error::TarHashMismatch {
-                expected: expected_hash.to_string(),
+                expected: expected.sha256.to_string(),
                 actual,
             });
         }
