@@ -591,6 +591,7 @@ test("a root request from Keys: Continue in Ceremony opens it, extra signatures 
   assert.match(status, /2 signatures \(1 needed\) from the new root/);
   for (const [, have, need] of status.matchAll(/(\d+) of (\d+)/g)) assert.ok(Number(have) <= Number(need), status);
   const file = await (await el("#key-request #req-file")).getText();
+  assert.doesNotMatch(await (await el("#key-request #req-summary")).getText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, "raw ISO time in the request");
   await shot("keys-request");
   await click("#continue-ceremony");
   await el("#ceremony");
@@ -746,6 +747,7 @@ test("upload to S3 (moto): no credentials leads to the form, saved in the keyrin
     await click("#verify-btn");
     const summary = await el("#verify-summary", 30000);
     assert.match(await summary.getText(), /^OK: clients can update from this repository \(checked 3 release files, /);
+    assert.doesNotMatch(await (await el("#verify-result")).getText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, "raw ISO time in the check");
     await shot("publish-s3");
   } finally {
     moto.kill();

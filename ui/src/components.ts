@@ -2,7 +2,7 @@
 // request, a progress bar for long operations.
 import { listen } from "@tauri-apps/api/event";
 import { api, type PublishedState, type RequestView, type UploadReport, type VerifyReport } from "./api";
-import { bytes, count, signatures, when } from "./format";
+import { bytes, count, localizeTimes, signatures, when } from "./format";
 import { on, focusField } from "./dom";
 import { html, render, type Html } from "./html";
 import { go } from "./router";
@@ -63,7 +63,7 @@ export function requestHtml(v: RequestView): Html {
   const miss = (t: { signatures: number; threshold: number; missing: string[] }) =>
     t.signatures >= t.threshold ? "" : `; missing: ${t.missing.join(", ")}`;
   return html`
-    <ul id="req-summary">${s.summary.map((l) => html`<li>${l}</li>`)}</ul>
+    <ul id="req-summary">${s.summary.map((l) => html`<li>${localizeTimes(l)}</li>`)}</ul>
     <p>Fingerprint: <strong id="req-fingerprint" class="fingerprint">${s.fingerprint}</strong></p>
     <p id="req-status" class="${s.complete ? "ok" : "warn"}">${signatures(s.new_root.signatures, s.new_root.threshold)} from the new root${miss(s.new_root)}, ${signatures(s.old_root.signatures, s.old_root.threshold)} from the old${miss(s.old_root)}</p>
     <p class="muted help">A root change needs enough signatures from the keys of the new root and of the current one, so that neither alone can take over.</p>

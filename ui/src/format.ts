@@ -38,6 +38,12 @@ export function when(iso: string, now: number = Date.now(), locale?: string): st
   return `${local} (${relative(Math.round((t - now) / 1000))})`;
 }
 
+/** The engine's sentences with their RFC 3339 times made readable
+ *  ("expires 2026-12-03T12:33:30Z" → "expires 3 Dec 2026, 13:33 (in 23 hours)"). */
+export function localizeTimes(text: string, now: number = Date.now(), locale?: string): string {
+  return text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g, (t) => when(t, now, locale));
+}
+
 /** "1 file" / "3 files". */
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -1,4 +1,4 @@
-import { bytes, count, duration, escapeHtml, relative, signatures, when } from "../src/format";
+import { bytes, count, duration, escapeHtml, localizeTimes, relative, signatures, when } from "../src/format";
 
 test("bytes are human sized", () => {
   expect(bytes(512)).toBe("512 B");
@@ -43,4 +43,12 @@ test("times are local with how far from now, never raw ISO", () => {
   expect(shown).toContain("2026");
   expect(when("not a time", now)).toBe("not a time");
   expect(when("2026-12-02 11:00 UTC", now, "en-GB")).toMatch(/\(1 hours ago\)$|\(60 minutes ago\)$/);
+});
+
+test("times inside the engine's sentences are made readable", () => {
+  const now = Date.parse("2026-12-02T12:00:00Z");
+  const out = localizeTimes("Expiry changes from 2027-12-02T12:00:00Z to 2027-12-03T12:00:00Z.", now, "en-GB");
+  expect(out).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+  expect(out).toMatch(/^Expiry changes from .*2027.* \(in 365 days\) to .*2027.* \(in 366 days\)\.$/);
+  expect(localizeTimes("no times here")).toBe("no times here");
 });

@@ -5,7 +5,7 @@ import { api, type AddEstimate, type ReleaseArgs } from "../api";
 import { bundleChangeBar, chartLegend, downloadsChart } from "../chart";
 import { progressBox, publishBanner, wirePublishBanner, withProgress } from "../components";
 import { $, app, input, on, pathField, required, val, wireBrowse } from "../dom";
-import { bytes, signatures } from "../format";
+import { bytes, localizeTimes, signatures } from "../format";
 import { html, join, render, type Html } from "../html";
 import { setPathsHandler } from "../paths";
 import { go } from "../router";
@@ -78,7 +78,7 @@ async function preview(): Promise<void> {
     <h2>Preview</h2>
     ${
       plan.warnings.length > 0 &&
-      html`<div id="plan-warnings" class="note warnings">${plan.warnings.map((w) => html`<p class="warning plan-warning" data-kind="${w.kind}">${w.text}</p>`)}</div>`
+      html`<div id="plan-warnings" class="note warnings">${plan.warnings.map((w) => html`<p class="warning plan-warning" data-kind="${w.kind}">${localizeTimes(w.text)}</p>`)}</div>`
     }
     <table class="facts">
       <tr><th>Archive</th><td id="preview-archive" data-bytes="${plan.archive.size}">${bytes(plan.archive.size)}</td></tr>

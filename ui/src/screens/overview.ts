@@ -6,7 +6,7 @@ import { chartLegend, downloadsChart, expiryTimeline } from "../chart";
 import { publishBanner, wirePublishBanner } from "../components";
 import { $, app, input, on, pathField, val, wireBrowse } from "../dom";
 import { confirmAt } from "../feedback";
-import { bytes, count, relative, signatures, when } from "../format";
+import { bytes, count, localizeTimes, relative, signatures, when } from "../format";
 import { html, join, render } from "../html";
 import { go } from "../router";
 import { setNav } from "../shell";
@@ -21,7 +21,7 @@ export async function showOverview(): Promise<void> {
       <td>${signatures(r.signatures, r.threshold)}</td>
       <td class="expiry"><time datetime="${r.expires}" title="${when(r.expires)}">${r.expires_in_secs > 0 ? relative(r.expires_in_secs) : `expired ${relative(r.expires_in_secs)}`}</time>
         <span class="muted">of ${count(r.period_days, "day")}</span></td>
-      <td>${r.warning && html`<span class="warning">${r.warning}</span>`}</td></tr>`,
+      <td>${r.warning && html`<span class="warning">${localizeTimes(r.warning)}</span>`}</td></tr>`,
   );
   const latest = s.releases[s.releases.length - 1];
   const stagedHtml =
@@ -87,7 +87,7 @@ export async function showOverview(): Promise<void> {
     render(
       $("#refresh-result"),
       html`<p class="note" id="refresh-summary">${signed}${up}</p>${
-        r.refresh.skipped.length > 0 && html`<ul>${r.refresh.skipped.map((k) => html`<li class="warning">${k.role}: ${k.reason}</li>`)}</ul>`
+        r.refresh.skipped.length > 0 && html`<ul>${r.refresh.skipped.map((k) => html`<li class="warning">${k.role}: ${localizeTimes(k.reason)}</li>`)}</ul>`
       }`,
     );
   });

@@ -4,6 +4,7 @@ import { api, type CredentialStatus, type DestinationArgs } from "../api";
 import { progressBox, publishBanner, uploadSummary, verifySummary, wirePublishBanner, withProgress } from "../components";
 import { $, app, focusField, input, on, required, val } from "../dom";
 import { confirmAt } from "../feedback";
+import { localizeTimes } from "../format";
 import { html, render } from "../html";
 import type { Params } from "../router";
 import { setNav } from "../shell";
@@ -128,7 +129,7 @@ export async function showPublish(params: Params = {}): Promise<void> {
       $("#verify-result"),
       html`
       <p id="verify-summary" class="${r.problems.length ? "warn" : "ok"}" data-release-files="${r.targets_checked}">${verifySummary(r)}</p>
-      <ul>${r.problems.map((p) => html`<li class="problem">${p}</li>`)}${r.warnings.map((w) => html`<li class="warning">${w}</li>`)}</ul>`,
+      <ul>${r.problems.map((p) => html`<li class="problem">${localizeTimes(p)}</li>`)}${r.warnings.map((w) => html`<li class="warning">${localizeTimes(w)}</li>`)}</ul>`,
     );
   });
   if (params.focus) {

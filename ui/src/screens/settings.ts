@@ -29,13 +29,14 @@ export async function showSettings(): Promise<void> {
           (r) => html`<tr data-role="${r.role}"><th>${roleName(r.role)}</th><td class="period">${count(r.period_days, "day")}</td><td>${r.threshold}</td><td class="muted">${ROLE_HELP[r.role]}</td></tr>`,
         )}
       </tbody></table></div>
-      <p class="muted">Thresholds change through a root signing request (Ceremony).</p>
+      <p class="muted">Periods are chosen when the repository is created. Thresholds change through a root signing request that the root keys sign: <button id="settings-ceremony" class="link">open Ceremony</button>.</p>
       ${glossary()}
       <h2>Appearance</h2>
       <label>Theme<select id="theme-select">${option("system", "Follow the system")}${option("light", "Light")}${option("dark", "Dark")}</select></label>
     </section>`,
   );
   on("#settings-publish", async () => go("publish", { focus: "#publish-to" }));
+  on("#settings-ceremony", async () => go("ceremony"));
   input("#theme-select").addEventListener("change", () => setTheme(input("#theme-select").value as Theme));
   setNav("settings");
 }
