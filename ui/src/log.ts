@@ -3,7 +3,7 @@
 // the folder in the file manager.
 import { invoke } from "@tauri-apps/api/core";
 import { errorText } from "./api";
-import { escapeHtml as h } from "./format";
+import { html, render } from "./html";
 
 /** Where the log is (the `log_location` command). */
 export interface LogLocation {
@@ -20,11 +20,14 @@ export function wireOpenLog(): void {
     try {
       const log = await invoke<LogLocation>("log_location");
       const path = log.file ?? log.dir;
-      note.innerHTML = `Log: <code id="log-path">${h(path)}</code>
+      render(
+        note,
+        html`Log: <code id="log-path">${path}</code>
         <button id="copy-log-path" class="link">Copy path</button>
         <button id="reveal-log" class="link">Show folder</button>
         <button id="close-log-note" class="link">Close</button>
-        <span id="log-status"></span>`;
+        <span id="log-status"></span>`,
+      );
       const status = document.getElementById("log-status") as HTMLElement;
       document.getElementById("copy-log-path")?.addEventListener("click", () =>
         navigator.clipboard?.writeText(path).then(
