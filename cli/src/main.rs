@@ -55,6 +55,13 @@ enum PlatformCommand {
         #[arg(long, value_enum, default_value_t = KeyStoreChoice::File)]
         key_store: KeyStoreChoice,
     },
+    /// Re-sign a delegated platform's role (new version, fresh expiry, same
+    /// releases) with its own key: needed before it expires when no release
+    /// comes (`tufa refresh` does it when the role is due).
+    Resign {
+        /// The platform, <os>-<arch>.
+        platform: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -346,8 +353,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&outcome))
         }
         Command::Status => {
-            let status = crate::secrets::open(&dir)?.status()?;
-            output::status(&status, json);
+            let publisher = crate::secrets::open(&dir)?;
+            let status = publisher.status()?;
+            output::status(&status, &publisher.delegated_expiry()?, json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Prune { keep } => {
@@ -408,6 +416,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::outcome(&done.outcome, false);
             }
             Ok(exit_for(&done.outcome))
+        }
+        Command::Platform(PlatformCommand::Resign { platform }) => {
+            let outcome = crate::secrets::open(&dir)?.resign_delegated(&platform)?;
+            output::outcome(&outcome, json);
+            Ok(exit_for(&outcome))
         }
         Command::Pull { version, platform } => {
             let publisher = crate::secrets::open(&dir)?;

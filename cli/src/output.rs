@@ -400,7 +400,7 @@ fn print_releases(releases: &[tufa::releases::Release]) {
     }
 }
 
-pub fn status(s: &Status, json: bool) {
+pub fn status(s: &Status, delegated: &[tufa::publisher::delegate::DelegatedExpiry], json: bool) {
     if json {
         print_json(s);
         return;
@@ -422,6 +422,26 @@ pub fn status(s: &Status, json: bool) {
             r.expires,
             when
         );
+    }
+    // Delegated platforms' roles expire like targets.
+    for d in delegated {
+        let when = if d.expires_in_secs > 0 {
+            format!("expires in {}", human_duration(d.expires_in_secs))
+        } else {
+            format!("EXPIRED {} ago", human_duration(d.expires_in_secs))
+        };
+        println!(
+            "  {:<10} v{:<4} delegated  {} ({})",
+            d.platform, d.version, d.expires, when
+        );
+    }
+    for d in delegated {
+        if d.severity != tufa::policy::Severity::Ok {
+            println!(
+                "  WARNING: the role of {} expires soon or has expired: its clients stop updating; run `tufa platform resign {}` (or `tufa refresh`)",
+                d.platform, d.platform
+            );
+        }
     }
     for r in &s.roles {
         if let Some(w) = &r.warning {

@@ -543,3 +543,61 @@ fn a_replayed_wider_rollout_of_a_delegated_role_is_refused_once_expired_or_super
     assert_eq!(expired.error_code(), "metadata_expired", "{expired:#?}");
     assert!(expired.stdout.contains("linux-x86_64"), "{expired:#?}");
 }
+
+#[test]
+fn a_delegated_role_is_re_signed_before_it_expires_without_a_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let proj = two_platforms_one_delegated(tmp, &[]);
+    let _away = TargetsKeyAway::new(&proj, tmp);
+    let text = tufa(&proj, &["status"]).stdout;
+    assert!(text.contains("linux-x86_64 v1"), "{text}");
+    assert!(!text.contains("WARNING"), "{text}");
+
+    // Re-signed every 365 days from now on: its 30 days left are inside
+    // the warning window.
+    let mut project = Project::load(&proj).unwrap();
+    project.delegations.get_mut(LINUX).unwrap().expires_days = 365;
+    project.save(&proj).unwrap();
+    let text = tufa(&proj, &["status"]).stdout;
+    assert!(
+        text.contains("WARNING: the role of linux-x86_64 expires soon"),
+        "{text}"
+    );
+
+    // Refresh re-signs it with the platform's key (the targets key is
+    // away), releases unchanged, a year ahead.
+    let top_version = version_of(&proj, "targets.json");
+    let before = md(&proj, "linux-x86_64.json");
+    let run = tufa(&proj, &["--json", "refresh", "--no-upload"]).json();
+    assert_eq!(run["refresh"]["skipped"], json!([]), "{run}");
+    let after = md(&proj, "linux-x86_64.json");
+    assert_eq!(after["signed"]["version"], 2);
+    assert_eq!(after["signed"]["targets"], before["signed"]["targets"]);
+    assert!(
+        after["signed"]["expires"].as_str().unwrap()
+            > before["signed"]["expires"].as_str().unwrap()
+    );
+    assert_eq!(version_of(&proj, "targets.json"), top_version);
+    let snapshot = md(&proj, "snapshot.json");
+    assert_eq!(
+        snapshot["signed"]["meta"]["linux-x86_64.json"]["version"],
+        2
+    );
+    let text = tufa(&proj, &["status"]).stdout;
+    assert!(!text.contains("WARNING"), "{text}");
+
+    // By hand too; a platform that is not delegated has no role to re-sign.
+    let run = tufa(&proj, &["--json", "platform", "resign", LINUX]).json();
+    assert_eq!(run["published"], true);
+    assert_eq!(version_of(&proj, "linux-x86_64.json"), 3);
+    let refused = tufa(&proj, &["--json", "platform", "resign", WINDOWS]);
+    assert_eq!(refused.error_code(), "invalid_setting", "{refused:#?}");
+
+    // Clients of the platform still update through the re-signed role.
+    add(&proj, tmp, LINUX, "1.1", 1, &[]);
+    let server = Server::start(proj.join("repository"));
+    let a = Client::new(tmp, &proj, "a", LINUX, "1.0");
+    let v = a.update(tmp, &server.url, "1.0", &[]).json();
+    assert_eq!(v["installed_version"], "1.1", "{v}");
+}

@@ -271,3 +271,66 @@ pub(super) fn delegated_signers(
     }
     Ok(out)
 }
+
+/// The expiry of a delegated platform's role: like top-level targets, it
+/// must be re-signed before it expires, release or not, or the platform's
+/// clients stop updating.
+#[derive(Debug, Clone, Serialize)]
+pub struct DelegatedExpiry {
+    /// The platform (the role's name).
+    pub platform: String,
+    /// Published version of the role.
+    pub version: u64,
+    /// Expiry (RFC 3339, whole seconds).
+    pub expires: String,
+    /// Seconds until expiry (negative once expired).
+    pub expires_in_secs: i64,
+    /// How urgent, by the role's period in tufa.toml.
+    pub severity: crate::policy::Severity,
+}
+
+impl Publisher {
+    /// The expiry of each published delegated platform role.
+    pub fn delegated_expiry(&self) -> Result<Vec<DelegatedExpiry>> {
+        let meta = self.metadata()?;
+        let roles = self.target_roles(&meta)?;
+        let now = jiff::Timestamp::now().as_second();
+        Ok(roles
+            .delegated_names()
+            .map(|name| {
+                let role = roles.targets(&super::streams::SigningRole::Delegated(name.into()));
+                let left = role.expires.as_second() - now;
+                let period = self.project.delegations.get(name).map(|c| c.expires_days);
+                DelegatedExpiry {
+                    platform: name.to_string(),
+                    version: role.version.get(),
+                    expires: role.expires.to_string(),
+                    expires_in_secs: left,
+                    severity: crate::policy::expiry_severity(left, period),
+                }
+            })
+            .collect())
+    }
+
+    /// Re-signs `platform`'s delegated role, its releases unchanged, as a
+    /// new version with fresh expiry (with the platform's keys only), and
+    /// publishes it.
+    pub fn resign_delegated(&self, platform: &str) -> Result<PublishOutcome> {
+        crate::target::validate_platform(platform)?;
+        let session = self.session()?;
+        self.ensure_nothing_staged()?;
+        let roles = self.target_roles(&session.meta)?;
+        let role = roles.role_of(Some(platform));
+        if role == super::streams::SigningRole::Top {
+            return Err(Error::InvalidSetting {
+                field: format!("delegations.{platform}"),
+                reason: "targets.json delegates no role for this platform".into(),
+            });
+        }
+        let mut edits = super::streams::RoleEdits::default();
+        edits.targets_mut(&roles, &role);
+        tracing::info!(platform, "re-signing a delegated role");
+        self.stage_edits(edits)?;
+        self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())
+    }
+}

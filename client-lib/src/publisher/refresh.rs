@@ -33,9 +33,10 @@ pub struct RefreshReport {
 
 impl RefreshReport {
     /// True when something was re-signed (and so there is something new
-    /// to upload).
+    /// to upload): a top-level role, or a delegated platform's role (whose
+    /// new snapshot and timestamp show in `versions`).
     pub fn changed(&self) -> bool {
-        !self.signed.is_empty()
+        !self.signed.is_empty() || !self.versions.is_empty()
     }
 }
 
@@ -62,7 +63,34 @@ impl Publisher {
                 remedy: Some(crate::Remedy::NewSigningRequest),
             });
         }
+        // Delegated platforms' roles expire like targets, release or not;
+        // their keys are online (a CI runner's), so a key not at hand is
+        // reported against targets with the role named. Re-signing one
+        // renews snapshot and timestamp too.
         let mut status = status;
+        for due in self.delegated_expiry()? {
+            if due.severity == Severity::Ok {
+                continue;
+            }
+            match self.resign_delegated(&due.platform) {
+                Ok(outcome) => {
+                    report.versions.extend(outcome.versions);
+                    status = self.status()?;
+                }
+                Err(e @ (Error::MissingKey { .. } | Error::NeedPassphrase { .. })) => {
+                    report.skipped.push(RefreshSkipped {
+                        role: TopRole::Targets,
+                        reason: format!("the delegated role {} is due: {e}", due.platform),
+                        remedy: self.project.delegations.get(&due.platform).and_then(|c| {
+                            c.keys
+                                .first()
+                                .map(|name| crate::Remedy::ProvideKey { name: name.clone() })
+                        }),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
         for role in [TopRole::Targets, TopRole::Snapshot, TopRole::Timestamp] {
             if !due(&status, role) {
                 continue;
