@@ -361,12 +361,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Prune { keep } => {
             let publisher = crate::secrets::open(&dir)?;
             let (removed, outcome) = publisher.prune(keep)?;
-            let latest = publisher
-                .status()?
-                .releases
-                .last()
-                .map(|r| r.archive.clone())
-                .unwrap_or_default();
+            // The newest archive of each stream (platform-less first, then
+            // each platform, delegated ones included): what clients left
+            // on a removed release of that stream download.
+            let status = publisher.status()?;
+            let latest = std::iter::once(&status.releases)
+                .chain(status.platforms.iter().map(|p| &p.releases))
+                .filter_map(|rs| rs.last().map(|r| r.archive.clone()))
+                .collect::<Vec<_>>()
+                .join(", ");
             let removed: Vec<String> = removed.iter().map(ToString::to_string).collect();
             if json {
                 output::json(
