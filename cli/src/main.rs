@@ -2,6 +2,7 @@
 //! a CI pipeline. Every command is non-interactive; `--json` prints
 //! machine-readable results on stdout.
 
+mod automate;
 mod destination;
 mod keycmd;
 mod output;
@@ -192,6 +193,15 @@ enum Command {
         /// Re-sign only, upload nothing.
         #[arg(long)]
         no_upload: bool,
+    },
+    /// Write a schedule that runs `tufa refresh` for this project: a GitHub Actions workflow (keys from repository secrets) or a systemd service and timer; prints it, or saves it with --out.
+    Automate {
+        /// github or systemd.
+        #[arg(value_parser = ["github", "systemd"])]
+        kind: String,
+        /// Save the files into this folder instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Update an installed app from a repository (the client side, for scripts and tests).
     Update(update::UpdateArgs),
@@ -586,6 +596,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             json,
         ),
+        Command::Automate { kind, out } => {
+            let kind = if kind == "github" {
+                tufa::publisher::automate::AutomationKind::Github
+            } else {
+                tufa::publisher::automate::AutomationKind::Systemd
+            };
+            automate::run(&dir, kind, out, json)
+        }
         Command::Destination(cmd) => destination::run(&dir, cmd, json),
         Command::Discard => {
             let discarded = crate::secrets::open(&dir)?.discard()?;

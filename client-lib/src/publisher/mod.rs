@@ -44,6 +44,7 @@ pub mod upload;
 // The app's workspace: staged change, removal previews, local vs.
 // published, refresh.
 pub mod pending;
+pub mod automate;
 pub mod published;
 pub mod refresh;
 pub mod removal;
