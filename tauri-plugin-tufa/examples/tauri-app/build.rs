@@ -1,0 +1,4 @@
+fn main() {
+    // Resolves capabilities/default.json against the plugin's permissions.
+    tauri_build::build()
+}
