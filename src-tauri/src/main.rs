@@ -2,6 +2,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 #[cfg(test)]
+mod automate;
 mod bindings;
 mod commands;
 mod demo;
@@ -81,6 +82,8 @@ fn main() {
             workspace::published_state,
             workspace::save_destination,
             workspace::refresh_metadata,
+            automate::automation,
+            automate::save_automation,
             workspace::set_rollout,
             workspace::preview_pull,
             destinations::destination_credentials,

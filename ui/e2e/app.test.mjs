@@ -753,3 +753,33 @@ test("upload to S3 (moto): no credentials leads to the form, saved in the keyrin
     moto.kill();
   }
 });
+
+test("Automate: from Settings and the Overview, the workflow's secrets (never root) and the systemd units, saved to a typed folder", async () => {
+  const proj = path.join(work, "automate");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "autoapp", "--key-store", "file"]);
+  fs.appendFileSync(path.join(proj, "tufa.toml"), '\n[publish]\nto = "s3://updates/autoapp"\n');
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#overview-automate");
+  await el("#automate");
+  await click("#nav-settings");
+  await click("#settings-automate");
+  const github = await el("#automate-github");
+  const secrets = await (await el("#secrets-github")).getText();
+  for (const name of ["TUFA_KEY_TIMESTAMP", "TUFA_KEY_SNAPSHOT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) assert.match(secrets, new RegExp(name));
+  assert.doesNotMatch(await github.getText(), /TUFA_KEY_ROOT/);
+  assert.match(await (await el("#file-github-0")).getText(), /run: tufa refresh/);
+  await shot("automate");
+  const out = path.join(work, "automate-units");
+  await type("#save-to-systemd", out);
+  await (await el("#save-dir-systemd")).scrollIntoView();
+  await click("#save-dir-systemd");
+  const saved = await el("#saved-systemd .note", 15000);
+  assert.match(await saved.getText(), /tufa-refresh-autoapp\.timer/);
+  const service = fs.readFileSync(path.join(out, "tufa-refresh-autoapp.service"), "utf8");
+  assert.match(service, /\nExecStart=\S+ --project \S+ refresh\n/);
+  assert.ok(fs.existsSync(path.join(out, "tufa-refresh-autoapp.timer")));
+  assert.doesNotMatch(service, /PRIVATE KEY/);
+});

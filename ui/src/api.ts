@@ -21,6 +21,8 @@ import type { RolloutSet } from "./generated/RolloutSet";
 import type { PullPreview } from "./generated/PullPreview";
 import type { CredentialStatus } from "./generated/CredentialStatus";
 import type { ConnectionTest } from "./generated/ConnectionTest";
+import type { Automation } from "./generated/Automation";
+import type { AutomationKind } from "./generated/AutomationKind";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
@@ -30,6 +32,7 @@ export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
 export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest };
+export type { Automation, AutomationKind };
 
 /** A destination as the upload takes it: null or blank parts fall back to the saved ones. */
 export interface DestinationArgs {
@@ -99,6 +102,8 @@ export const api = {
     invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase, fingerprint }),
   adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),
   pickPath: (folder: boolean) => invoke<string | null>("pick_path", { folder }),
+  automation: (kind: AutomationKind) => invoke<Automation>("automation", { kind }),
+  saveAutomation: (kind: AutomationKind, dir: string) => invoke<string[]>("save_automation", { kind, dir }),
   upload: (to: string | null, endpoint: string | null) => invoke<UploadReport>("upload", { to, endpoint }),
   verifyPublished: (url: string) => invoke<VerifyReport>("verify_published", { url }),
   stagedChange: () => invoke<StagedChange>("staged_change"),

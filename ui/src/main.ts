@@ -6,8 +6,9 @@ import { api, type Status } from "./api";
 import { setRemedyHandlers, showGlobalError } from "./feedback";
 import { wireOpenLog } from "./log";
 import { listenForDrops, openPaths } from "./paths";
-import { go, register, show } from "./router";
+import { go, register, show, type Section } from "./router";
 import { showAdd } from "./screens/add";
+import { showAutomate } from "./screens/automate";
 import { showCeremony } from "./screens/ceremony";
 import { showCustodian } from "./screens/custodian";
 import { showKeys } from "./screens/keys";
@@ -29,6 +30,7 @@ register({
   keys: showKeys,
   ceremony: showCeremony,
   settings: showSettings,
+  automate: showAutomate,
   custodian: showCustodian,
 });
 
@@ -44,6 +46,15 @@ function wireEnter(): void {
       e.preventDefault();
       target.click();
     }
+  });
+}
+
+/** A link button anywhere (`data-go="section"`) opens that section: screens
+ * owned by others link to one with a line of markup, no wiring. */
+function wireGoLinks(): void {
+  document.addEventListener("click", (e) => {
+    const b = (e.target as HTMLElement | null)?.closest<HTMLButtonElement>("button[data-go]");
+    if (b && !b.disabled) void go(b.dataset.go as Section);
   });
 }
 
@@ -65,6 +76,7 @@ async function start(): Promise<void> {
   wireOpenLog();
   wireEnter();
   wireShortcuts();
+  wireGoLinks();
   // What the app does when an error's remedy is a button.
   setRemedyHandlers({
     refresh_role: async (r) => {

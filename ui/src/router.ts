@@ -13,6 +13,7 @@ export type Section =
   | "keys"
   | "ceremony"
   | "settings"
+  | "automate"
   | "custodian";
 
 /** What a screen can be opened with. */

@@ -57,7 +57,7 @@ export async function showOverview(): Promise<void> {
           <div id="timeline">${expiryTimeline(s.roles)}</div>
           <div class="table-wrap"><table class="roles"><thead><tr><th>Role</th><th>Version</th><th>Signatures</th><th>Expires</th><th></th></tr></thead><tbody>${roles}</tbody></table></div>
           ${glossary()}
-          <div class="actions"><button id="refresh-expiring">Refresh expiring metadata</button></div>
+          <div class="actions"><button id="refresh-expiring">Refresh expiring metadata</button> <button id="overview-automate" class="link" data-go="automate">Automate it…</button></div>
           <div id="refresh-result"></div>
         </div>
         <div class="panel">

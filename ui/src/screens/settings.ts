@@ -29,6 +29,7 @@ export async function showSettings(): Promise<void> {
           (r) => html`<tr data-role="${r.role}"><th>${roleName(r.role)}</th><td class="period">${count(r.period_days, "day")}</td><td>${r.threshold}</td><td class="muted">${ROLE_HELP[r.role]}</td></tr>`,
         )}
       </tbody></table></div>
+      <p class="muted">Re-signing and uploading on a schedule instead of by hand: <button id="settings-automate" class="link" data-go="automate">Automate…</button></p>
       <p class="muted">Periods are chosen when the repository is created. Thresholds change through a root signing request that the root keys sign: <button id="settings-ceremony" class="link">open Ceremony</button>.</p>
       ${glossary()}
       <h2>Appearance</h2>
