@@ -8,6 +8,9 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 # embeds (it must exist before the app crate compiles).
 npm --prefix ui run build
 npm --prefix ui test
+# The Tauri plugin's TypeScript API (tauri-plugin-tufa/guest-js), type
+# checked with the front end's TypeScript and @tauri-apps/api.
+ui/node_modules/.bin/tsc -p tauri-plugin-tufa
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
