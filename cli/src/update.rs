@@ -265,7 +265,7 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         exclude: args.exclude.clone(),
         installer: None,
     };
-    updater.install(&applied, &options)?;
+    let report = updater.install(&applied, &options)?;
     lap("extract_and_install", &mut since);
     if json {
         println!(
@@ -275,6 +275,7 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
                 "fetched": applied.fetched,
                 "fell_back": applied.fell_back,
                 "installed_version": applied.version.to_string(),
+                "install": report,
                 "timings": timings,
             }))?
         );
@@ -288,7 +289,10 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
                 args.app, args.current_version, applied.version
             );
         }
-        println!("installed {} {}", args.app, applied.version);
+        println!(
+            "installed {} {}: {} files written, {} unchanged files kept",
+            args.app, applied.version, report.files_written, report.files_reused
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -209,3 +209,37 @@ async fn a_patch_chain_reuses_what_the_whole_chain_kept() {
         assert_eq!(before[i] == after[i], i != 3 && i != 90, "{}", name(i));
     }
 }
+
+/// A folder of the install the user replaced by a link to elsewhere is
+/// theirs: its files are not shared with the new version (written from
+/// the tar instead), and stay untouched.
+#[tokio::test]
+async fn files_behind_a_user_link_are_not_shared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (publisher, _) = Publisher::init(&t.join("proj"), &InitOptions::new("demo")).unwrap();
+    let (b10, b11) = (t.join("b10"), t.join("b11"));
+    bundle(&b10, &[], &[]);
+    bundle(&b11, &[5], &[]);
+    for (b, v) in [(&b10, "1.0"), (&b11, "1.1")] {
+        publisher
+            .add(&AddRequest::new(b, v), &mut NoProgress)
+            .unwrap();
+    }
+    let server = Server::start(&publisher.repo());
+    let client = Client::install(&t.join("c"), &publisher.repo(), "1.0", true);
+    let elsewhere = t.join("big-disk-lib");
+    std::fs::rename(client.install.join("lib"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, client.install.join("lib")).unwrap();
+    let report = update(&client, "1.0", &server).await;
+    assert_eq!(
+        (report.files_written, report.files_reused),
+        (FILES as u64, 0),
+        "{report:?}"
+    );
+    assert_same_tree(&client.install, &b11);
+    for i in 0..FILES {
+        let md = std::fs::metadata(elsewhere.join(format!("f{i:03}.bin"))).unwrap();
+        assert_eq!(md.nlink(), 1, "{} shared", name(i));
+    }
+}

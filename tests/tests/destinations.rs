@@ -11,12 +11,18 @@ use std::time::{Duration, Instant};
 use tufa_tests::moto::Moto;
 use tufa_tests::*;
 
-fn require_keyring() {
+/// The two tests share one Secret Service, and its availability probe
+/// writes and deletes one fixed entry: they take turns.
+static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn require_keyring() -> std::sync::MutexGuard<'static, ()> {
+    let turn = KEYRING.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "these tests use the real OS keyring: run them under `bash scripts/with-keyring.sh` (scripts/test.sh does)"
     );
     tufa::publisher::keys::keyring_available().expect("the Secret Service answers");
+    turn
 }
 
 /// An IAM access key pair moto knows.
@@ -126,7 +132,7 @@ fn assert_no_secret(what: &str, text: &str, secrets: &[&str]) {
 
 #[test]
 fn credentials_saved_in_the_keyring_publish_without_any_environment() {
-    require_keyring();
+    let _turn = require_keyring();
     let (moto, key, _) = moto_with_auth("keyring-updates");
     let tmp = tempfile::tempdir().expect("tmp");
     let proj = init_project(tmp.path(), &[]);
@@ -245,7 +251,7 @@ fn credentials_saved_in_the_keyring_publish_without_any_environment() {
 
 #[test]
 fn test_connection_tells_each_failure_apart() {
-    require_keyring();
+    let _turn = require_keyring();
     let (moto, key, reader) = moto_with_auth("probe-updates");
     let tmp = tempfile::tempdir().expect("tmp");
     let proj = init_project(tmp.path(), &[]);

@@ -237,7 +237,7 @@ pub(crate) struct ReuseSource {
 }
 
 /// What an install did, for logs and benchmarks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InstallReport {
     /// Files written from the tar.
     pub files_written: u64,
@@ -268,6 +268,9 @@ pub(crate) struct Reuser<'a> {
     old_tar: std::fs::File,
     installed: InstalledFiles,
     install_dir: &'a Path,
+    /// `install_dir` with its links resolved: a reused file must lie
+    /// below it.
+    root: PathBuf,
     how: Materialize,
     pub(crate) report: InstallReport,
 }
@@ -293,6 +296,7 @@ impl<'a> Reuser<'a> {
                 .context(|| format!("opening {}", from.old_tar.display()))?;
             Ok((index, file))
         });
+        let root = install_dir.canonicalize().ok()?;
         let (old_files, old_tar) = match indexed {
             Ok(i) => i,
             Err(e) => {
@@ -306,6 +310,7 @@ impl<'a> Reuser<'a> {
             old_tar,
             installed,
             install_dir,
+            root,
             how,
             report: InstallReport::default(),
         })
@@ -331,6 +336,15 @@ impl<'a> Reuser<'a> {
             return false;
         }
         let src = self.install_dir.join(old_rel);
+        // A folder the user replaced by a link (`data -> /mnt/big`) is
+        // theirs: the new version does not share files with it.
+        let inside = src
+            .parent()
+            .and_then(|p| p.canonicalize().ok())
+            .is_some_and(|p| p.starts_with(&self.root));
+        if !inside {
+            return false;
+        }
         let Some(md) = std::fs::symlink_metadata(&src)
             .ok()
             .filter(|md| md.file_type().is_file() && md.len() == size)

@@ -661,6 +661,14 @@ fn client_bench(tufa: &Path, work: &Path, proj: &Path, skip_tufup: bool) -> Resu
             t["patch_and_verify_secs"].as_f64().unwrap_or(0.0),
             t["extract_and_install_secs"].as_f64().unwrap_or(0.0)
         );
+        let i = &v["install"];
+        let phases = format!(
+            "{phases}; {} files / {:.1} MB written, {} files / {:.1} MB kept from 1.0",
+            i["files_written"].as_u64().unwrap_or(0),
+            i["bytes_written"].as_u64().unwrap_or(0) as f64 / 1e6,
+            i["files_reused"].as_u64().unwrap_or(0),
+            i["bytes_reused"].as_u64().unwrap_or(0) as f64 / 1e6,
+        );
         let fetched: u64 = v["fetched"]
             .as_array()
             .map(|a| a.iter().filter_map(|f| f["size"].as_u64()).sum())
