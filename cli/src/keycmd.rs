@@ -30,10 +30,12 @@ pub enum KeyCmd {
         owner: Option<String>,
     },
     /// Replace key NAME by a new one in every role it signs (root signing request).
+    /// The new key is kept like the old one (keyring, file, encrypted file
+    /// with the same passphrase) unless --key-store says otherwise.
     Replace {
         name: String,
-        #[arg(long, value_enum, default_value_t = KeyStore::Keyring)]
-        key_store: KeyStore,
+        #[arg(long, value_enum)]
+        key_store: Option<tufa::publisher::Custody>,
     },
     /// Remove key NAME from every role, e.g. when it leaked (root signing request).
     Revoke { name: String },
@@ -258,7 +260,7 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
         },
         KeyCmd::Replace { name, key_store } => RootChange::ReplaceKey {
             name,
-            store: key_store,
+            custody: key_store,
         },
         KeyCmd::Revoke { name } => RootChange::RevokeKey { name },
     };

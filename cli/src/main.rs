@@ -4,6 +4,7 @@
 
 mod automate;
 mod destination;
+mod expiry;
 mod keycmd;
 mod output;
 mod progress;
@@ -210,6 +211,14 @@ enum Command {
     Key(keycmd::KeyCmd),
     /// Change the number of signatures ROLE needs (root signing request).
     Threshold { role: TopRole, threshold: u64 },
+    /// Change how long a freshly signed version of ROLE stays valid (days; saved in tufa.toml, applies from the role's next signing).
+    Expiry {
+        role: TopRole,
+        days: u32,
+        /// Re-sign ROLE now so that the new period applies at once (not root: that is a root request).
+        #[arg(long)]
+        sign: bool,
+    },
     /// The offline root ceremony: request, sign, status, publish.
     #[command(subcommand)]
     Root(keycmd::RootCmd),
@@ -505,7 +514,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let report = rt.block_on(publisher.upload(&target.destination, &target.s3))?;
+            let report = rt.block_on(publisher.upload_with_progress(
+                &target.destination,
+                &target.s3,
+                &mut progress::Bars::new(json),
+            ))?;
             if json {
                 output::json(&serde_json::json!({ "staged": staged, "upload": report, "to": to }));
             } else {
@@ -530,6 +543,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Update(args) => update::run(args, json),
         Command::Key(cmd) => keycmd::run_key(&dir, cmd, json),
+        Command::Expiry { role, days, sign } => expiry::run(&dir, role, days, sign, json),
         Command::Threshold { role, threshold } => {
             keycmd::run_threshold(&dir, role, threshold, json)
         }
@@ -541,10 +555,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let report = rt.block_on(tufa::client::verify::verify_repository(
+            // Inside a project its periods judge expiry, as `tufa status`
+            // does; elsewhere as a client would.
+            let options = tufa::client::verify::VerifyOptions {
+                periods: Publisher::open(&dir)
+                    .map(|p| p.expiry_periods())
+                    .unwrap_or_default(),
+            };
+            let report = rt.block_on(tufa::client::verify::verify_repository_with(
                 &url,
                 trusted,
                 http.to_options()?,
+                &options,
+                &mut progress::Bars::new(json),
             ))?;
             output::verify(&report, json);
             Ok(if report.ok() {

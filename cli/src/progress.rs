@@ -23,7 +23,7 @@ impl Progress for Bars {
         let bar = match total {
             Some(t) => ProgressBar::new(t).with_style(
                 ProgressStyle::with_template(
-                    "{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                    "{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta} {prefix}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -47,6 +47,17 @@ impl Progress for Bars {
     fn advance(&mut self, done: u64) {
         if let Some(b) = &self.bar {
             b.set_position(done);
+        }
+    }
+
+    /// Upload and check: which file, and how many of them are done.
+    fn file(&mut self, name: &str, done: usize, count: usize) {
+        if let Some(b) = &self.bar {
+            if name.is_empty() {
+                b.set_prefix(format!("{done}/{count} files"));
+            } else {
+                b.set_prefix(format!("{}/{count} {name}", done + 1));
+            }
         }
     }
 

@@ -46,7 +46,11 @@ pub fn run(dir: &Path, args: RefreshArgs, json: bool) -> anyhow::Result<ExitCode
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            Some(rt.block_on(publisher.upload(&t.destination, &t.s3))?)
+            Some(rt.block_on(publisher.upload_with_progress(
+                &t.destination,
+                &t.s3,
+                &mut crate::progress::Bars::new(json),
+            ))?)
         }
         _ => None,
     };

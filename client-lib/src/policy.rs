@@ -54,6 +54,34 @@ pub enum Severity {
     Expired,
 }
 
+/// The longest re-signing period accepted for a role, in days. Longer
+/// periods are not wrong for TUF, but they defeat what expiry is for: a
+/// timestamp or snapshot valid for more than a year no longer reveals a
+/// frozen server or a replayed old version; ten years for root and
+/// targets outlives any key it names.
+pub fn max_expiry_days(role: TopRole) -> u32 {
+    match role {
+        TopRole::Root | TopRole::Targets => 3650,
+        TopRole::Snapshot | TopRole::Timestamp => 365,
+    }
+}
+
+/// Whether `days` is an acceptable re-signing period for `role`: at
+/// least a day (metadata must outlive its upload), at most
+/// [`max_expiry_days`]. `Err` says why in words.
+pub fn check_expiry_days(role: TopRole, days: u32) -> Result<(), String> {
+    let max = max_expiry_days(role);
+    if days == 0 {
+        Err("must be at least 1 day: metadata that expires at once locks every client out".into())
+    } else if days > max {
+        Err(format!(
+            "at most {max} days for {role}: a longer period no longer protects clients from a frozen or replayed repository"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// How long before its expiry a role is flagged: the last fifth of its
 /// period, and at least one day ahead, but never more than half its period
 /// (a role signed a minute ago is fresh whatever its period: a one-day

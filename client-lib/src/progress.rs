@@ -12,6 +12,11 @@ pub enum Phase {
     Patch,
     /// Signing and writing metadata.
     Sign,
+    /// Uploading the repository to where clients read it (bytes of the
+    /// files to publish; files already there count as done).
+    Upload,
+    /// Checking a published copy: downloading and hashing every target.
+    Check,
 }
 
 impl Phase {
@@ -22,6 +27,8 @@ impl Phase {
             Phase::Compress => "compressing",
             Phase::Patch => "computing patch",
             Phase::Sign => "signing",
+            Phase::Upload => "uploading",
+            Phase::Check => "checking",
         }
     }
 }
@@ -35,6 +42,12 @@ pub trait Progress {
     fn advance(&mut self, done: u64);
     /// The current phase is over.
     fn finish(&mut self, phase: Phase);
+    /// A phase made of many files (upload, check) starts on its file
+    /// `name`, after `done` of its `count` files; `advance` then counts
+    /// bytes over the whole phase. Phases of one stream ignore it.
+    fn file(&mut self, name: &str, done: usize, count: usize) {
+        let _ = (name, done, count);
+    }
     /// Whether the user asked to stop. Checked between files and chunks;
     /// the engine then stops with [`Error::Cancelled`](crate::Error::Cancelled)
     /// and leaves nothing behind.

@@ -40,6 +40,8 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     tufa::policy::PullPreview::export_all(&cfg)?;
     tufa::publisher::destinations::CredentialStatus::export_all(&cfg)?;
     tufa::publisher::destinations::ConnectionTest::export_all(&cfg)?;
+    tufa::publisher::periods::PeriodChange::export_all(&cfg)?;
+    tufa::publisher::Custody::export_all(&cfg)?;
     tufa::publisher::automate::Automation::export_all(&cfg)?;
     Ok(())
 }

@@ -296,7 +296,14 @@ pub enum ChangeArgs {
     },
     ReplaceKey {
         name: String,
-        key_store: KeyStore,
+        /// Absent: the new key keeps the old key's custody (the engine
+        /// decides).
+        #[serde(default)]
+        custody: Option<tufa::publisher::Custody>,
+        /// The old key's passphrase, when it is an encrypted file (its
+        /// replacement is encrypted with it).
+        #[serde(default)]
+        passphrase: Option<String>,
     },
     RevokeKey {
         name: String,
@@ -327,7 +334,7 @@ fn view(path: &Path, req: &SigningRequest) -> RequestView {
 
 #[tauri::command]
 pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppResult<RequestView> {
-    let publisher = state.publisher()?;
+    let mut publisher = state.publisher()?;
     blocking(move || {
         let (change, expires) = match change {
             ChangeArgs::Refresh { expires_days } => (RootChange::Refresh, expires_days),
@@ -345,13 +352,19 @@ pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppR
                 },
                 None,
             ),
-            ChangeArgs::ReplaceKey { name, key_store } => (
-                RootChange::ReplaceKey {
-                    name,
-                    store: key_store,
-                },
-                None,
-            ),
+            ChangeArgs::ReplaceKey {
+                name,
+                custody,
+                passphrase,
+            } => {
+                if let Some(p) = passphrase.filter(|p| !p.is_empty()) {
+                    publisher =
+                        publisher.with_keys(Arc::new(tufa::publisher::keys::KnownPassphrase(
+                            tufa::publisher::keys::Secret::new(p.into_bytes()),
+                        )));
+                }
+                (RootChange::ReplaceKey { name, custody }, None)
+            }
             ChangeArgs::RevokeKey { name } => (RootChange::RevokeKey { name }, None),
             ChangeArgs::Threshold { role, threshold } => {
                 (RootChange::Threshold { role, threshold }, None)
@@ -499,9 +512,13 @@ pub async fn pick_path(folder: bool, app: AppHandle) -> AppResult<Option<String>
 pub async fn upload(
     to: Option<String>,
     endpoint: Option<String>,
+    app: AppHandle,
     state: State<'_, AppState>,
 ) -> AppResult<tufa::publisher::upload::UploadReport> {
     let publisher = state.publisher()?;
     let target = publisher.destination(to.as_deref(), endpoint.as_deref(), None)?;
-    Ok(publisher.upload(&target.destination, &target.s3).await?)
+    let mut progress = EventProgress::new(app, state.cancel.clone());
+    Ok(publisher
+        .upload_with_progress(&target.destination, &target.s3, &mut progress)
+        .await?)
 }

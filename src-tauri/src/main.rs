@@ -86,6 +86,7 @@ fn main() {
             automate::save_automation,
             workspace::set_rollout,
             workspace::preview_pull,
+            workspace::set_expiry_period,
             destinations::destination_credentials,
             destinations::save_credentials,
             destinations::forget_credentials,

@@ -14,6 +14,11 @@ struct ProgressEvent {
     done: u64,
     total: Option<u64>,
     finished: bool,
+    /// The file being worked on, in phases of many files (upload, check).
+    file: Option<String>,
+    /// Files done of `files_total` (0 of 0 in phases of one stream).
+    files_done: usize,
+    files_total: usize,
 }
 
 /// Forwards progress to the front end, at most every 50 ms per phase.
@@ -21,6 +26,10 @@ pub struct EventProgress {
     app: AppHandle,
     cancel: Arc<AtomicBool>,
     phase: Option<(Phase, Option<u64>)>,
+    /// (name, done, count) of the current file.
+    file: Option<(String, usize, usize)>,
+    /// Bytes done in the current phase.
+    done: u64,
     last: Instant,
 }
 
@@ -31,12 +40,20 @@ impl EventProgress {
             app,
             cancel,
             phase: None,
+            file: None,
+            done: 0,
             last: Instant::now(),
         }
     }
 
     fn emit(&self, done: u64, finished: bool) {
         if let Some((phase, total)) = self.phase {
+            let (file, files_done, files_total) = match &self.file {
+                Some((name, done, count)) => {
+                    (Some(name.clone()).filter(|n| !n.is_empty()), *done, *count)
+                }
+                None => (None, 0, 0),
+            };
             let _ = self.app.emit(
                 "progress",
                 ProgressEvent {
@@ -45,6 +62,9 @@ impl EventProgress {
                     done,
                     total,
                     finished,
+                    file,
+                    files_done,
+                    files_total,
                 },
             );
         }
@@ -54,10 +74,13 @@ impl EventProgress {
 impl Progress for EventProgress {
     fn start(&mut self, phase: Phase, total: Option<u64>) {
         self.phase = Some((phase, total));
+        self.file = None;
+        self.done = 0;
         self.emit(0, false);
     }
 
     fn advance(&mut self, done: u64) {
+        self.done = done;
         if self.last.elapsed() >= Duration::from_millis(50) {
             self.last = Instant::now();
             self.emit(done, false);
@@ -67,6 +90,16 @@ impl Progress for EventProgress {
     fn finish(&mut self, _phase: Phase) {
         let total = self.phase.and_then(|(_, t)| t).unwrap_or(0);
         self.emit(total, true);
+    }
+
+    fn file(&mut self, name: &str, done: usize, count: usize) {
+        self.file = Some((name.to_string(), done, count));
+        // A new file is shown at once unless files fly by (many small
+        // ones): then the next tick shows where it got.
+        if self.last.elapsed() >= Duration::from_millis(50) {
+            self.last = Instant::now();
+            self.emit(self.done, false);
+        }
     }
 
     fn cancelled(&self) -> bool {

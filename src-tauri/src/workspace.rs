@@ -192,7 +192,10 @@ pub struct Refreshed {
 /// Re-signs what is inside its warning window, then uploads to the saved
 /// destination when the published copy lags.
 #[tauri::command]
-pub async fn refresh_metadata(state: State<'_, AppState>) -> AppResult<Refreshed> {
+pub async fn refresh_metadata(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<Refreshed> {
     let publisher = state.publisher()?;
     let (publisher, refresh) = blocking(move || {
         let report = publisher.refresh()?;
@@ -210,7 +213,12 @@ pub async fn refresh_metadata(state: State<'_, AppState>) -> AppResult<Refreshed
     };
     let upload = match &target {
         Some(t) if refresh.changed() || lagging => {
-            Some(publisher.upload(&t.destination, &t.s3).await?)
+            let mut progress = crate::progress::EventProgress::new(app, state.cancel.clone());
+            Some(
+                publisher
+                    .upload_with_progress(&t.destination, &t.s3, &mut progress)
+                    .await?,
+            )
         }
         _ => None,
     };
@@ -224,7 +232,20 @@ pub async fn refresh_metadata(state: State<'_, AppState>) -> AppResult<Refreshed
 /// Checks a published copy as a client would: a URL, or a folder (served
 /// read-only on 127.0.0.1 for the length of the check).
 #[tauri::command]
-pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::VerifyReport> {
+pub async fn verify_published(
+    url: String,
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<tufa::client::verify::VerifyReport> {
+    // The open project's periods judge expiry, as its status does; without
+    // a project, as a client would.
+    let options = tufa::client::verify::VerifyOptions {
+        periods: state
+            .publisher()
+            .map(|p| p.expiry_periods())
+            .unwrap_or_default(),
+    };
+    let mut progress = crate::progress::EventProgress::new(app, state.cancel.clone());
     let given = url.trim().to_string();
     if given.is_empty() {
         return Err(AppError::new(
@@ -233,10 +254,12 @@ pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::Ve
         ));
     }
     if given.contains("://") {
-        return Ok(tufa::client::verify::verify_repository(
+        return Ok(tufa::client::verify::verify_repository_with(
             &given,
             None,
             tufa::client::HttpOptions::default(),
+            &options,
+            &mut progress,
         )
         .await?);
     }
@@ -249,10 +272,12 @@ pub async fn verify_published(url: String) -> AppResult<tufa::client::verify::Ve
     }
     let server = crate::folder_server::FolderServer::start(dir)
         .map_err(|e| AppError::new("io", format!("serving {given} for the check: {e}")))?;
-    let mut report = tufa::client::verify::verify_repository(
+    let mut report = tufa::client::verify::verify_repository_with(
         &server.url(),
         None,
         tufa::client::HttpOptions::default(),
+        &options,
+        &mut progress,
     )
     .await?;
     // Say what was checked, not the temporary address.
@@ -317,4 +342,16 @@ pub async fn preview_pull(
     let publisher = state.publisher()?;
     let platform = nonblank(platform);
     blocking(move || Ok(publisher.preview_pull(&version, platform.as_deref())?)).await
+}
+
+/// Changes a role's re-signing period in tufa.toml (the engine checks the
+/// bounds and says when it takes effect; its remedy re-signs now).
+#[tauri::command]
+pub async fn set_expiry_period(
+    role: tufa::metadata::TopRole,
+    days: u32,
+    state: State<'_, AppState>,
+) -> AppResult<tufa::publisher::periods::PeriodChange> {
+    let mut publisher = state.publisher()?;
+    blocking(move || Ok(publisher.set_expiry_period(role, days)?)).await
 }

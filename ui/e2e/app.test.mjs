@@ -754,6 +754,34 @@ test("upload to S3 (moto): no credentials leads to the form, saved in the keyrin
   }
 });
 
+test("Settings: a role's period is changed, refused out of bounds, and applied at once with Re-sign now", async () => {
+  const proj = path.join(work, "periods");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "periods", "--key-store", "file"]);
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#nav-settings");
+  await el("#settings");
+  assert.equal(await (await el("#period-snapshot")).getValue(), "7");
+  // Out of bounds: the engine's words beside the button, nothing saved.
+  await type("#period-snapshot", "5000");
+  await click("#period-save-snapshot");
+  const refused = await el(".feedback.error", 10000);
+  assert.match(await refused.getText(), /at most 365 days/);
+  assert.equal(tufa("--project", proj, "status").roles.find((r) => r.role === "snapshot").period_days, 7);
+  await type("#period-snapshot", "14");
+  await click("#period-save-snapshot");
+  const note = await el("#period-note .message", 10000);
+  assert.match(await note.getText(), /7 days → 14 days/);
+  assert.doesNotMatch(await note.getText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, "raw ISO time in the note");
+  await click("#period-resign");
+  await browser.waitUntil(async () => /re-signed/.test(await (await el("#period-note")).getText()), { timeout: 30000, timeoutMsg: "no re-sign" });
+  const snap = tufa("--project", proj, "status").roles.find((r) => r.role === "snapshot");
+  assert.equal(snap.period_days, 14);
+  assert.ok(snap.expires_in_secs > 13 * 86400, `snapshot expires in ${snap.expires_in_secs} s`);
+});
+
 test("Automate: from Settings and the Overview, the workflow's secrets (never root) and the systemd units, saved to a typed folder", async () => {
   const proj = path.join(work, "automate");
   execFileSync(tufaBin, ["--project", proj, "init", "--app", "autoapp", "--key-store", "file"]);

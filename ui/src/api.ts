@@ -21,6 +21,7 @@ import type { RolloutSet } from "./generated/RolloutSet";
 import type { PullPreview } from "./generated/PullPreview";
 import type { CredentialStatus } from "./generated/CredentialStatus";
 import type { ConnectionTest } from "./generated/ConnectionTest";
+import type { PeriodChange } from "./generated/PeriodChange";
 import type { Automation } from "./generated/Automation";
 import type { AutomationKind } from "./generated/AutomationKind";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
@@ -31,7 +32,7 @@ export type { RoleStatus } from "./generated/RoleStatus";
 export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
-export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest };
+export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest, PeriodChange };
 export type { Automation, AutomationKind };
 
 /** A destination as the upload takes it: null or blank parts fall back to the saved ones. */
@@ -126,4 +127,5 @@ export const api = {
     invoke<CredentialStatus>("save_credentials", { ...d, accessKeyId, secretAccessKey }),
   forgetCredentials: (d: DestinationArgs) => invoke<CredentialStatus>("forget_credentials", { ...d }),
   testDestination: (d: DestinationArgs) => invoke<ConnectionTest>("test_destination", { ...d }),
+  setExpiryPeriod: (role: Role, days: number) => invoke<PeriodChange>("set_expiry_period", { role, days }),
 };

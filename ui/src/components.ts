@@ -78,11 +78,25 @@ export function progressBox(id: string, cancel = false): Html {
   }</div>`;
 }
 
-interface ProgressEvent {
+export interface ProgressEvent {
   label: string;
   done: number;
   total: number | null;
   finished: boolean;
+  /** Upload and check: the file being sent or checked. */
+  file?: string | null;
+  files_done?: number;
+  files_total?: number;
+}
+
+/** The words beside the bar: phase, file (n of m) and bytes. */
+export function progressText(p: ProgressEvent): string {
+  const files = p.files_total
+    ? p.file
+      ? ` ${p.file} (${Math.min(p.files_done ?? 0, p.files_total) + 1} of ${p.files_total})`
+      : ` ${p.files_done ?? 0} of ${p.files_total} files`
+    : "";
+  return `${p.label}${files}${p.total ? ` — ${bytes(p.done)} / ${bytes(p.total)}` : "…"}`;
 }
 
 /** Runs `f` with the progress box `id` showing: the engine's progress
@@ -109,7 +123,7 @@ export async function withProgress<T>(id: string, label: string, f: () => Promis
       if (p.total) bar.value = Math.round((100 * p.done) / p.total);
       else bar.removeAttribute("value");
     }
-    if (text) text.textContent = `${p.label}${p.total ? ` ${bytes(p.done)} / ${bytes(p.total)}` : "…"}`;
+    if (text) text.textContent = progressText(p);
   });
   try {
     return await f();

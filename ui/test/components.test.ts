@@ -1,4 +1,4 @@
-import { requestHtml, uploadSummary, verifySummary } from "../src/components";
+import { progressText, requestHtml, uploadSummary, verifySummary } from "../src/components";
 
 test("an upload and a check of the same copy count release files alike", () => {
   const up = uploadSummary({
@@ -39,4 +39,16 @@ test("a request with more signatures than needed never reads '2 of 1', and its t
   expect(out).toContain("1 of 2 signatures from the new root; missing: root-2, 2 signatures (1 needed) from the old");
   expect(out).not.toContain("2 of 1");
   expect(out).toContain("&lt;b&gt;x&lt;/b&gt;");
+});
+
+test("upload and check progress name the file, its place and the bytes", () => {
+  const base = { label: "uploading", done: 3 * 1024, total: 12 * 1024, finished: false };
+  expect(progressText({ ...base, file: "targets/a-1.1.tar.gz", files_done: 2, files_total: 7 })).toBe(
+    "uploading targets/a-1.1.tar.gz (3 of 7) — 3.0 KiB / 12.0 KiB",
+  );
+  expect(progressText({ ...base, done: 12 * 1024, finished: true, file: null, files_done: 7, files_total: 7 })).toBe(
+    "uploading 7 of 7 files — 12.0 KiB / 12.0 KiB",
+  );
+  // Phases of one stream (packing, patch) keep their short form.
+  expect(progressText({ label: "computing patch", done: 0, total: null, finished: false, files_total: 0 })).toBe("computing patch…");
 });

@@ -28,8 +28,8 @@ pub struct VerifyReport {
     pub bytes_checked: u64,
     /// Things that break clients now.
     pub problems: Vec<String>,
-    /// Things that will, soon (expiry within a day: the policy's warning
-    /// window when the role's period is unknown).
+    /// Things that will, soon (expiry inside the policy's warning window
+    /// of the role's period: [`crate::policy::expiry_severity`]).
     pub warnings: Vec<String>,
     /// How the root was trusted.
     pub trust: String,
@@ -42,6 +42,16 @@ impl VerifyReport {
     }
 }
 
+/// What a check knows beyond the repository itself.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Each role's re-signing period in days, by role name (`timestamp`,
+    /// a delegated `linux-x86_64`, …): the publisher's project settings.
+    /// A role missing here is judged with an unknown period (the
+    /// policy's one-day window), as a client would.
+    pub periods: std::collections::BTreeMap<String, u32>,
+}
+
 /// Verifies the repository at `base_url` (with `metadata/` and `targets/`
 /// below it). `trusted_root` is the root.json clients ship; without it
 /// the repository's own `1.root.json` is trusted on first use.
@@ -49,6 +59,29 @@ pub async fn verify_repository(
     base_url: &str,
     trusted_root: Option<Vec<u8>>,
     http: HttpOptions,
+) -> Result<VerifyReport, UpdateError> {
+    verify_repository_with(
+        base_url,
+        trusted_root,
+        http,
+        &VerifyOptions::default(),
+        &mut crate::progress::NoProgress,
+    )
+    .await
+}
+
+/// [`verify_repository`], judging expiry against the known `options.periods`
+/// (the same warning window as the publisher's status) and reporting
+/// [`Phase::Check`](crate::progress::Phase::Check) to `progress`: the
+/// total is the bytes of every target, each target is announced as its
+/// download starts, and the phase finishes with the bytes checked.
+/// Cancelling stops between chunks (`UpdateError::is_cancelled`).
+pub async fn verify_repository_with(
+    base_url: &str,
+    trusted_root: Option<Vec<u8>>,
+    http: HttpOptions,
+    options: &VerifyOptions,
+    progress: &mut (dyn crate::progress::Progress + Send),
 ) -> Result<VerifyReport, UpdateError> {
     let base = if base_url.ends_with('/') {
         base_url.to_string()
@@ -158,9 +191,11 @@ pub async fn verify_repository(
             report.versions.push((role.to_string(), version));
         }
         let left = expires.as_second() - now;
-        // A client does not know the project's periods: the policy's
-        // window for an unknown period applies.
-        match crate::policy::expiry_severity(left, None) {
+        // The project's period when the caller knows it (a timestamp
+        // signed a minute ago is fresh), else the window for an unknown
+        // period, as a client judges it: one policy decides both.
+        let period = options.periods.get(role).copied();
+        match crate::policy::expiry_severity(left, period) {
             Severity::Expired => report.problems.push(format!(
                 "{role} expired {} ago ({expires}): clients refuse to update until it is re-signed",
                 crate::metadata::human_duration(left)
@@ -184,8 +219,15 @@ pub async fn verify_repository(
             return Ok(report);
         }
     };
-    for (name, info) in all {
+    let total: u64 = all.iter().map(|(_, info)| info.length).sum();
+    let count = all.len();
+    progress.start(crate::progress::Phase::Check, Some(total));
+    // Bytes of the phase so far: every finished target counts whole (a
+    // short or failed one too), so the bar ends at the total.
+    let mut done = 0u64;
+    for (index, (name, info)) in all.into_iter().enumerate() {
         let listed = info.length;
+        progress.file(&format!("targets/{name}"), index, count);
         let result: Result<u64, String> = async {
             let mut stream = repo
                 .download(&tg, &name, &info)
@@ -193,11 +235,20 @@ pub async fn verify_repository(
                 .map_err(|e| plain_target_error(&e))?;
             let mut n = 0u64;
             while let Some(chunk) = stream.next().await {
+                if progress.cancelled() {
+                    return Err(CANCELLED.to_string());
+                }
                 n += chunk.map_err(|e| plain_target_error(&e))?.len() as u64;
+                progress.advance(done + n.min(listed));
             }
             Ok(n)
         }
         .await;
+        if progress.cancelled() {
+            return Err(crate::Error::Cancelled.into());
+        }
+        done += listed;
+        progress.advance(done);
         report.targets_checked += 1;
         match result {
             Ok(n) if n == listed => report.bytes_checked += n,
@@ -207,8 +258,13 @@ pub async fn verify_repository(
             Err(why) => report.problems.push(format!("targets/{name}: {why}")),
         }
     }
+    progress.file("", count, count);
+    progress.finish(crate::progress::Phase::Check);
     Ok(report)
 }
+
+/// Marks a download stopped by the user (turned into `Cancelled` above).
+const CANCELLED: &str = "cancelled";
 
 fn plain_target_error(e: &RefreshError) -> String {
     match e {

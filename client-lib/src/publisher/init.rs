@@ -16,12 +16,11 @@ impl Publisher {
             }
         }
         for (role, &d) in &opts.expires_days {
-            if d == 0 || d > 36_500 {
-                return Err(Error::InvalidSetting {
-                    field: format!("expires.{role}"),
-                    reason: "must be between 1 and 36500 days".into(),
-                });
-            }
+            // The same bounds as a later change of the period.
+            crate::policy::check_expiry_days(*role, d).map_err(|reason| Error::InvalidSetting {
+                field: format!("expires.{role}"),
+                reason,
+            })?;
         }
         ensure_dir(dir)?;
         if dir.join(PROJECT_FILE).exists() {
@@ -211,6 +210,18 @@ pub fn new_key(
     keys_rel: &Path,
     project_dir: &Path,
 ) -> Result<KeyConfig> {
+    new_key_encrypted(app, name, store, None, keys_rel, project_dir)
+}
+
+/// [`new_key`], a key file encrypted with `passphrase` when given.
+pub fn new_key_encrypted(
+    app: &str,
+    name: &str,
+    store: KeyStore,
+    passphrase: Option<&[u8]>,
+    keys_rel: &Path,
+    project_dir: &Path,
+) -> Result<KeyConfig> {
     let der = keys::generate_ed25519()?;
     let keyid = keys::signer_from_der(name, &der)?.keyid;
     let location = match store {
@@ -222,7 +233,7 @@ pub fn new_key(
             user: keys::keyring_entry_name(app, name, &keyid),
         },
     };
-    keys::store_der(&location, project_dir, der.as_bytes(), None).map_err(|e| match e {
+    keys::store_der(&location, project_dir, der.as_bytes(), passphrase).map_err(|e| match e {
         keys::KeyError::KeyringUnavailable(reason) => Error::KeyringUnavailable { reason },
         other => Error::BadKey {
             name: name.to_string(),

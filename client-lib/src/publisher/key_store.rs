@@ -159,3 +159,68 @@ mod tests {
         assert_eq!(c, KeyStoreChoice::Auto);
     }
 }
+
+/// Where a private key is kept, as a person sees it: the custody a
+/// replacement key keeps unless told otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Custody {
+    /// An entry of the OS keyring.
+    Keyring,
+    /// A PEM file, unencrypted.
+    File,
+    /// A PEM file encrypted with a passphrase (what goes offline).
+    EncryptedFile,
+    /// An environment variable (a CI secret).
+    Environment,
+    /// A tufup key file (read only).
+    TufupFile,
+}
+
+impl Custody {
+    /// The custody of a key kept at `location` (`project_dir` for
+    /// relative files). A file that is not here (moved offline) counts as
+    /// a plain file: nothing says it was encrypted.
+    pub fn of(location: &super::project::KeyLocation, project_dir: &std::path::Path) -> Custody {
+        use super::project::KeyLocation;
+        match location {
+            KeyLocation::Keyring { .. } => Custody::Keyring,
+            KeyLocation::Env(_) => Custody::Environment,
+            KeyLocation::Tufup(_) => Custody::TufupFile,
+            KeyLocation::File(rel) => {
+                // Only the PEM label is read, never the key.
+                let head = std::fs::read(project_dir.join(rel))
+                    .map(|b| b.iter().take(64).copied().collect::<Vec<u8>>())
+                    .unwrap_or_default();
+                if String::from_utf8_lossy(&head).contains("BEGIN ENCRYPTED PRIVATE KEY") {
+                    Custody::EncryptedFile
+                } else {
+                    Custody::File
+                }
+            }
+        }
+    }
+
+    /// Where a new key with this custody goes, and whether it is
+    /// encrypted. A key held in a variable or a tufup file is replaced by
+    /// a plain file (neither can be written; the file's text then goes
+    /// into the CI secret).
+    pub fn new_key_store(self) -> (KeyStore, bool) {
+        match self {
+            Custody::Keyring => (KeyStore::Keyring, false),
+            Custody::EncryptedFile => (KeyStore::File, true),
+            Custody::File | Custody::Environment | Custody::TufupFile => (KeyStore::File, false),
+        }
+    }
+}
+
+impl From<KeyStore> for Custody {
+    fn from(store: KeyStore) -> Self {
+        match store {
+            KeyStore::Keyring => Custody::Keyring,
+            KeyStore::File => Custody::File,
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! met. Moving keys between sources changes no metadata.
 
 use super::ceremony::SigningRequest;
+use super::key_store::Custody;
 use super::keys::{self, Secret};
 use super::project::{KeyConfig, KeyLocation};
 use super::{new_key, KeyStore, PublishOutcome, Publisher};
@@ -34,8 +35,11 @@ pub enum RootChange {
     ReplaceKey {
         /// The key to replace.
         name: String,
-        /// Where the new key goes.
-        store: KeyStore,
+        /// Where the new key goes; `None`: the old key's custody
+        /// ([`Custody::of`]): keyring stays keyring, a file a file, an
+        /// encrypted file an encrypted file (with the passphrase the key
+        /// provider gives for `name`, the old key's).
+        custody: Option<Custody>,
     },
     /// Key `name` is removed from every role (e.g. compromised).
     RevokeKey {
@@ -141,7 +145,7 @@ impl Publisher {
                     r.keys.push(name);
                 }
             }
-            RootChange::ReplaceKey { name, store } => {
+            RootChange::ReplaceKey { name, custody } => {
                 let old_cfg = project
                     .keys
                     .get(name)
@@ -150,10 +154,57 @@ impl Publisher {
                         name: name.to_string(),
                     })?;
                 let roles = project.roles_of(name);
-                let mut cfg = new_key(
+                // Custody is kept unless changed on purpose: a rotated
+                // offline root key must not land in this machine's keyring.
+                if let Some(c @ (Custody::Environment | Custody::TufupFile)) = custody {
+                    return Err(Error::InvalidSetting {
+                        field: "custody of the new key".into(),
+                        reason: format!(
+                            "a new key cannot be written to {}: choose the keyring, a file or an encrypted file",
+                            if *c == Custody::Environment { "a variable" } else { "a tufup key file" }
+                        ),
+                    });
+                }
+                let custody = custody.unwrap_or_else(|| Custody::of(&old_cfg.location, &self.dir));
+                let (store, encrypted) = custody.new_key_store();
+                let passphrase = if encrypted {
+                    let origin = format!("the new key replacing '{name}' (encrypted like it)");
+                    Some(self.keys().passphrase(name, &origin).ok_or_else(|| {
+                        Error::NeedPassphrase {
+                            name: name.to_string(),
+                            role: roles
+                                .iter()
+                                .map(|r| r.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            origin:
+                                "its replacement is encrypted like it, with the same passphrase"
+                                    .into(),
+                        }
+                    })?)
+                } else {
+                    None
+                };
+                // The same passphrase as the old key's, checked against it
+                // when it is here: a typo would leave the custodian with a
+                // key nobody can open.
+                if let (Some(_), KeyLocation::File(rel)) = (&passphrase, &old_cfg.location) {
+                    if self.dir.join(rel).exists() {
+                        keys::load_der(name, &old_cfg.location, &self.dir, self.keys()).map_err(
+                            |e| Error::BadKey {
+                                name: name.to_string(),
+                                reason: format!(
+                                    "the passphrase for its replacement must be the one that opens it: {e}"
+                                ),
+                            },
+                        )?;
+                    }
+                }
+                let mut cfg = super::init::new_key_encrypted(
                     &project.app_name,
                     name,
-                    *store,
+                    store,
+                    passphrase.as_ref().map(|p| p.as_bytes()),
                     &project.keys_dir,
                     &self.dir,
                 )?;

@@ -26,7 +26,7 @@ pub mod commit;
 pub mod delegate;
 pub mod destinations;
 mod key_store;
-pub use key_store::{KeyStore, KeyStoreChoice, ResolvedKeyStore};
+pub use key_store::{Custody, KeyStore, KeyStoreChoice, ResolvedKeyStore};
 pub mod estimate;
 mod init;
 mod keyops;
@@ -44,6 +44,7 @@ pub mod upload;
 // The app's workspace: staged change, removal previews, local vs.
 // published, refresh.
 pub mod pending;
+pub mod periods;
 pub mod automate;
 pub mod published;
 pub mod refresh;

@@ -16,6 +16,7 @@
 
 use super::Publisher;
 use crate::error::IoContext;
+use crate::progress::{Phase, Progress};
 use crate::{Error, Result};
 use futures_util::StreamExt;
 use object_store::path::Path as ObjectPath;
@@ -285,6 +286,22 @@ impl Publisher {
     /// Uploads the repository to `dest` in the order that keeps clients
     /// consistent, then removes target files the metadata no longer lists.
     pub async fn upload(&self, dest: &Destination, s3: &S3Options) -> Result<UploadReport> {
+        self.upload_with_progress(dest, s3, &mut crate::progress::NoProgress)
+            .await
+    }
+
+    /// [`Publisher::upload`], reporting [`Phase::Upload`] to `progress`:
+    /// the total is the bytes of every file to publish, each file is
+    /// announced as it starts (a file already there counts as done at
+    /// once), and the phase finishes with every byte done. Cancelling
+    /// stops between files and chunks ([`Error::Cancelled`]); what went up
+    /// is consistent (the order above) and the next upload resumes.
+    pub async fn upload_with_progress(
+        &self,
+        dest: &Destination,
+        s3: &S3Options,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<UploadReport> {
         let repo = self.repo();
         // Only what verified metadata lists is published: a stray file in
         // targets/ (a key, a build left-over) never leaves this machine.
@@ -324,8 +341,20 @@ impl Publisher {
             }
             plan.verified.insert(format!("targets/{name}"), expected);
         }
+        let mut total = 0u64;
+        for (rel, _, _) in &plan.files {
+            total += std::fs::metadata(repo.join(rel))
+                .context(|| format!("reading {rel}"))?
+                .len();
+        }
+        let mut meter = Meter {
+            progress,
+            done: 0,
+            files: plan.files.len(),
+        };
+        meter.progress.start(Phase::Upload, Some(total));
         let report = match dest {
-            Destination::Dir(dir) => upload_dir(&repo, dir, &plan),
+            Destination::Dir(dir) => upload_dir(&repo, dir, &plan, &mut meter),
             Destination::S3 { bucket, prefix } => {
                 // The environment's credentials, else the ones saved for
                 // this destination, else a typed error (never the
@@ -337,7 +366,7 @@ impl Publisher {
                     &shown,
                     super::destinations::Patience::Upload,
                 )?;
-                upload_store(&repo, &store, prefix, &plan)
+                upload_store(&repo, &store, prefix, &plan, &mut meter)
                     .await
                     .map_err(|e| match e {
                         Error::CredentialsRefused { reason, .. } => Error::CredentialsRefused {
@@ -348,12 +377,56 @@ impl Publisher {
                     })
             }
         }?;
+        meter.progress.file("", meter.files, meter.files);
+        meter.progress.finish(Phase::Upload);
         if let Err(e) = self.record_upload(dest, sent) {
             // The upload itself succeeded; a missing record only makes the
             // app count these files as not uploaded.
             tracing::warn!("recording the upload: {e}");
         }
         Ok(report)
+    }
+}
+
+/// Bytes and files of an upload done so far, told to a [`Progress`].
+struct Meter<'a> {
+    progress: &'a mut (dyn Progress + Send),
+    done: u64,
+    files: usize,
+}
+
+impl Meter<'_> {
+    /// File number `index` starts (or stops here when cancelled).
+    fn file(&mut self, rel: &str, index: usize) -> Result<()> {
+        if self.progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.progress.file(rel, index, self.files);
+        Ok(())
+    }
+
+    fn add(&mut self, n: u64) {
+        self.done += n;
+        self.progress.advance(self.done);
+    }
+}
+
+/// A reader counting what passes through it into a [`Meter`], and
+/// stopping when the user cancels.
+struct Metered<'a, 'b, R> {
+    inner: R,
+    meter: &'a mut Meter<'b>,
+}
+
+impl<R: std::io::Read> std::io::Read for Metered<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.meter.progress.cancelled() {
+            // Not `Interrupted`: io::copy would retry that.
+            return Err(std::io::Error::other("cancelled"));
+        }
+        let n = self.inner.read(buf)?;
+        self.meter.add(n as u64);
+        Ok(n)
     }
 }
 
@@ -393,13 +466,15 @@ async fn upload_store(
     store: &dyn ObjectStore,
     prefix: &str,
     plan: &Plan,
+    meter: &mut Meter<'_>,
 ) -> Result<UploadReport> {
     let remote = remote_sizes(store, prefix).await?;
     let mut report = UploadReport {
         not_listed: plan.not_listed.clone(),
         ..Default::default()
     };
-    for (rel, policy, immutable) in &plan.files {
+    for (index, (rel, policy, immutable)) in plan.files.iter().enumerate() {
+        meter.file(rel, index)?;
         let path = repo.join(rel);
         let size = std::fs::metadata(&path)
             .context(|| format!("reading {rel}"))?
@@ -410,6 +485,7 @@ async fn upload_store(
             && remote_sha256(store, &key(prefix, rel)).await?.as_deref() == Some(sha256.as_str())
         {
             report.skipped.push(rel.clone());
+            meter.add(size);
             continue;
         }
         if rel == "metadata/targets.json" {
@@ -434,8 +510,9 @@ async fn upload_store(
                 .put_opts(&key(prefix, rel), PutPayload::from(bytes), opts)
                 .await
                 .map_err(store_err)?;
+            meter.add(size);
         } else {
-            put_multipart(store, &key(prefix, rel), &path, attributes).await?;
+            put_multipart(store, &key(prefix, rel), &path, attributes, meter).await?;
         }
         report.bytes += size;
         report.uploaded.push(rel.clone());
@@ -476,6 +553,7 @@ async fn put_multipart(
     location: &ObjectPath,
     path: &Path,
     attributes: Attributes,
+    meter: &mut Meter<'_>,
 ) -> Result<()> {
     use std::io::Read;
     let opts = PutMultipartOptions {
@@ -496,8 +574,14 @@ async fn put_multipart(
         if n == 0 {
             break;
         }
+        if meter.progress.cancelled() {
+            // Parts sent so far are dropped with the unfinished upload.
+            let _ = writer.abort().await;
+            return Err(Error::Cancelled);
+        }
         writer.wait_for_capacity(2).await.map_err(store_err)?;
         writer.write(&buf[..n]);
+        meter.add(n as u64);
     }
     writer.finish().await.map_err(store_err)?;
     Ok(())
@@ -526,12 +610,18 @@ fn public_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
+fn upload_dir(
+    repo: &Path,
+    dest: &Path,
+    plan: &Plan,
+    meter: &mut Meter<'_>,
+) -> Result<UploadReport> {
     let mut report = UploadReport {
         not_listed: plan.not_listed.clone(),
         ..Default::default()
     };
-    for (rel, _, immutable) in &plan.files {
+    for (index, (rel, _, immutable)) in plan.files.iter().enumerate() {
+        meter.file(rel, index)?;
         let from = repo.join(rel);
         let to = dest.join(rel);
         let size = std::fs::metadata(&from)
@@ -543,6 +633,7 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
             && file_sha256(&to)? == plan.sha256(repo, rel)?
         {
             report.skipped.push(rel.clone());
+            meter.add(size);
             continue;
         }
         if rel == "metadata/targets.json" {
@@ -551,11 +642,17 @@ fn upload_dir(repo: &Path, dest: &Path, plan: &Plan) -> Result<UploadReport> {
         let parent = to.parent().unwrap_or(dest);
         public_dir(parent)?;
         // Copied aside, then renamed: a reader never sees half a file.
-        let mut src =
-            std::fs::File::open(&from).context(|| format!("reading {}", from.display()))?;
-        crate::fsutil::write_public_atomic_with(&to, |out| {
+        let src = std::fs::File::open(&from).context(|| format!("reading {}", from.display()))?;
+        let mut src = Metered { inner: src, meter };
+        // A cancel surfaces as a failed read; the half copy is
+        // thrown away by the atomic write.
+        let copied = crate::fsutil::write_public_atomic_with(&to, |out| {
             std::io::copy(&mut src, out).context(|| format!("writing {}", to.display()))
-        })?;
+        });
+        if meter.progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        copied?;
         report.bytes += size;
         report.uploaded.push(rel.clone());
     }

@@ -29,8 +29,8 @@ bytes_checked: number,
  */
 problems: Array<string>, 
 /**
- * Things that will, soon (expiry within a day: the policy's warning
- * window when the role's period is unknown).
+ * Things that will, soon (expiry inside the policy's warning window
+ * of the role's period: [`crate::policy::expiry_severity`]).
  */
 warnings: Array<string>, 
 /**

@@ -1,6 +1,6 @@
 // Ceremony: root changes as signing requests (rotate, revoke, threshold,
 // refresh), the pending request's signatures, signing here, publishing.
-import { api, ROLES, type RequestView } from "../api";
+import { api, isAppError, ROLES, type RequestView } from "../api";
 import { requestHtml } from "../components";
 import { $, app, input, on, onEach, pathField, val, wireBrowse } from "../dom";
 import { confirmAt } from "../feedback";
@@ -9,11 +9,6 @@ import type { Params } from "../router";
 import { setNav } from "../shell";
 import { reloadStatus } from "../state";
 import { glossary, roleName } from "../words";
-
-/** The key store a location string names, so rotating keeps custody. */
-function storeOf(location: string): "file" | "keyring" {
-  return location.startsWith("OS keyring") ? "keyring" : "file";
-}
 
 export async function showCeremony(params: Params = {}): Promise<void> {
   const s = await reloadStatus();
@@ -29,9 +24,10 @@ export async function showCeremony(params: Params = {}): Promise<void> {
           <div class="table-wrap"><table><thead><tr><th>Name</th><th>Signs for</th><th></th></tr></thead><tbody>
           ${s.keys.map(
             (k) => html`<tr><td>${k.name}</td><td>${k.roles.map((r, i) => html`${i > 0 && ", "}${roleName(r)}`)}</td>
-            <td class="actions-cell"><button class="replace" id="replace-${k.name}" data-name="${k.name}" data-store="${storeOf(k.location)}">Rotate</button> <button class="revoke danger" id="revoke-${k.name}" data-name="${k.name}">Revoke…</button></td></tr>`,
+            <td class="actions-cell"><button class="replace" id="replace-${k.name}" data-name="${k.name}" title="A new key replaces it, kept the same way (keyring, file or encrypted file)">Rotate</button> <button class="revoke danger" id="revoke-${k.name}" data-name="${k.name}">Revoke…</button></td></tr>`,
           )}
           </tbody></table></div>
+          <div id="rotate-pass" hidden></div>
           <h3>Signatures needed (threshold)</h3>
           <p class="muted help">How many of a role's keys must sign before clients accept its file. Above one, no single lost or stolen key can sign alone.</p>
           <div class="row" data-enter="thr-btn"><select id="thr-role">${ROLES.map((r) => html`<option>${r}</option>`)}</select>
@@ -58,7 +54,33 @@ export async function showCeremony(params: Params = {}): Promise<void> {
     if (!p.length) throw { code: "missing_input", message: "Choose the request file first." };
     return p;
   };
-  onEach("button.replace", async (b) => showRequest(await api.rootChange({ kind: "replace_key", name: b.dataset.name, key_store: b.dataset.store })));
+  // The engine keeps the rotated key's custody; an encrypted key file's
+  // replacement needs the passphrase that opens it, asked for here.
+  const askPassphrase = (name: string) => {
+    const box = $("#rotate-pass");
+    box.hidden = false;
+    render(
+      box,
+      html`<p>Key ${name} is kept in an encrypted file, so its replacement is too, with the same passphrase.</p>
+      <div class="row" data-enter="rotate-pass-btn"><input id="rotate-pass-input" type="password" autocomplete="off" placeholder="Passphrase of ${name}"/>
+        <button id="rotate-pass-btn" data-name="${name}">Rotate ${name}</button></div>`,
+    );
+    on("#rotate-pass-btn", async () => {
+      showRequest(await api.rootChange({ kind: "replace_key", name, passphrase: val("#rotate-pass-input") }));
+      box.hidden = true;
+      render(box, html``);
+    });
+    input("#rotate-pass-input").focus();
+  };
+  onEach("button.replace", async (b) => {
+    const name = b.dataset.name ?? "";
+    try {
+      showRequest(await api.rootChange({ kind: "replace_key", name }));
+    } catch (e) {
+      if (isAppError(e) && e.code === "need_passphrase") return askPassphrase(name);
+      throw e;
+    }
+  });
   onEach("button.revoke", async (b) => {
     if (!(await confirmAt(b, html`Revoke ${b.dataset.name ?? ""}? Signatures by this key stop counting once the new root is published.`, "Revoke"))) return;
     showRequest(await api.rootChange({ kind: "revoke_key", name: b.dataset.name }));
