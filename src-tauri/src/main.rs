@@ -1,8 +1,8 @@
 //! Tufa's desktop app: a thin layer of commands over the engine.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-#[cfg(test)]
 mod automate;
+#[cfg(test)]
 mod bindings;
 mod commands;
 mod demo;
@@ -82,11 +82,11 @@ fn main() {
             workspace::published_state,
             workspace::save_destination,
             workspace::refresh_metadata,
-            automate::automation,
-            automate::save_automation,
             workspace::set_rollout,
             workspace::preview_pull,
             workspace::set_expiry_period,
+            automate::automation,
+            automate::save_automation,
             destinations::destination_credentials,
             destinations::save_credentials,
             destinations::forget_credentials,
