@@ -43,9 +43,9 @@ mod suggest;
 pub mod upload;
 // The app's workspace: staged change, removal previews, local vs.
 // published, refresh.
+pub mod automate;
 pub mod pending;
 pub mod periods;
-pub mod automate;
 pub mod published;
 pub mod refresh;
 pub mod removal;
