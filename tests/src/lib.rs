@@ -188,6 +188,42 @@ pub fn fixture_bundles(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// A bundle of `platform` at release number `index` in
+/// `root/bundle-PLATFORM-VERSION`: `app.bin` of `len` incompressible bytes
+/// (xorshift from `seed`) with one byte flipped per release, so patches
+/// beat archives, plus `VERSION` and `PLATFORM`.
+pub fn platform_bundle(
+    root: &Path,
+    platform: &str,
+    version: &str,
+    index: usize,
+    seed: u64,
+    len: usize,
+) -> PathBuf {
+    let dir = root.join(format!("bundle-{platform}-{version}"));
+    let mut x = seed;
+    let mut bin: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    for i in 0..index {
+        bin[10_000 * (i + 1)] ^= 0xff;
+    }
+    write_bundle(
+        &dir,
+        &[
+            ("app.bin", &bin),
+            ("VERSION", version.as_bytes()),
+            ("PLATFORM", platform.as_bytes()),
+        ],
+    );
+    dir
+}
+
 /// Writes a small bundle with the given files.
 pub fn write_bundle(dir: &Path, files: &[(&str, &[u8])]) {
     for (rel, content) in files {

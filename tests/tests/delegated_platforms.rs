@@ -18,29 +18,8 @@ const WINDOWS: &str = "windows-x86_64";
 /// A bundle of `platform` at release number `index`: large, mostly shared
 /// between releases, so patches beat archives.
 fn bundle(root: &Path, platform: &str, version: &str, index: usize) -> PathBuf {
-    let dir = root.join(format!("bundle-{platform}-{version}"));
-    let mut x: u64 = if platform == LINUX { 3 } else { 5 };
-    // Incompressible (xorshift), so patches beat archives.
-    let mut bin: Vec<u8> = (0..120_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    for i in 0..index {
-        bin[10_000 * (i + 1)] ^= 0xff;
-    }
-    write_bundle(
-        &dir,
-        &[
-            ("app.bin", &bin),
-            ("VERSION", version.as_bytes()),
-            ("PLATFORM", platform.as_bytes()),
-        ],
-    );
-    dir
+    let seed = if platform == LINUX { 3 } else { 5 };
+    platform_bundle(root, platform, version, index, seed, 120_000)
 }
 
 fn add(proj: &Path, tmp: &Path, platform: &str, version: &str, index: usize) -> Run {

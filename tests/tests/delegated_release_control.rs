@@ -20,29 +20,8 @@ const WINDOWS: &str = "windows-x86_64";
 /// A bundle of `platform` at release number `index`: mostly shared with
 /// the other releases, so patches beat archives.
 fn bundle(root: &Path, platform: &str, version: &str, index: usize) -> PathBuf {
-    let dir = root.join(format!("bundle-{platform}-{version}"));
-    let mut x: u64 = if platform == LINUX { 7 } else { 11 };
-    // Incompressible (xorshift), so patches beat archives.
-    let mut bin: Vec<u8> = (0..100_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    for i in 0..index {
-        bin[10_000 * (i + 1)] ^= 0xff;
-    }
-    write_bundle(
-        &dir,
-        &[
-            ("app.bin", &bin),
-            ("VERSION", version.as_bytes()),
-            ("PLATFORM", platform.as_bytes()),
-        ],
-    );
-    dir
+    let seed = if platform == LINUX { 7 } else { 11 };
+    platform_bundle(root, platform, version, index, seed, 100_000)
 }
 
 fn add(proj: &Path, tmp: &Path, platform: &str, version: &str, index: usize, extra: &[&str]) {
