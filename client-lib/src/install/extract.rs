@@ -342,14 +342,14 @@ pub(crate) fn check_links(root: &Path, links: &[PathBuf]) -> Result<()> {
 }
 
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
+pub(super) fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
         .context(|| format!("setting mode of {}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> Result<()> {
+pub(super) fn set_mode(_: &Path, _: u32) -> Result<()> {
     Ok(())
 }
 

@@ -291,12 +291,11 @@ impl<'a> Reuser<'a> {
         // installer), files are compared with the old tar instead.
         let installed =
             InstalledFiles::load(&ctx.record, &from.old_version, install_dir).unwrap_or_default();
-        let indexed = index_tar(&from.old_tar).and_then(|index| {
-            let file = std::fs::File::open(&from.old_tar)
-                .context(|| format!("opening {}", from.old_tar.display()))?;
-            Ok((index, file))
-        });
         let root = install_dir.canonicalize().ok()?;
+        // One handle: indexed here, then read by the comparisons.
+        let indexed = std::fs::File::open(&from.old_tar)
+            .context(|| format!("opening {}", from.old_tar.display()))
+            .and_then(|file| Ok((index_tar(&file, &from.old_tar)?, file)));
         let (old_files, old_tar) = match indexed {
             Ok(i) => i,
             Err(e) => {
@@ -399,9 +398,12 @@ fn same_content(
 ) -> std::io::Result<bool> {
     use std::io::{Read, Seek, SeekFrom};
     const CHUNK: usize = 256 * 1024;
-    let mut file = std::io::BufReader::with_capacity(CHUNK, std::fs::File::open(path)?);
+    // Reads are already in CHUNK-sized pieces: no buffering on top.
+    let mut file = std::fs::File::open(path)?;
     tar.seek(SeekFrom::Start(offset))?;
-    let (mut a, mut b) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
+    // Most files are small: no 2 × 256 KiB per comparison.
+    let len = size.min(CHUNK as u64) as usize;
+    let (mut a, mut b) = (vec![0u8; len.max(1)], vec![0u8; len]);
     let mut left = size;
     while left > 0 {
         let k = left.min(CHUNK as u64) as usize;
@@ -433,28 +435,16 @@ fn mode_of(_: &std::fs::Metadata) -> Option<u32> {
 fn clone_or_copy(src: &Path, dest: &Path, size: u64, mode: u32) -> bool {
     let ok = reflink_copy::reflink_or_copy(src, dest).is_ok()
         && std::fs::symlink_metadata(dest).is_ok_and(|md| md.is_file() && md.len() == size)
-        && set_mode(dest, mode).is_ok();
+        && super::extract::set_mode(dest, mode).is_ok();
     if !ok {
         let _ = std::fs::remove_file(dest);
     }
     ok
 }
 
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
 /// Regular files of a tar by the offset of their data: the headers only,
 /// seeking over the data.
-fn index_tar(tar: &Path) -> Result<HashMap<u64, (String, u64)>> {
-    let file = std::fs::File::open(tar).context(|| format!("opening {}", tar.display()))?;
+fn index_tar(file: &std::fs::File, tar: &Path) -> Result<HashMap<u64, (String, u64)>> {
     let mut archive = tar::Archive::new(std::io::BufReader::new(file));
     let mut out = HashMap::new();
     let entries = archive
