@@ -165,7 +165,13 @@ pub fn human_duration(secs: i64) -> String {
 
 /// `now + days`, in whole seconds.
 pub fn expiry_after_days(days: u32) -> Timestamp {
-    let secs = Timestamp::now().as_second() + i64::from(days) * 86_400;
+    expiry_after_days_from(Timestamp::now(), days)
+}
+
+/// `from + days`, in whole seconds: roles signed together read the clock
+/// once, so equal periods give equal expiries even across a second boundary.
+pub fn expiry_after_days_from(from: Timestamp, days: u32) -> Timestamp {
+    let secs = from.as_second() + i64::from(days) * 86_400;
     Timestamp::from_second(secs).unwrap_or(Timestamp::MAX)
 }
 

@@ -58,8 +58,8 @@ use crate::archive::{
 use crate::error::IoContext;
 use crate::fsutil::HashingWriter;
 use crate::metadata::{
-    expiry_after_days, file_bytes, read_signed, threshold, valid_signers, RepoMetadata, TopRole,
-    SPEC_VERSION,
+    expiry_after_days, expiry_after_days_from, file_bytes, read_signed, threshold, valid_signers,
+    RepoMetadata, TopRole, SPEC_VERSION,
 };
 use crate::patch::sha256_hex;
 use crate::patch::DiffStats;

@@ -211,11 +211,15 @@ impl Publisher {
     /// before anything is written, so a missing key stages nothing.
     pub(super) fn stage_edits(&self, edits: RoleEdits) -> Result<()> {
         let mut signed = Vec::new();
+        let now = jiff::Timestamp::now();
         for (role, mut targets) in edits.roles {
             targets.version = next(targets.version)?;
             match role {
                 SigningRole::Top => {
-                    targets.expires = self.expiry(TopRole::Targets, None)?;
+                    targets.expires = expiry_after_days_from(
+                        now,
+                        self.project.role(TopRole::Targets)?.expires_days,
+                    );
                     let signers = signers_for(
                         &self.project,
                         &self.dir,
@@ -244,7 +248,7 @@ impl Publisher {
                         .map_or(self.project.role(TopRole::Targets)?.expires_days, |c| {
                             c.expires_days
                         });
-                    targets.expires = expiry_after_days(days);
+                    targets.expires = expiry_after_days_from(now, days);
                     signed.push((name, sign_fresh(targets, &signers.available)?));
                 }
             }
