@@ -36,18 +36,26 @@ fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 
+# The Python side (downloads, mostly) runs while the Rust and npm steps
+# below build.
+python_env() {
+  if ! .venv/bin/python -c 'import tufup, bsdiff4, moto, boto3' 2>/dev/null; then
+    python3 -m venv .venv || {
+      apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+      python3 -m venv .venv
+    }
+    # tufup: the Python client for compatibility tests; moto: a real
+    # S3-compatible server on 127.0.0.1 for the object storage tests.
+    .venv/bin/pip install --quiet --disable-pip-version-check 'tufup==0.10.0' 'moto[server]'
+  fi
+}
+python_env > /tmp/tufa-setup-python.log 2>&1 &
+python_pid=$!
+
 # WebDriver bridge for the app's end-to-end tests (~40 s to build).
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
 # The front end's packages, exactly as locked.
 npm --prefix ui ci --no-audit --no-fund
 
-if ! .venv/bin/python -c 'import tufup, bsdiff4, moto, boto3' 2>/dev/null; then
-  python3 -m venv .venv || {
-    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
-    python3 -m venv .venv
-  }
-  # tufup: the Python client for compatibility tests; moto: a real
-  # S3-compatible server on 127.0.0.1 for the object storage tests.
-  .venv/bin/pip install --quiet --disable-pip-version-check 'tufup==0.10.0' 'moto[server]'
-fi
+wait "$python_pid" || { cat /tmp/tufa-setup-python.log >&2; echo "setup: the Python environment failed" >&2; exit 1; }
 .venv/bin/python -c 'import tufup; print("setup: tufup", tufup.__version__, "ready in .venv")'
