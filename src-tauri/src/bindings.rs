@@ -30,6 +30,7 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     tufa::publisher::upload::UploadReport::export_all(&cfg)?;
     tufa::client::verify::VerifyReport::export_all(&cfg)?;
     crate::commands::AppInfo::export_all(&cfg)?;
+    crate::self_update::SelfUpdateInfo::export_all(&cfg)?;
     crate::commands::RequestView::export_all(&cfg)?;
     crate::commands::Added::export_all(&cfg)?;
     tufa::publisher::pending::StagedChange::export_all(&cfg)?;

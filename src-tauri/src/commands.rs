@@ -84,7 +84,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
-    version: &'static str,
+    version: String,
     recent: Vec<String>,
     project: Option<String>,
     demo_dir: String,
@@ -102,7 +102,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
         .and_then(|p| p.clone())
         .map(|p| p.display().to_string());
     Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
+        version: crate::self_update::running_version(),
         recent: recent(&state.data_dir),
         project,
         demo_dir: crate::demo::demo_dir(&state.data_dir).display().to_string(),

@@ -52,7 +52,14 @@ pub fn init(dir: &Path) {
                 .with(filter)
                 .try_init();
             if installed.is_ok() {
-                tracing::info!(version = env!("CARGO_PKG_VERSION"), "tufa-app started");
+                // Which copy runs: after an update and restart, the
+                // version and executable say whether it took.
+                tracing::info!(
+                    version = %crate::self_update::running_version(),
+                    pid = std::process::id(),
+                    exe = ?std::env::current_exe().ok(),
+                    "tufa-app started"
+                );
             }
         }
         Err(e) => eprintln!("tufa-app: no log file in {}: {e}", dir.display()),

@@ -12,6 +12,7 @@ mod error;
 mod folder_server;
 mod log;
 mod progress;
+mod self_update;
 mod workspace;
 
 use std::sync::atomic::AtomicBool;
@@ -19,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use tauri::Manager;
 
 fn main() {
+    // Started as the update helper (after "Install and restart"): swap
+    // the new version in once this app has exited, then exit.
+    tufa::client::helper::run_if_helper();
     // `--project DIR` opens a repository at start (scripts and tests).
     let args: Vec<String> = std::env::args().collect();
     let initial = args
@@ -30,6 +34,7 @@ fn main() {
     // (created on first start), so a newcomer lands in a real workflow.
     let auto_demo = args.iter().any(|a| a == "--demo");
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_tufa::Builder::configure_later().build())
         .setup(move |app| {
             let data_dir = match std::env::var_os("TUFA_APP_DATA") {
                 Some(d) => d.into(),
@@ -42,6 +47,10 @@ fn main() {
                 None => app.path().app_log_dir()?,
             };
             log::init(&log_dir);
+            // Updates of the app itself, when this copy can have them.
+            if let Err(e) = self_update::configure(app.handle(), &data_dir) {
+                tracing::warn!(code = %e.code, "updates of the app are off: {}", e.message);
+            }
             app.manage(log::LogDir(log_dir));
             app.manage(commands::AppState {
                 project: Mutex::new(initial.clone()),
@@ -91,6 +100,8 @@ fn main() {
             destinations::save_credentials,
             destinations::forget_credentials,
             destinations::test_destination,
+            self_update::self_update_info,
+            self_update::save_update_url,
             log::log_location,
             log::reveal_log,
         ])

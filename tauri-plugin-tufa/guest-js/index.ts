@@ -66,7 +66,7 @@ export interface Installed {
  * How a command fails: `code` is stable (`offline`, `slow_retrieval`,
  * `metadata_expired`, `verification_failed`, `patch_failed`,
  * `install_failed`, `cancelled`, `config`, `no_update`, `not_downloaded`,
- * `busy`, `restart_pending`, …), `message` says what happened.
+ * `busy`, `not_configured`, `restart_pending`, …), `message` says what happened.
  */
 export interface TufaError {
   code: string

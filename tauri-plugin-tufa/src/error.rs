@@ -25,6 +25,10 @@ pub enum Error {
     /// the Rust builder) is incomplete or wrong.
     #[error("tauri-plugin-tufa configuration: {0}")]
     Config(String),
+    /// The plugin was built with `Builder::configure_later` and has not
+    /// been given its settings yet.
+    #[error("updates are not set up yet: no repository to check has been configured")]
+    NotConfigured,
     /// The update is installed: the app must restart before checking
     /// again.
     #[error("version {0} is installed and takes effect when the app restarts")]
@@ -35,7 +39,7 @@ impl Error {
     /// Stable code for front ends: the engine's codes (`offline`,
     /// `verification_failed`, `cancelled`, …) and the plugin's own
     /// (`no_update`, `not_downloaded`, `busy`, `config`,
-    /// `restart_pending`).
+    /// `not_configured`, `restart_pending`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::Update(e) => e.code(),
@@ -43,6 +47,7 @@ impl Error {
             Error::NotDownloaded => "not_downloaded",
             Error::Busy => "busy",
             Error::Config(_) => "config",
+            Error::NotConfigured => "not_configured",
             Error::RestartPending(_) => "restart_pending",
         }
     }

@@ -159,12 +159,19 @@ struct Flow {
 /// from Rust; the commands call the same methods.
 pub struct Tufa<R: Runtime> {
     app: AppHandle<R>,
-    updater: Arc<Updater>,
-    current: String,
-    install_options: InstallOptions,
+    /// `None` until configured (a plugin built with
+    /// [`Builder::configure_later`] and not yet given its settings).
+    setup: std::sync::RwLock<Option<Arc<Setup>>>,
     cancel: Cancel,
     busy: AtomicBool,
     flow: std::sync::Mutex<Flow>,
+}
+
+/// What a configuration builds: the updater and what installs need.
+struct Setup {
+    updater: Arc<Updater>,
+    current: String,
+    install_options: InstallOptions,
 }
 
 /// Clears the busy flag when a download or install ends, however it ends.
@@ -189,9 +196,50 @@ impl<R: Runtime> Tufa<R> {
         Ok(BusyGuard(&self.busy))
     }
 
-    /// The underlying updater, for anything the plugin does not expose.
-    pub fn updater(&self) -> &Updater {
-        &self.updater
+    fn setup(&self) -> Result<Arc<Setup>> {
+        self.setup
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(Error::NotConfigured)
+    }
+
+    /// The underlying updater, for anything the plugin does not expose;
+    /// `None` until the plugin is configured.
+    pub fn updater(&self) -> Option<Arc<Updater>> {
+        self.setup().ok().map(|s| s.updater.clone())
+    }
+
+    /// Whether the plugin has its settings (always, unless built with
+    /// [`Builder::configure_later`] and not yet [`configure`](Self::configure)d).
+    pub fn is_configured(&self) -> bool {
+        self.setup().is_ok()
+    }
+
+    /// Gives the plugin its trusted root and settings at run time, or
+    /// replaces them (a repository URL the user changed): an update found
+    /// or downloaded with the old settings is forgotten. Refused with
+    /// [`Error::Busy`] while a download or install runs. A bad setting is
+    /// an [`Error::Config`] and keeps the previous settings.
+    ///
+    /// ```no_run
+    /// # fn run<R: tauri::Runtime>(app: &tauri::AppHandle<R>, root: Vec<u8>) -> tauri_plugin_tufa::Result<()> {
+    /// use tauri_plugin_tufa::{Config, TufaExt};
+    /// app.tufa().configure(&root, Config {
+    ///     metadata_url: "https://updates.example.com/metadata/".into(),
+    ///     targets_url: "https://updates.example.com/targets/".into(),
+    ///     ..Config::default()
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn configure(&self, trusted_root: &[u8], config: Config) -> Result<()> {
+        let _busy = self.claim()?;
+        let setup = new_setup(&self.app, trusted_root, config, &self.cancel)?;
+        *self.setup.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(setup));
+        let mut flow = self.flow();
+        flow.plan = None;
+        flow.applied = None;
+        Ok(())
     }
 
     /// Refreshes the signed metadata and says whether a newer release is
@@ -200,8 +248,9 @@ impl<R: Runtime> Tufa<R> {
         if let Some(v) = self.flow().installed.clone() {
             return Err(Error::RestartPending(v));
         }
-        let plan = self.updater.check().await?;
-        let info = plan.as_ref().map(|p| UpdateInfo::new(p, &self.current));
+        let setup = self.setup()?;
+        let plan = setup.updater.check().await?;
+        let info = plan.as_ref().map(|p| UpdateInfo::new(p, &setup.current));
         let mut flow = self.flow();
         flow.plan = plan;
         flow.applied = None;
@@ -217,6 +266,7 @@ impl<R: Runtime> Tufa<R> {
         progress: &mut (dyn FnMut(DownloadEvent) + Send),
     ) -> Result<Downloaded> {
         let _busy = self.claim()?;
+        let setup = self.setup()?;
         // A cancel meant for an earlier download must not stop this one.
         self.cancel.reset();
         let plan = self.flow().plan.clone();
@@ -228,8 +278,8 @@ impl<R: Runtime> Tufa<R> {
             }
         };
         let mut relay = |p: UpdateProgress| progress(p.into());
-        let downloaded = self.updater.download(&plan, &mut relay).await?;
-        let applied = self
+        let downloaded = setup.updater.download(&plan, &mut relay).await?;
+        let applied = setup
             .updater
             .apply_with_progress(downloaded, &mut relay)
             .await?;
@@ -254,12 +304,13 @@ impl<R: Runtime> Tufa<R> {
     /// [`restart`](Self::restart)).
     pub async fn install(&self, mode: InstallMode) -> Result<Installed> {
         let _busy = self.claim()?;
+        let setup = self.setup()?;
         let applied = self.flow().applied.clone().ok_or(Error::NotDownloaded)?;
         let version = applied.version.to_string();
-        let updater = self.updater.clone();
+        let updater = setup.updater.clone();
         let options = InstallOptions {
-            purge: self.install_options.purge,
-            exclude: self.install_options.exclude.clone(),
+            purge: setup.install_options.purge,
+            exclude: setup.install_options.exclude.clone(),
             installer: None,
         };
         let work = tokio::task::spawn_blocking(move || match mode {
@@ -299,7 +350,8 @@ impl<R: Runtime> Tufa<R> {
         } else {
             None
         };
-        self.updater
+        self.setup()?
+            .updater
             .apply_on_exit(std::process::id(), relaunch)
             .inspect_err(|e| tracing::error!(target: "tufa", %version, "starting the update helper failed: {e}"))?;
         Ok(true)
@@ -338,7 +390,8 @@ pub fn init<R: Runtime>(trusted_root: &'static [u8]) -> TauriPlugin<R, Option<Co
 /// Builds the plugin: the trusted root, and optionally settings that
 /// replace `plugins.tufa` of tauri.conf.json.
 pub struct Builder {
-    root: &'static [u8],
+    /// `None`: configured at run time with [`Tufa::configure`].
+    root: Option<&'static [u8]>,
     config: Option<Config>,
 }
 
@@ -350,7 +403,22 @@ impl Builder {
     /// keeps newer roots (key rotations) in the cache folder.
     pub fn new(trusted_root: &'static [u8]) -> Self {
         Builder {
-            root: trusted_root,
+            root: Some(trusted_root),
+            config: None,
+        }
+    }
+
+    /// A plugin that gets its trusted root and settings at run time, from
+    /// the app's own settings, through [`Tufa::configure`]; until then
+    /// the commands fail with code `not_configured`. `plugins.tufa` in
+    /// tauri.conf.json is not read.
+    ///
+    /// ```no_run
+    /// let plugin = tauri_plugin_tufa::Builder::configure_later().build::<tauri::Wry>();
+    /// ```
+    pub fn configure_later() -> Self {
+        Builder {
+            root: None,
             config: None,
         }
     }
@@ -374,16 +442,26 @@ impl Builder {
                 commands::restart
             ])
             .setup(move |app, api| {
-                let config = config
-                    .or_else(|| api.config().clone())
-                    .ok_or_else(|| {
-                        Error::Config(
-                            "no `plugins.tufa` section in tauri.conf.json (metadataUrl and targetsUrl are required)"
-                                .into(),
-                        )
-                    })?;
-                let state = new_state(app, root, config)?;
-                app.manage(state);
+                let cancel = Cancel::new();
+                let setup = match root {
+                    None => None,
+                    Some(root) => {
+                        let config = config.or_else(|| api.config().clone()).ok_or_else(|| {
+                            Error::Config(
+                                "no `plugins.tufa` section in tauri.conf.json (metadataUrl and targetsUrl are required)"
+                                    .into(),
+                            )
+                        })?;
+                        Some(Arc::new(new_setup(app, root, config, &cancel)?))
+                    }
+                };
+                app.manage(Tufa {
+                    app: app.clone(),
+                    setup: std::sync::RwLock::new(setup),
+                    cancel,
+                    busy: AtomicBool::new(false),
+                    flow: std::sync::Mutex::new(Flow::default()),
+                });
                 Ok(())
             })
             .on_event(|app, event| {
@@ -398,7 +476,12 @@ impl Builder {
     }
 }
 
-fn new_state<R: Runtime>(app: &AppHandle<R>, root: &[u8], config: Config) -> Result<Tufa<R>> {
+fn new_setup<R: Runtime>(
+    app: &AppHandle<R>,
+    root: &[u8],
+    config: Config,
+    cancel: &Cancel,
+) -> Result<Setup> {
     if config.metadata_url.is_empty() || config.targets_url.is_empty() {
         return Err(Error::Config(
             "plugins.tufa needs metadataUrl and targetsUrl".into(),
@@ -422,7 +505,6 @@ fn new_state<R: Runtime>(app: &AppHandle<R>, root: &[u8], config: Config) -> Res
             .map_err(|e| Error::Config(format!("no cache folder for the app ({e}): set cacheDir")))?
             .join("tufa"),
     };
-    let cancel = Cancel::new();
     let install_options = InstallOptions {
         purge: config.purge,
         exclude: config.exclude.clone(),
@@ -451,14 +533,10 @@ fn new_state<R: Runtime>(app: &AppHandle<R>, root: &[u8], config: Config) -> Res
     }
     let updater = builder.build()?;
     tracing::debug!(target: "tufa", app = %name, %current, install = %install_dir.display(), "tauri-plugin-tufa ready");
-    Ok(Tufa {
-        app: app.clone(),
+    Ok(Setup {
         updater: Arc::new(updater),
         current,
         install_options,
-        cancel,
-        busy: AtomicBool::new(false),
-        flow: std::sync::Mutex::new(Flow::default()),
     })
 }
 

@@ -253,3 +253,59 @@ fn missing_configuration_fails_at_start_with_what_to_set() {
     };
     assert!(err.to_string().contains("metadataUrl"), "{err}");
 }
+
+#[test]
+fn a_plugin_configured_at_run_time_refuses_until_configured_then_updates() {
+    let f = fixture(true);
+    let context = mock_context(noop_assets());
+    let mut context = context;
+    for cmd in ["check", "download", "install"] {
+        context
+            .runtime_authority_mut()
+            .__allow_command(format!("plugin:tufa|{cmd}"), ExecutionContext::Local);
+    }
+    let app = mock_builder()
+        .plugin(tauri_plugin_tufa::Builder::configure_later().build())
+        .build(context)
+        .expect("mock app");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window");
+    assert!(!app.tufa().is_configured());
+    let err = invoke(&webview, "check", json!({})).expect_err("not configured");
+    assert_eq!(err["code"], "not_configured");
+
+    let root = std::fs::read(f.repo.join("metadata/1.root.json")).expect("root");
+    let config = |url: &str| tauri_plugin_tufa::Config {
+        metadata_url: format!("{url}/metadata/"),
+        targets_url: format!("{url}/targets/"),
+        app_name: Some("demo".into()),
+        current_version: Some("1.0".into()),
+        install_dir: Some(f.install.clone()),
+        cache_dir: Some(f.cache.clone()),
+        ..Default::default()
+    };
+    // A bad setting is refused and changes nothing.
+    let bad = app
+        .tufa()
+        .configure(b"{}", config(&f.server.url))
+        .expect_err("not a root");
+    assert_eq!(bad.code(), "config", "{bad}");
+    assert!(!app.tufa().is_configured());
+
+    app.tufa()
+        .configure(&root, config(&f.server.url))
+        .expect("configure");
+    let info = invoke(&webview, "check", json!({})).expect("check");
+    assert_eq!(info["version"], "1.1");
+    assert_eq!(info["method"], "patch");
+    // Another repository (the user changed the URL): the update found at
+    // the first one is forgotten, nothing is downloaded from it.
+    app.tufa()
+        .configure(&root, config("http://127.0.0.1:9"))
+        .expect("reconfigure");
+    let err = invoke(&webview, "install", json!({"mode": "now"})).expect_err("nothing downloaded");
+    assert_eq!(err["code"], "not_downloaded");
+    let offline = invoke(&webview, "check", json!({})).expect_err("nobody listens on port 9");
+    assert_eq!(offline["code"], "offline", "{offline}");
+}

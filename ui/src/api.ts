@@ -24,6 +24,7 @@ import type { ConnectionTest } from "./generated/ConnectionTest";
 import type { PeriodChange } from "./generated/PeriodChange";
 import type { Automation } from "./generated/Automation";
 import type { AutomationKind } from "./generated/AutomationKind";
+import type { SelfUpdateInfo } from "./generated/SelfUpdateInfo";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
@@ -33,7 +34,7 @@ export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
 export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest, PeriodChange };
-export type { Automation, AutomationKind };
+export type { Automation, AutomationKind, SelfUpdateInfo };
 
 /** A destination as the upload takes it: null or blank parts fall back to the saved ones. */
 export interface DestinationArgs {
@@ -78,6 +79,8 @@ export interface ReleaseArgs {
 
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
+  selfUpdateInfo: () => invoke<SelfUpdateInfo>("self_update_info"),
+  saveUpdateUrl: (url: string) => invoke<SelfUpdateInfo>("save_update_url", { url }),
   openProject: (dir: string) => invoke<Status>("open_project", { dir }),
   createProject: (args: {
     dir: string;

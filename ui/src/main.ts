@@ -7,6 +7,7 @@ import { setRemedyHandlers, showGlobalError } from "./feedback";
 import { wireOpenLog } from "./log";
 import { listenForDrops, openPaths } from "./paths";
 import { go, register, show, type Section } from "./router";
+import { showAbout } from "./screens/about";
 import { showAdd } from "./screens/add";
 import { showAutomate } from "./screens/automate";
 import { showCeremony } from "./screens/ceremony";
@@ -32,6 +33,7 @@ register({
   settings: showSettings,
   automate: showAutomate,
   custodian: showCustodian,
+  about: showAbout,
 });
 
 /** Enter in a text field presses its form's main button (`data-enter`). */

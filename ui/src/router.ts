@@ -14,7 +14,8 @@ export type Section =
   | "ceremony"
   | "settings"
   | "automate"
-  | "custodian";
+  | "custodian"
+  | "about";
 
 /** What a screen can be opened with. */
 export interface Params {

@@ -23,6 +23,7 @@ export function setNav(section: Section): void {
   const extra: [Section, string][] = [
     ["start", current ? "Open another project" : "Start"],
     ["custodian", "I hold a key"],
+    ["about", "About Tufa"],
   ];
   const btn = ([id, label]: [Section, string]) =>
     html`<button id="nav-${id}" aria-current="${id === section ? "page" : "false"}">${label}</button>`;

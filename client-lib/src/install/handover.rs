@@ -259,7 +259,9 @@ pub fn read_plan(path: &Path) -> Result<Plan> {
         .map_err(|e| Error::Install(format!("the hand-over plan {}: {e}", path.display())))
 }
 
-/// Whether process `pid` still runs (a zombie counts as running).
+/// Whether process `pid` still runs. On Linux a zombie (exited, not yet
+/// reaped by a parent that may never look, such as a test driver) has
+/// closed its files and counts as ended; elsewhere it counts as running.
 pub fn process_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
@@ -268,6 +270,19 @@ pub fn process_alive(pid: u32) -> bool {
         };
         if p <= 0 {
             return false;
+        }
+        #[cfg(target_os = "linux")]
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
+            // `pid (comm) state …`: comm may hold spaces and parentheses,
+            // the state follows the last `)`.
+            if let Some(state) = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+            {
+                if state == "Z" || state == "X" {
+                    return false;
+                }
+            }
         }
         // SAFETY: signal 0 only checks that the process exists.
         let rc = unsafe { libc::kill(p, 0) };
@@ -491,5 +506,32 @@ pub(crate) fn run_moves(plan: &super::windows::SwapPlan) -> Result<()> {
     match failed {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::process_alive;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn an_exited_but_unreaped_child_has_ended_and_a_running_one_has_not() {
+        let mut running = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep");
+        assert!(process_alive(running.id()));
+        let mut zombie = std::process::Command::new("true").spawn().expect("true");
+        // Not waited for: once it exits it stays a zombie.
+        let end = Instant::now() + Duration::from_secs(10);
+        while process_alive(zombie.id()) && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!process_alive(zombie.id()), "a zombie counted as running");
+        assert!(process_alive(running.id()));
+        zombie.wait().expect("reap");
+        running.kill().expect("kill");
+        running.wait().expect("reap");
+        assert!(!process_alive(running.id()));
     }
 }

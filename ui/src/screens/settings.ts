@@ -35,6 +35,8 @@ export async function showSettings(): Promise<void> {
       <p class="muted">Re-signing and uploading on a schedule instead of by hand: <button id="settings-automate" class="link" data-go="automate">Automate…</button></p>
       <p class="muted">A new period applies from the role's next signing (a release, a refresh, or Re-sign now); the version clients have keeps its expiry. Thresholds change through a root signing request that the root keys sign: <button id="settings-ceremony" class="link">open Ceremony</button>.</p>
       ${glossary()}
+      <h2>Tufa itself</h2>
+      <p>Tufa's version, and updates of Tufa: <button id="settings-updates" class="link" data-go="about">Check for updates…</button></p>
       <h2>Appearance</h2>
       <label>Theme<select id="theme-select">${option("system", "Follow the system")}${option("light", "Light")}${option("dark", "Dark")}</select></label>
     </section>`,
