@@ -98,7 +98,7 @@ pub enum RootCmd {
 }
 
 /// A new passphrase: TUFA_NEW_PASSPHRASE, or typed twice at the terminal.
-fn new_passphrase() -> anyhow::Result<Secret> {
+pub(crate) fn new_passphrase() -> anyhow::Result<Secret> {
     if let Ok(p) = std::env::var("TUFA_NEW_PASSPHRASE") {
         return Ok(Secret::new(p.into_bytes()));
     }

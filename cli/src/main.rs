@@ -88,6 +88,11 @@ enum Command {
         /// Where new keys go: the OS keyring, PEM files in --keys-dir, or auto (the keyring when one answers, else files).
         #[arg(long, value_enum, default_value_t = KeyStoreChoice::Auto)]
         key_store: KeyStoreChoice,
+        /// Root keys as encrypted key files in --keys-dir (to back up and
+        /// move offline), whatever --key-store says; the passphrase comes
+        /// from TUFA_NEW_PASSPHRASE or is asked twice at the terminal.
+        #[arg(long)]
+        encrypt_root: bool,
     },
     /// Add a bundle directory as a new release and publish it.
     Add {
@@ -306,7 +311,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             expires,
             threshold,
             key_store,
+            encrypt_root,
         } => {
+            let root_passphrase = if encrypt_root {
+                Some(crate::keycmd::new_passphrase()?)
+            } else {
+                None
+            };
             let resolved = key_store.resolve();
             if let (Some(why), false) = (&resolved.fallback, json) {
                 eprintln!(
@@ -322,6 +333,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 expires_days: expires.into_iter().collect::<BTreeMap<_, _>>(),
                 thresholds: threshold.into_iter().collect::<BTreeMap<_, _>>(),
                 key_store,
+                root_passphrase,
             };
             let (publisher, outcome) = Publisher::init(&dir, &opts)?;
             output::init(&publisher, &outcome, json);

@@ -130,6 +130,10 @@ pub struct CreateArgs {
     key_store: KeyStoreChoice,
     expires: BTreeMap<TopRole, u32>,
     thresholds: BTreeMap<TopRole, u64>,
+    /// Root keys as files encrypted with this passphrase (to back up and
+    /// move offline); none or empty: root keys go with the others.
+    #[serde(default)]
+    root_passphrase: Option<String>,
 }
 
 #[tauri::command]
@@ -147,6 +151,10 @@ pub async fn create_project(args: CreateArgs, state: State<'_, AppState>) -> App
         opts.expires_days = args.expires;
         opts.thresholds = args.thresholds;
         opts.key_store = args.key_store.resolve().store;
+        opts.root_passphrase = args
+            .root_passphrase
+            .filter(|p| !p.is_empty())
+            .map(|p| tufa::publisher::keys::Secret::new(p.into_bytes()));
         let (publisher, _) = Publisher::init(&d, &opts)?;
         Ok(publisher.status()?)
     })

@@ -67,16 +67,18 @@ pub async fn discard_staged(state: State<'_, AppState>) -> AppResult<bool> {
 }
 
 /// Writes an encrypted copy of key `name` to `dest` (a backup, or a key
-/// file for a custodian). An empty passphrase is refused: a backup in
-/// clear text is the copy that leaks.
+/// file for a custodian); `key_passphrase` opens the key when it is an
+/// encrypted file. An empty passphrase for the copy is refused: a backup
+/// in clear text is the copy that leaks.
 #[tauri::command]
 pub async fn export_key(
     name: String,
     dest: String,
     passphrase: String,
+    key_passphrase: Option<String>,
     state: State<'_, AppState>,
 ) -> AppResult<String> {
-    let publisher = state.publisher()?;
+    let publisher = state.publisher()?.with_keys(typed(key_passphrase).into());
     blocking(move || {
         let dest = PathBuf::from(dest.trim());
         if dest.as_os_str().is_empty() {

@@ -42,8 +42,15 @@ async function waitPort(port, ms = 20000) {
   throw new Error(`port ${port} never opened`);
 }
 
+// The root key of the project the first test creates is an encrypted
+// file (the wizard's default); the CLI gets its passphrase from the
+// environment when a later test signs root with it.
+const ROOT_PASS = "correct horse battery staple";
+
 function tufa(...args) {
-  return JSON.parse(execFileSync(tufaBin, ["--json", ...args], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync(tufaBin, ["--json", ...args], { encoding: "utf8", env: { ...process.env, TUFA_PASSPHRASE_ROOT: ROOT_PASS } }),
+  );
 }
 
 function noise(seed, n) {
@@ -158,9 +165,38 @@ test("create a repository, add two releases by typed path, preview equals the en
   await type("#create-app", "e2eapp");
   await type("#create-dir", proj);
   await (await el("#create-store")).selectByAttribute("value", "file");
+  // The root key: an encrypted file by default, its passphrase typed twice.
+  assert.equal(await (await el("#root-encrypted")).isSelected(), true);
+  await type("#create-root-pass", ROOT_PASS);
+  await type("#create-root-pass2", "not the same");
   await shot("create");
   await click("#create-btn");
+  const mismatch = await el('.feedback.error[data-for="create-btn"]');
+  assert.equal(await mismatch.getAttribute("data-code"), "mismatch");
+  assert.ok(!fs.existsSync(path.join(proj, "tufa.toml")), "nothing created on a mismatch");
+  await type("#create-root-pass2", ROOT_PASS);
+  await click("#create-btn");
+  // Then the backup step: a copy on another drive, encrypted, that opens
+  // with the same passphrase and is the same key.
+  await el("#root-backup");
+  assert.equal(await (await el("#backup-done")).getAttribute("disabled"), "true", "continue waits for the backup");
+  const rootFile = path.join(proj, "keys", "root.pem");
+  assert.match(fs.readFileSync(rootFile, "utf8"), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+  const backup = path.join(work, "usb", "root-backup.pem");
+  fs.mkdirSync(path.dirname(backup));
+  await type("#backup-dest-root", backup);
+  await shot("create-root-backup");
+  await click("#backup-btn");
+  await browser.waitUntil(async () => (await (await el("#backup-result")).getText()).includes(backup), { timeout: 15000 });
+  assert.match(fs.readFileSync(backup, "utf8"), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+  // The engine read the copy back with the passphrase (same key id); a
+  // root request signed with the backup counts as root's signature.
+  const rootKey = tufa("--project", proj, "status").keys.find((k) => k.name === "root");
+  assert.match(await (await el("#backup-result")).getText(), new RegExp(`key id ${rootKey.keyid.slice(0, 12)}`));
+  await click("#backup-done");
   await el("#overview");
+  const custody = tufa("--project", proj, "status").keys.find((k) => k.name === "root");
+  assert.equal(custody.custody, "encrypted_file");
   // The sidebar: the project, its health, the current section marked.
   assert.equal(await (await el("#project-name")).getText(), "e2eapp");
   assert.equal(await (await el("#nav-overview")).getAttribute("aria-current"), "page");

@@ -88,6 +88,8 @@ export const api = {
     key_store: string;
     expires: Partial<Record<Role, number>>;
     thresholds: Partial<Record<Role, number>>;
+    /** Root keys as files encrypted with it; null: with the other keys. */
+    root_passphrase: string | null;
   }) => invoke<Status>("create_project", { args }),
   createDemo: () => invoke<Status>("create_demo"),
   status: () => invoke<Status>("status"),
@@ -114,7 +116,8 @@ export const api = {
   signStaged: (keyFile: string | null, keyringEntry: string | null, passphrase: string | null) =>
     invoke<PublishOutcome>("sign_staged", { keyFile, keyringEntry, passphrase }),
   discardStaged: () => invoke<boolean>("discard_staged"),
-  exportKey: (name: string, dest: string, passphrase: string) => invoke<string>("export_key", { name, dest, passphrase }),
+  exportKey: (name: string, dest: string, passphrase: string, keyPassphrase: string | null = null) =>
+    invoke<string>("export_key", { name, dest, passphrase, keyPassphrase }),
   moveKey: (name: string, to: string, passphrase: string | null) => invoke<string>("move_key", { name, to, passphrase }),
   previewRemoval: (removal: Removal) => invoke<RemovalPreview>("preview_removal", { removal }),
   removeReleases: (removal: Removal) => invoke<PublishOutcome>("remove_releases", { removal }),

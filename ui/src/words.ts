@@ -1,6 +1,7 @@
 // TUF's terms in plain words, shown next to where they appear. Wording
 // only: what is due, valid or allowed comes from the engine.
 import type { Role } from "./api";
+import type { Custody } from "./generated/Custody";
 import { html, type Html } from "./html";
 
 /** What each role's metadata file is for. */
@@ -29,4 +30,20 @@ export function glossary(): Html {
 /** A role name with its meaning on hover. */
 export function roleName(r: Role): Html {
   return html`<abbr class="role-name" title="${ROLE_HELP[r]}">${r}</abbr>`;
+}
+
+/** How a key is kept, in words (the engine's `Custody`). */
+export function custodyName(c: Custody): string {
+  switch (c) {
+    case "keyring":
+      return "OS keyring";
+    case "file":
+      return "key file";
+    case "encrypted_file":
+      return "encrypted key file";
+    case "environment":
+      return "environment variable (CI secret)";
+    case "tufup_file":
+      return "tufup key file";
+  }
 }

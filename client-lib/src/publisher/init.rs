@@ -7,6 +7,16 @@ impl Publisher {
     /// every role, signed and written.
     pub fn init(dir: &Path, opts: &InitOptions) -> Result<(Self, PublishOutcome)> {
         validate_app_name(&opts.app_name)?;
+        if opts
+            .root_passphrase
+            .as_ref()
+            .is_some_and(|p| p.as_bytes().is_empty())
+        {
+            return Err(Error::InvalidSetting {
+                field: "root passphrase".into(),
+                reason: "it is empty: choose one (the root key file is encrypted with it)".into(),
+            });
+        }
         for (role, &t) in &opts.thresholds {
             if t == 0 || t > 16 {
                 return Err(Error::InvalidSetting {
@@ -50,8 +60,18 @@ impl Publisher {
                 delegations: BTreeMap::new(),
             },
         )?;
-        if opts.key_store == KeyStore::File {
+        if opts.key_store == KeyStore::File || opts.root_passphrase.is_some() {
             ensure_dir(&keys_dir)?;
+        }
+        if opts
+            .root_passphrase
+            .as_ref()
+            .is_some_and(|p| p.as_bytes().is_empty())
+        {
+            return Err(Error::InvalidSetting {
+                field: "root passphrase".into(),
+                reason: "it is empty: choose one (the root key file is encrypted with it)".into(),
+            });
         }
         let mut project = Project {
             app_name: opts.app_name.clone(),
@@ -72,7 +92,17 @@ impl Publisher {
                 } else {
                     format!("{role}-{i}")
                 };
-                let location = new_key(&opts.app_name, &name, opts.key_store, &keys_rel, dir)?;
+                let location = match (&opts.root_passphrase, role) {
+                    (Some(pass), TopRole::Root) => new_key_encrypted(
+                        &opts.app_name,
+                        &name,
+                        KeyStore::File,
+                        Some(pass.as_bytes()),
+                        &keys_rel,
+                        dir,
+                    )?,
+                    _ => new_key(&opts.app_name, &name, opts.key_store, &keys_rel, dir)?,
+                };
                 project.keys.insert(name.clone(), location);
                 names.push(name);
             }
@@ -93,7 +123,12 @@ impl Publisher {
         let publisher = Publisher {
             dir: dir.to_path_buf(),
             project,
-            keys: std::sync::Arc::new(keys::NoSecrets),
+            keys: match &opts.root_passphrase {
+                // Signing the first root opens the encrypted root keys.
+                Some(pass) => std::sync::Arc::new(keys::KnownPassphrase(pass.clone()))
+                    as std::sync::Arc<dyn keys::KeyProvider>,
+                None => std::sync::Arc::new(keys::NoSecrets),
+            },
         };
         let outcome = publisher.write_initial_metadata()?;
         publisher.project.save(dir)?;

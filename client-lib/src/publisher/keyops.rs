@@ -594,7 +594,9 @@ impl Publisher {
     }
 
     /// Writes key `name` to `dest` as PEM, encrypted with `passphrase` (a
-    /// backup, or a key file for a custodian).
+    /// backup, or a key file for a custodian), then reads the copy back
+    /// (with the passphrase) and checks it is the same key: a backup that
+    /// does not open is found now, not on the day it is needed.
     pub fn export_key(&self, name: &str, dest: &Path, passphrase: Option<&Secret>) -> Result<()> {
         let cfg = self
             .project
@@ -609,12 +611,12 @@ impl Publisher {
                 reason: e.to_string(),
             }
         })?;
-        keys::export_der(dest, der.as_bytes(), passphrase.map(|p| p.as_bytes())).map_err(|e| {
-            Error::BadKey {
-                name: name.into(),
-                reason: e.to_string(),
-            }
-        })
+        let dest = if dest.is_absolute() {
+            dest.to_path_buf()
+        } else {
+            self.dir.join(dest)
+        };
+        self.store_and_check(name, &KeyLocation::File(dest), &der, passphrase)
     }
 }
 

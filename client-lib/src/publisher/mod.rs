@@ -102,6 +102,10 @@ pub struct InitOptions {
     pub thresholds: BTreeMap<TopRole, u64>,
     /// Where the generated keys go.
     pub key_store: KeyStore,
+    /// Root keys as key files encrypted with this passphrase (in the keys
+    /// directory, whatever `key_store` says), to move offline after a
+    /// backup; `None`: root keys go where the others do.
+    pub root_passphrase: Option<keys::Secret>,
 }
 
 impl InitOptions {
@@ -114,6 +118,7 @@ impl InitOptions {
             expires_days: BTreeMap::new(),
             thresholds: BTreeMap::new(),
             key_store: KeyStore::File,
+            root_passphrase: None,
         }
     }
 }

@@ -52,7 +52,10 @@ pub struct KeyStatus {
     pub location: String,
     /// Who holds it.
     pub owner: Option<String>,
-    /// Whether the private key can be loaded right now.
+    /// How it is kept (keyring, plain or encrypted file, variable…).
+    pub custody: super::Custody,
+    /// Whether the private key is here: loadable now, or an encrypted
+    /// file that opens with its passphrase when a signing asks for it.
     pub available: bool,
 }
 
@@ -174,13 +177,18 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
         .keys
         .iter()
         .map(|(name, cfg)| {
-            let available = load_der(name, &cfg.location, p.dir(), p.keys()).is_ok();
+            let custody = super::Custody::of(&cfg.location, p.dir());
+            // An encrypted file is read above (its PEM label): it is here,
+            // locked until its passphrase is typed.
+            let available = custody == super::Custody::EncryptedFile
+                || load_der(name, &cfg.location, p.dir(), p.keys()).is_ok();
             let replaced_by = p.keys().key(name).map(|given| given.origin);
             KeyStatus {
                 name: name.clone(),
                 roles: project.roles_of(name),
                 keyid: cfg.keyid.clone(),
                 owner: cfg.owner.clone(),
+                custody,
                 location: match replaced_by {
                     Some(origin) => format!("{origin} (overrides {})", cfg.location),
                     None => cfg.location.to_string(),

@@ -8,7 +8,7 @@ import { html, render } from "../html";
 import { go } from "../router";
 import { setNav } from "../shell";
 import { reloadStatus } from "../state";
-import { glossary, roleName } from "../words";
+import { custodyName, glossary, roleName } from "../words";
 
 /** A long value cut with an ellipsis: whole on hover, and a button copies it. */
 function longValue(cls: string, value: string) {
@@ -27,7 +27,7 @@ export async function showKeys(): Promise<void> {
       ${s.keys.map(
         (k) => html`<tr data-key="${k.name}"><td><strong>${k.name}</strong>${k.owner && html`<br/><span class="muted">${k.owner}</span>`}
           <br/>${longValue("keyid", k.keyid)}</td>
-        <td>${k.roles.map((r, i) => html`${i > 0 && ", "}${roleName(r)}`)}</td><td class="location">${longValue("where", k.location)}</td>
+        <td>${k.roles.map((r, i) => html`${i > 0 && ", "}${roleName(r)}`)}</td><td class="location"><span class="custody" data-custody="${k.custody}">${custodyName(k.custody)}</span><br/>${longValue("where", k.location)}</td>
         <td>${k.available ? html`<span class="badge ok">at hand</span>` : html`<span class="badge warn">not here</span>`}</td>
         <td class="actions-cell"><button class="key-tool" id="export-${k.name}" data-name="${k.name}" data-tool="export">Export…</button>
           <button class="key-tool" id="move-${k.name}" data-name="${k.name}" data-tool="move">Move…</button></td></tr>`,
@@ -64,6 +64,7 @@ export async function showKeys(): Promise<void> {
     .forEach((b) =>
       b.addEventListener("click", () => {
         const name = b.dataset.name ?? "";
+        const locked = s.keys.find((k) => k.name === name)?.custody === "encrypted_file";
         const tool = $("#key-tool");
         if (b.dataset.tool === "export") {
           render(
@@ -71,14 +72,21 @@ export async function showKeys(): Promise<void> {
             html`<div class="panel" data-enter="export-btn"><h2>Export an encrypted copy of ${name}</h2>
             <p class="muted">A backup, or a key file to hand to a custodian. The copy is encrypted with the passphrase.</p>
             ${pathField("export-dest", "Save to (file)", false, `${name}-backup.pem`)}
-            <label>Passphrase<input id="export-pass" type="password" autocomplete="new-password"/></label>
+            ${locked && html`<label>Passphrase of ${name} (its key file is encrypted)<input id="export-key-pass" type="password" autocomplete="current-password"/></label>`}
+            <label>Passphrase for the copy<input id="export-pass" type="password" autocomplete="new-password"/></label>
             <label>Passphrase again<input id="export-pass2" type="password" autocomplete="new-password"/></label>
             <div class="actions"><button id="export-btn" class="primary">Export</button></div><p id="export-result" class="ok"></p></div>`,
           );
           wireBrowse();
           on("#export-btn", async () => {
             if (val("#export-pass") !== val("#export-pass2")) throw { code: "mismatch", message: "The two passphrases differ." };
-            const where = await api.exportKey(name, required("#export-dest", "where to save the copy"), val("#export-pass"));
+            const where = await api.exportKey(
+              name,
+              required("#export-dest", "where to save the copy"),
+              val("#export-pass"),
+              locked ? val("#export-key-pass") : null,
+            );
+            if (locked) input("#export-key-pass").value = "";
             input("#export-pass").value = "";
             input("#export-pass2").value = "";
             $("#export-result").textContent = `Saved an encrypted copy to ${where}. Keep it offline, apart from this computer.`;

@@ -23,7 +23,8 @@ use crate::{Error, Result};
 use std::path::Path;
 use tough::sign::Sign;
 
-/// Secret bytes: zeroed on drop, never printed.
+/// Secret bytes: zeroed on drop (every clone too), never printed.
+#[derive(Clone)]
 pub struct Secret(zeroize::Zeroizing<Vec<u8>>);
 
 impl Secret {
@@ -262,13 +263,6 @@ pub fn store_der(
             p.display()
         ))),
     }
-}
-
-/// Writes key `der` to `path` as PEM, encrypted with `passphrase` when
-/// given (for backups and custodians).
-pub fn export_der(path: &Path, der: &[u8], passphrase: Option<&[u8]>) -> Result<(), KeyError> {
-    let pem_text = pem_file::pem_from_der(der, passphrase)?;
-    write_private_file(path, pem_text.as_bytes()).map_err(|e| KeyError::Unreadable(e.to_string()))
 }
 
 fn to_sign(der: &Secret) -> Result<Box<dyn Sign>, String> {

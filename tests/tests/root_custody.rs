@@ -1,0 +1,190 @@
+//! Root key custody at creation: `tufa init --encrypt-root` (and the
+//! app's wizard, through `InitOptions::root_passphrase`) makes each root
+//! key a passphrase-encrypted file to back up and move offline, while the
+//! other keys go where `--key-store` says.
+
+use std::path::Path;
+use tufa::publisher::keys::Secret;
+use tufa::publisher::{Custody, InitOptions, KeyStore, Publisher};
+use tufa_tests::*;
+
+const PASS: &str = "a long root passphrase";
+
+fn key_status(proj: &Path, name: &str) -> serde_json::Value {
+    tufa(proj, &["--json", "status"]).json()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn encrypted_root_keys_sign_only_with_their_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = tmp.path().join("proj");
+    let run = tufa_env(
+        &proj,
+        &[
+            "init",
+            "--app",
+            "demo",
+            "--key-store",
+            "file",
+            "--threshold",
+            "root=2",
+            "--encrypt-root",
+        ],
+        &[("TUFA_NEW_PASSPHRASE", PASS)],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    for name in ["root", "root-2"] {
+        let pem = std::fs::read_to_string(proj.join(format!("keys/{name}.pem"))).unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{name}: {pem:.40}"
+        );
+        let k = key_status(&proj, name);
+        assert_eq!(k["custody"], "encrypted_file", "{k}");
+        assert_eq!(k["available"], true, "here, locked: {k}");
+    }
+    let targets = std::fs::read_to_string(proj.join("keys/targets.pem")).unwrap();
+    assert!(targets.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_eq!(key_status(&proj, "targets")["custody"], "file");
+    // The first root was signed by both encrypted keys.
+    let root = read_json(&proj.join("repository/metadata/1.root.json"));
+    assert_eq!(root["signatures"].as_array().unwrap().len(), 2);
+
+    // Releases need no root key.
+    let bundle = tmp.path().join("b1");
+    write_bundle(&bundle, &[("app.bin", b"one")]);
+    let run = tufa(
+        &proj,
+        &[
+            "--json",
+            "add",
+            bundle.to_str().unwrap(),
+            "--version",
+            "1.0",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+
+    // A root change without the passphrase: the encrypted keys stay
+    // closed, the request waits for their signatures.
+    let run = tufa(&proj, &["--json", "root", "request", "--expires", "400"]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let v = run.json();
+    assert_eq!(v["status"]["old_root"]["signatures"], 0, "{v}");
+    let request = v["request"].as_str().unwrap().to_string();
+    let refused = tufa(&proj, &["--json", "root", "publish", &request]);
+    assert_ne!(refused.code, Some(0), "{refused:#?}");
+    // A backup (`tufa key export`, read back by the engine) signs as the
+    // root key itself.
+    let backup = tmp.path().join("usb/root-backup.pem");
+    std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
+    let run = tufa_env(
+        &proj,
+        &["--json", "key", "export", "root", backup.to_str().unwrap()],
+        &[
+            ("TUFA_PASSPHRASE", PASS),
+            ("TUFA_NEW_PASSPHRASE", "backup pass"),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let run = tufa_env(
+        &proj,
+        &[
+            "--json",
+            "root",
+            "sign",
+            &request,
+            "--key",
+            backup.to_str().unwrap(),
+            "--yes",
+        ],
+        &[("TUFA_PASSPHRASE", "backup pass")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let status = tufa(&proj, &["--json", "root", "status", &request]).json();
+    assert_eq!(status["old_root"]["signatures"], 1, "{status}");
+    assert_eq!(
+        status["old_root"]["missing"],
+        serde_json::json!(["root-2"]),
+        "{status}"
+    );
+    // A wrong passphrase opens nothing.
+    let key = proj.join("keys/root.pem");
+    let key = key.to_str().unwrap();
+    let run = tufa_env(
+        &proj,
+        &["--json", "root", "sign", &request, "--key", key, "--yes"],
+        &[("TUFA_PASSPHRASE", "wrong passphrase")],
+    );
+    assert_eq!(run.error_code(), "bad_key", "{run:#?}");
+    assert!(run.stdout.contains("wrong passphrase"), "{run:#?}");
+    // With it, the second key signs and the new root publishes.
+    let key2 = proj.join("keys/root-2.pem");
+    let run = tufa_env(
+        &proj,
+        &[
+            "--json",
+            "root",
+            "sign",
+            &request,
+            "--key",
+            key2.to_str().unwrap(),
+            "--yes",
+        ],
+        &[("TUFA_PASSPHRASE", PASS)],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let run = tufa(&proj, &["--json", "root", "publish", &request]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(proj.join("repository/metadata/2.root.json").exists());
+}
+
+#[test]
+fn no_passphrase_and_no_terminal_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = tmp.path().join("proj");
+    let run = tufa_env(
+        &proj,
+        &[
+            "init",
+            "--app",
+            "demo",
+            "--key-store",
+            "file",
+            "--encrypt-root",
+        ],
+        &[("TUFA_NEW_PASSPHRASE", "")],
+    );
+    assert_ne!(run.code, Some(0), "{run:#?}");
+    assert!(!proj.join("tufa.toml").exists());
+    assert!(!proj.join("keys").exists());
+
+    // The engine refuses an empty passphrase too (the app's wizard).
+    let mut opts = InitOptions::new("demo");
+    opts.key_store = KeyStore::File;
+    opts.root_passphrase = Some(Secret::new(Vec::new()));
+    let Err(err) = Publisher::init(&proj, &opts) else {
+        panic!("an empty passphrase was accepted");
+    };
+    assert_eq!(err.code(), "invalid_setting", "{err}");
+    assert!(!proj.join("tufa.toml").exists());
+
+    // A given one: root is an encrypted file, the rest as chosen.
+    opts.root_passphrase = Some(Secret::new(PASS.as_bytes().to_vec()));
+    let (publisher, _) = Publisher::init(&proj, &opts).expect("init");
+    let status = publisher.status().expect("status");
+    for k in status.keys {
+        let want = if k.roles.contains(&tufa::metadata::TopRole::Root) {
+            Custody::EncryptedFile
+        } else {
+            Custody::File
+        };
+        assert_eq!(k.custody, want, "{}", k.name);
+    }
+}
