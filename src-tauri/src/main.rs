@@ -48,9 +48,7 @@ fn main() {
             };
             log::init(&log_dir);
             // Updates of the app itself, when this copy can have them.
-            if let Err(e) = self_update::configure(app.handle(), &data_dir) {
-                tracing::warn!(code = %e.code, "updates of the app are off: {}", e.message);
-            }
+            self_update::configure(app.handle(), &data_dir);
             app.manage(log::LogDir(log_dir));
             app.manage(commands::AppState {
                 project: Mutex::new(initial.clone()),

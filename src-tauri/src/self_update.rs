@@ -61,21 +61,62 @@ pub struct SelfUpdateInfo {
 /// The running executable's folder and what it holds.
 struct Install {
     dir: PathBuf,
-    version: Option<String>,
+    /// The bundle's version, or why there is none.
+    version: Result<String, String>,
     root: Option<(Vec<u8>, &'static str)>,
+}
+
+/// Longest `VERSION` and `update-root.json` read: a FIFO, `/dev/zero` or
+/// a huge file put there must not stall or fill the app at start.
+const MAX_VERSION_BYTES: u64 = 256;
+const MAX_ROOT_BYTES: u64 = 1 << 20;
+
+/// A regular file of at most `max` bytes; `Ok(None)` when there is none.
+fn read_small(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{} cannot be read ({e})", path.display())),
+    };
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if meta.len() > max {
+        return Err(format!("{} is larger than {max} bytes", path.display()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max).read_to_end(&mut bytes))
+        .map_err(|e| format!("{} cannot be read ({e})", path.display()))?;
+    Ok(Some(bytes))
 }
 
 fn install() -> Option<Install> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.to_path_buf();
-    let version = std::fs::read_to_string(dir.join(VERSION_FILE))
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| v.parse::<tufa::AppVersion>().is_ok());
-    let root = match std::fs::read(dir.join(ROOT_FILE)) {
-        Ok(bytes) => Some((bytes, "bundle")),
-        Err(_) if !BUILT_IN_ROOT.is_empty() => Some((BUILT_IN_ROOT.to_vec(), "built_in")),
-        Err(_) => None,
+    let file = dir.join(VERSION_FILE);
+    let version = match read_small(&file, MAX_VERSION_BYTES) {
+        Ok(None) => Err(format!(
+            "this copy was not installed from a Tufa update bundle (there is no {VERSION_FILE} file in {}): it is updated the way it was installed, such as by your package manager",
+            dir.display()
+        )),
+        Ok(Some(bytes)) => {
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            match text.parse::<tufa::AppVersion>() {
+                Ok(_) => Ok(text),
+                Err(_) => Err(format!(
+                    "{} does not hold a version number",
+                    file.display()
+                )),
+            }
+        }
+        Err(why) => Err(why),
+    };
+    let root = match read_small(&dir.join(ROOT_FILE), MAX_ROOT_BYTES) {
+        Ok(Some(bytes)) => Some((bytes, "bundle")),
+        _ if !BUILT_IN_ROOT.is_empty() => Some((BUILT_IN_ROOT.to_vec(), "built_in")),
+        _ => None,
     };
     Some(Install { dir, version, root })
 }
@@ -83,7 +124,7 @@ fn install() -> Option<Install> {
 /// The running version: the bundle's `VERSION`, else the build's.
 pub fn running_version() -> String {
     install()
-        .and_then(|i| i.version)
+        .and_then(|i| i.version.ok())
         .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string())
 }
 
@@ -98,16 +139,34 @@ fn saved(data_dir: &Path) -> Saved {
         .unwrap_or_default()
 }
 
-/// Whether files can be created beside `dir`: staging and the swap put
-/// the new version next to the install folder.
-fn writable_beside(dir: &Path) -> bool {
-    let Some(parent) = dir.parent() else {
-        return false;
-    };
-    tempfile::Builder::new()
+/// Why the folder around `dir` cannot hold an update, if it cannot:
+/// staging, the hand-over plan and the swap put files next to the install
+/// folder, so the user must be able to write there and nobody else.
+fn unfit_parent(dir: &Path) -> Option<String> {
+    let parent = dir.parent()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(parent).ok()?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me || meta.mode() & 0o022 != 0 {
+            return Some(format!(
+                "the folder {} is shared with other users, who could change an update while it is installed: move Tufa's folder into a folder of your own",
+                parent.display()
+            ));
+        }
+    }
+    let writable = tempfile::Builder::new()
         .prefix(".tufa-write-test")
         .tempfile_in(parent)
-        .is_ok()
+        .is_ok();
+    (!writable).then(|| {
+        format!(
+            "the folder {} is not writable for your user: updates are installed by whoever installed it",
+            parent.display()
+        )
+    })
 }
 
 fn info(data_dir: &Path) -> (SelfUpdateInfo, Option<(Vec<u8>, Config)>) {
@@ -119,19 +178,14 @@ fn info(data_dir: &Path) -> (SelfUpdateInfo, Option<(Vec<u8>, Config)>) {
     let dir = install.as_ref().map(|i| i.dir.clone()).unwrap_or_default();
     let blocked = match &install {
         None => Some("the app cannot find its own executable".to_string()),
-        Some(i) if i.version.is_none() => Some(format!(
-            "this copy was not installed from a Tufa update bundle (there is no {VERSION_FILE} file in {}): it is updated the way it was installed, such as by your package manager",
-            i.dir.display()
-        )),
+        Some(Install {
+            version: Err(why), ..
+        }) => Some(why.clone()),
         Some(i) if i.root.is_none() => Some(format!(
             "this copy has no trusted root for updates: neither {ROOT_FILE} in {} nor one built in",
             i.dir.display()
         )),
-        Some(i) if !writable_beside(&i.dir) => Some(format!(
-            "the folder {} is not writable for your user: updates are installed by whoever installed it",
-            i.dir.display()
-        )),
-        Some(_) => None,
+        Some(i) => unfit_parent(&i.dir),
     };
     let info = SelfUpdateInfo {
         version: running_version(),
@@ -153,7 +207,7 @@ fn info(data_dir: &Path) -> (SelfUpdateInfo, Option<(Vec<u8>, Config)>) {
                     metadata_url: format!("{base}/metadata/"),
                     targets_url: format!("{base}/targets/"),
                     app_name: Some(REPOSITORY_APP.to_string()),
-                    current_version: i.version.clone(),
+                    current_version: i.version.ok(),
                     install_dir: Some(i.dir.clone()),
                     cache_dir: Some(data_dir.join("self-update")),
                     ..Config::default()
@@ -165,21 +219,70 @@ fn info(data_dir: &Path) -> (SelfUpdateInfo, Option<(Vec<u8>, Config)>) {
     (info, config)
 }
 
-/// Gives the plugin the settings this copy can update with, if any.
-pub fn configure<R: Runtime>(app: &AppHandle<R>, data_dir: &Path) -> AppResult<SelfUpdateInfo> {
-    let (info, config) = info(data_dir);
+/// Gives the plugin the settings this copy can update with, if any; a
+/// root the plugin refuses (damaged update-root.json) blocks updates and
+/// says why.
+pub fn configure<R: Runtime>(app: &AppHandle<R>, data_dir: &Path) -> SelfUpdateInfo {
+    let (mut info, config) = info(data_dir);
     if let Some((root, config)) = config {
-        app.tufa()
-            .configure(&root, config)
-            .map_err(|e| AppError::new(e.code(), e.to_string()))?;
+        if let Err(e) = app.tufa().configure(&root, config) {
+            tracing::warn!(code = e.code(), "updates of the app are off: {e}");
+            info.blocked = Some(format!(
+                "the trusted root this copy shipped with cannot be used ({e}): install Tufa again from a good copy"
+            ));
+            info.ready = false;
+        }
     }
-    Ok(info)
+    info
 }
 
-/// Where updates of the app stand.
+/// Where updates of the app stand (the plugin is set up again if its
+/// settings changed on disk).
 #[tauri::command]
-pub fn self_update_info(state: State<'_, AppState>) -> SelfUpdateInfo {
-    info(&state.data_dir).0
+pub fn self_update_info<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> SelfUpdateInfo {
+    configure(&app, &state.data_dir)
+}
+
+/// The longest repository address accepted.
+const MAX_URL_CHARS: usize = 2048;
+
+/// A repository address the app can save: http(s), a host, no
+/// credentials (they would sit in the settings file and the log), no
+/// query or fragment (metadata/ and targets/ are appended), no control or
+/// direction-changing characters (what the field shows is what is used).
+fn checked_url(url: &str) -> AppResult<String> {
+    let bad = |why: &str| {
+        AppError::new(
+            "invalid_url",
+            format!("{why}: enter an address like https://updates.example.com/tufa"),
+        )
+    };
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(bad(&format!(
+            "the address is longer than {MAX_URL_CHARS} characters"
+        )));
+    }
+    if url
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(bad("the address holds invisible or control characters"));
+    }
+    let parsed =
+        url::Url::parse(url).map_err(|e| bad(&format!("this is not a web address ({e})")))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        return Err(bad("only http and https addresses can be used"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("an address with a user name or password is not supported (it would be stored in plain text)"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("the address may not have a ?query or #fragment"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
 /// Saves the repository to update from (empty: the built-in one) and
@@ -194,20 +297,8 @@ pub fn save_update_url<R: Runtime>(
     let saved = if url.is_empty() {
         Saved { url: None }
     } else {
-        let parsed = url::Url::parse(url).map_err(|e| {
-            AppError::new(
-                "invalid_url",
-                format!("{url} is not a web address ({e}): enter one like https://updates.example.com/tufa"),
-            )
-        })?;
-        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
-            return Err(AppError::new(
-                "invalid_url",
-                format!("{url} is not an http(s) address: enter one like https://updates.example.com/tufa"),
-            ));
-        }
         Saved {
-            url: Some(url.trim_end_matches('/').to_string()),
+            url: Some(checked_url(url)?),
         }
     };
     std::fs::create_dir_all(&state.data_dir)
@@ -216,5 +307,46 @@ pub fn save_update_url<R: Runtime>(
         .map_err(|e| AppError::new("app", format!("saving the update settings: {e}")))?;
     tufa::publisher::commit::write_atomic(&saved_path(&state.data_dir), &bytes)?;
     tracing::info!(url = ?saved.url, "update repository saved");
-    configure(&app, &state.data_dir)
+    Ok(configure(&app, &state.data_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checked_url;
+
+    #[test]
+    fn repository_addresses_are_checked_and_normalised() {
+        assert_eq!(
+            checked_url("https://Updates.Example.com/tufa/")
+                .ok()
+                .as_deref(),
+            Some("https://updates.example.com/tufa")
+        );
+        for (bad, why) in [
+            ("file:///etc", "only http and https"),
+            ("javascript:alert(1)", "only http and https"),
+            (
+                "https://alice:secret@example.com/tufa",
+                "user name or password",
+            ),
+            ("https://example.com/tufa?a=1", "?query"),
+            ("https://example.com/tufa#x", "?query"),
+            (
+                "https://example.com/\u{202e}gpj.exe",
+                "invisible or control",
+            ),
+            ("https://example.com/a\tb", "invisible or control"),
+            ("not an address", "not a web address"),
+        ] {
+            let err = checked_url(bad).expect_err(bad);
+            assert_eq!(err.code, "invalid_url");
+            assert!(err.message.contains(why), "{bad}: {}", err.message);
+            assert!(!err.message.contains("secret"), "{}", err.message);
+        }
+        let long = format!("https://example.com/{}", "a".repeat(3000));
+        assert!(checked_url(&long)
+            .expect_err("long")
+            .message
+            .contains("longer than"));
+    }
 }

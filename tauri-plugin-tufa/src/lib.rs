@@ -251,9 +251,13 @@ impl<R: Runtime> Tufa<R> {
         let setup = self.setup()?;
         let plan = setup.updater.check().await?;
         let info = plan.as_ref().map(|p| UpdateInfo::new(p, &setup.current));
-        let mut flow = self.flow();
-        flow.plan = plan;
-        flow.applied = None;
+        // Reconfigured meanwhile (another repository): this answer is
+        // about the old one and must not become the update to download.
+        if self.setup().is_ok_and(|now| Arc::ptr_eq(&now, &setup)) {
+            let mut flow = self.flow();
+            flow.plan = plan;
+            flow.applied = None;
+        }
         Ok(info)
     }
 
@@ -337,7 +341,7 @@ impl<R: Runtime> Tufa<R> {
     /// Starts the helper for a staged update (once), restarting the app
     /// with its current arguments when `restart`.
     fn hand_over(&self, restart: bool) -> Result<bool> {
-        let Some(version) = self.flow().staged.take() else {
+        let Some(version) = self.flow().staged.clone() else {
             return Ok(false);
         };
         let relaunch = if restart {
@@ -354,6 +358,8 @@ impl<R: Runtime> Tufa<R> {
             .updater
             .apply_on_exit(std::process::id(), relaunch)
             .inspect_err(|e| tracing::error!(target: "tufa", %version, "starting the update helper failed: {e}"))?;
+        // Started once: a failed start keeps it staged for the exit.
+        self.flow().staged = None;
         Ok(true)
     }
 

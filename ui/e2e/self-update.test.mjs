@@ -238,6 +238,14 @@ test("the app checks, downloads a patch, installs and restarts into the new vers
   assert.equal(await (await el("#about-dir")).getText(), inst);
   assert.ok(await (await el("#update-check")).getAttribute("disabled") !== null, "no repository yet: nothing to check");
   const urlField = await el("#update-url");
+  // A password in the address would be stored and logged in clear: refused.
+  await urlField.setValue("https://alice:S3cretPass@127.0.0.1/tufa");
+  await click("#update-url-save");
+  const refused = await el('.feedback.error[data-for="update-url-save"]');
+  assert.equal(await refused.getAttribute("data-code"), "invalid_url");
+  assert.match(await refused.getText(), /user name or password/);
+  assert.doesNotMatch(logText(), /S3cretPass/);
+  await urlField.clearValue();
   await urlField.setValue(browser.repositoryUrl);
   await click("#update-url-save");
   await browser.waitUntil(async () => (await (await el("#update-check")).getAttribute("disabled")) === null, {

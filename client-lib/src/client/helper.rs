@@ -70,9 +70,16 @@ pub fn spawn_helper(
     plan_path: &Path,
     log: &Path,
 ) -> Result<std::process::Child, Error> {
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).append(true);
+    // A link planted at the log's name must not make the helper append
+    // to another file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NOFOLLOW);
+    }
+    let out = open
         .open(log)
         .context(|| format!("opening {}", log.display()))?;
     let err = out

@@ -394,6 +394,7 @@ pub fn execute(path: &Path) -> Result<()> {
             install_dir.display()
         )));
     }
+    check_plan(path, &plan)?;
     eprintln!(
         "tufa helper: waiting for process {} to exit",
         plan.wait_for_pid
@@ -439,6 +440,70 @@ pub fn execute(path: &Path) -> Result<()> {
     );
     if let Some(restart) = &plan.restart {
         restart_app(restart)?;
+    }
+    Ok(())
+}
+
+/// What the helper checks before acting on a plan, since anyone can start
+/// it with any file: the plan was written by this user and nobody else
+/// can change it; a staged tree beside the install dir is one that
+/// [`stage_tar`] completed (its marker) for this plan's version; the
+/// program to restart is the app inside the install dir or this helper.
+fn check_plan(path: &Path, plan: &Plan) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::Install(format!(
+            "the hand-over plan {} is refused: {why}",
+            path.display()
+        )))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta =
+            std::fs::symlink_metadata(path).context(|| format!("reading {}", path.display()))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !meta.file_type().is_file() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+            return refuse("it is not a file of this user that only this user can change".into());
+        }
+    }
+    let staged_tree = staged_dir(&plan.install_dir)?;
+    if staged_tree.exists() && !staged_tree.join(SENTINEL).exists() {
+        match staged(&plan.install_dir)? {
+            Some(s) if s == plan.staged => {}
+            _ => {
+                return refuse(format!(
+                    "{} was not staged by Tufa for version {}",
+                    staged_tree.display(),
+                    plan.staged.version
+                ))
+            }
+        }
+    }
+    if let Some(restart) = &plan.restart {
+        let inside = |p: &Path| -> bool {
+            match (p.canonicalize(), plan.install_dir.canonicalize()) {
+                (Ok(p), Ok(dir)) => p.starts_with(dir),
+                // Not there yet: the new version holds it after the swap.
+                _ => p.starts_with(&plan.install_dir),
+            }
+        };
+        let helper = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.canonicalize().ok());
+        let is_helper =
+            helper.is_some_and(|h| restart.program.canonicalize().is_ok_and(|p| p == h));
+        let climbs = restart
+            .program
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
+        if !restart.program.is_absolute() || climbs || !(inside(&restart.program) || is_helper) {
+            return refuse(format!(
+                "it restarts {}, which is neither in {} nor this program",
+                restart.program.display(),
+                plan.install_dir.display()
+            ));
+        }
     }
     Ok(())
 }
