@@ -214,6 +214,9 @@ test("create a repository, add two releases by typed path, preview equals the en
     await type("#notes", `Notes for ${version}`);
     await click("#preview-btn");
     const archive = await el("#preview-archive", 60000);
+    // The pipeline: bundle and preview done, signing next.
+    await el('#release-steps li[data-step="sign"][data-state="current"]');
+    assert.equal(await (await el('#release-steps li[data-step="preview"]')).getAttribute("data-state"), "done");
     const plan = tufa("--project", proj, "add", dir, "--version", version, "--plan");
     assert.equal(Number(await archive.getAttribute("data-bytes")), plan.archive.size);
     const patch = await (await el("#preview-patch")).getAttribute("data-bytes");
@@ -235,6 +238,7 @@ test("create a repository, add two releases by typed path, preview equals the en
     // Local, not live: the result says the release is not uploaded yet.
     assert.match(await (await el("#result h1")).getText(), /into the local repository/);
     assert.match(await (await el("#unpublished-count")).getText(), /Not uploaded yet/);
+    await el('#release-steps li[data-step="upload"][data-state="current"]');
     const written = [];
     for (const item of await browser.$$("li.written")) written.push(await item.getText());
     assert.ok(written.includes(`targets/e2eapp-${version}.tar.gz`), written.join(","));

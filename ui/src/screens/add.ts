@@ -1,7 +1,7 @@
 // A new release: bundle and version, the quick estimate, the exact
 // preview (what clients download), signing, then the result with the
 // local-vs-published banner.
-import { api, type AddEstimate, type ReleaseArgs } from "../api";
+import { api, type AddEstimate, type PublishedState, type ReleaseArgs } from "../api";
 import { bundleChangeBar, chartLegend, downloadsChart } from "../chart";
 import { progressBox, publishBanner, wirePublishBanner, withProgress } from "../components";
 import { $, app, input, on, pathField, required, val, wireBrowse } from "../dom";
@@ -11,6 +11,11 @@ import { setPathsHandler } from "../paths";
 import { go } from "../router";
 import { setNav } from "../shell";
 import { reloadStatus } from "../state";
+import { stepper, type Step } from "../stepper";
+
+function step(current: Step, note: string | null = null): void {
+  render($("#steps"), stepper(current, note));
+}
 
 export async function showAdd(): Promise<void> {
   const suggestion = await api.suggestVersion().catch(() => "1.0.0");
@@ -19,6 +24,7 @@ export async function showAdd(): Promise<void> {
     html`
     <section id="add">
       <h1>New release</h1>
+      <div id="steps">${stepper("bundle")}</div>
       <div id="dropzone" class="dropzone">Drop the app's bundle folder here, or type or pick its path.</div>
       <div data-enter="preview-btn">
         ${pathField("bundle-path", "Bundle folder", true)}
@@ -37,7 +43,10 @@ export async function showAdd(): Promise<void> {
   const versionBox = input("#version");
   const bundleBox = input("#bundle-path");
   let versionTyped = false;
-  const stale = () => ($("#preview").innerHTML = "");
+  const stale = () => {
+    $("#preview").innerHTML = "";
+    step("bundle");
+  };
   versionBox.addEventListener("input", () => {
     versionTyped = true;
     stale();
@@ -64,6 +73,7 @@ function releaseArgs(): ReleaseArgs {
 
 async function preview(): Promise<void> {
   const args = releaseArgs();
+  step("preview");
   // A first answer in under a second; the exact figures replace it.
   const estimate = await api.estimateRelease(args.bundle).catch(() => null);
   render($("#preview"), estimate ? estimateView(estimate) : html``);
@@ -71,6 +81,8 @@ async function preview(): Promise<void> {
   // Keys checked now, not from the status of when the screen opened.
   const status = await reloadStatus();
   const signers = status.keys.filter((k) => k.roles.some((r) => r !== "root"));
+  const missing = signers.filter((k) => !k.available);
+  step("sign", missing.length > 0 ? `${missing.length} key${missing.length > 1 ? "s" : ""} not here: it will wait for them` : null);
   const files = [plan.archive.name, ...(plan.patch ? [plan.patch.name] : [])];
   render(
     $("#preview"),
@@ -103,6 +115,18 @@ async function preview(): Promise<void> {
   on("#publish-btn", publish);
 }
 
+/** Nothing left to upload: the copy clients see has this release. */
+function uploaded(p: PublishedState): boolean {
+  return p.not_uploaded.length + p.to_remove.length === 0 && !!p.last_upload;
+}
+
+/** The banner (upload now), or once uploaded the check of the copy. */
+function nextStep(p: PublishedState): Html {
+  return html`${publishBanner(p)}${
+    uploaded(p) && html`<div class="actions"><button id="check-published" class="primary">Check the published copy…</button></div>`
+  }`;
+}
+
 function estimateView(e: AddEstimate): Html {
   const listed = [...e.changed, ...e.added].slice(0, 8);
   return html`
@@ -133,17 +157,29 @@ async function publish(): Promise<void> {
     html`
     <section id="result">
       <h1>${o.published ? `Signed ${result.plan.version} into the local repository` : "Staged: signatures are missing"}</h1>
+      <div id="steps">${o.published ? stepper(uploaded(published) ? "check" : "upload") : stepper("sign", "waiting for signatures")}</div>
       ${
         o.published
           ? html`<p>Written to <span id="result-repo">${result.repository}</span>:</p><ul id="written">${o.written.map((w) => html`<li class="written">${w}</li>`)}</ul>`
           : html`<ul>${o.waiting.map((w) => html`<li>${w.role}: ${signatures(w.signatures, w.threshold)}; missing: ${w.missing.join("; ")}</li>`)}</ul><p>Sign it from the Overview, with the missing key.</p>`
       }
       <p>${o.versions.map((v) => `${v.role} ${v.from}→${v.to}`).join(", ")}</p>
-      ${o.published && publishBanner(published)}
+      <div id="result-next">${o.published && nextStep(published)}</div>
       <div class="actions"><button id="back-overview">Back to the overview</button></div>
     </section>`,
   );
-  wirePublishBanner(() => go("overview"));
+  // Upload here, then the check: the stepper follows.
+  const after = async () => {
+    const p = await api.publishedState();
+    step(uploaded(p) ? "check" : "upload");
+    render($("#result-next"), nextStep(p));
+    wireNext();
+  };
+  const wireNext = () => {
+    wirePublishBanner(after);
+    document.getElementById("check-published")?.addEventListener("click", () => void go("publish", { focus: "#verify-url" }));
+  };
+  wireNext();
   $("#back-overview").addEventListener("click", () => void go("overview"));
   setNav("releases");
 }
