@@ -5,6 +5,7 @@
 mod automate;
 mod destination;
 mod expiry;
+mod interrupt;
 mod keycmd;
 mod output;
 mod progress;
@@ -295,7 +296,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             output::error(&err, json);
-            ExitCode::FAILURE
+            if output::code_of(&err) == "cancelled" {
+                ExitCode::from(interrupt::EXIT_INTERRUPTED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -94,6 +94,11 @@ pub fn remedy_hint(remedy: &Remedy) -> String {
 }
 
 /// The code and remedy of the engine error inside `err`, if it is one.
+/// The stable code of an error, as `--json` prints it.
+pub fn code_of(err: &anyhow::Error) -> &'static str {
+    classify(err).0
+}
+
 fn classify(err: &anyhow::Error) -> (&'static str, Option<Remedy>) {
     if let Some(e) = err.downcast_ref::<tufa::Error>() {
         return (e.code(), e.remedy());

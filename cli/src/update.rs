@@ -181,6 +181,7 @@ pub fn run(args: UpdateArgs, json: bool) -> anyhow::Result<ExitCode> {
         .ignore_required(args.ignore_required)
         .patches(!args.no_patch)
         .http(http)
+        .cancel_flag(crate::interrupt::cancel_on_ctrl_c())
         .build()?;
     let updater = BlockingUpdater::new(updater)?;
     let started = std::time::Instant::now();

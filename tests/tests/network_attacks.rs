@@ -1,7 +1,8 @@
 //! Attacks and accidents on the network path (security issue #11): a
 //! server that drips bytes to stall clients forever, credentials that
-//! follow redirects or show up in error messages, and a transient HTTP
-//! error that must not disable patching for good.
+//! follow redirects or show up in error messages, a transient HTTP
+//! error that must not disable patching for good, and a user's Ctrl-C
+//! in the middle of a slow download.
 
 use serde_json::Value;
 use std::io::Read;
@@ -59,6 +60,17 @@ fn update_within(
     env: &[(&str, &str)],
     limit: Duration,
 ) -> Run {
+    run_within(update_command(repo, dirs, base_url, extra, env), limit)
+}
+
+/// The `tufa --json update` command from 1.0, output piped.
+fn update_command(
+    repo: &Repo,
+    dirs: &ClientDirs,
+    base_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
     let md = format!("{base_url}/metadata");
     let tg = format!("{base_url}/targets");
     let mut cmd = Command::new(tufa_bin());
@@ -85,7 +97,7 @@ fn update_within(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    run_within(cmd, limit)
+    cmd
 }
 
 fn run_within(mut cmd: Command, limit: Duration) -> Run {
@@ -515,4 +527,77 @@ fn a_503_on_the_patch_alone_falls_back_without_marking_it() {
         "{}",
         failed_patches(&dirs)
     );
+}
+
+// ---- 5. Ctrl-C ---------------------------------------------------------
+
+#[test]
+fn ctrl_c_during_a_download_leaves_nothing_half_written_and_the_next_update_works() {
+    let repo = publish();
+    let dirs = ClientDirs::install(&repo.tmp.path().join("c"), &repo.proj, Some("1.0"), true);
+    let before = fingerprint(&dirs.install);
+    repo.server.fault(
+        "/targets/demo-1.1.patch",
+        Fault::Drip(Duration::from_millis(100)),
+    );
+    let mut child = update_command(&repo, &dirs, &repo.server.url, &[], &[])
+        .spawn()
+        .expect("starting tufa");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !repo
+        .server
+        .log()
+        .iter()
+        .any(|l| l.contains("demo-1.1.patch"))
+    {
+        assert!(Instant::now() < deadline, "the patch was never requested");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Some bytes of the patch are in.
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: sends SIGINT to the child we started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = {
+        let started = Instant::now();
+        loop {
+            if child.try_wait().expect("wait").is_some() {
+                break child.wait_with_output().expect("output");
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("tufa did not stop after Ctrl-C");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_eq!(run.code, Some(130), "{run:#?}");
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON error");
+    assert_eq!(v["error"]["code"], "cancelled", "{run:#?}");
+    assert_eq!(fingerprint(&dirs.install), before, "the install changed");
+    let leftovers: Vec<String> = std::fs::read_dir(&dirs.cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("1.1"))
+        .collect();
+    assert!(leftovers.is_empty(), "half-written: {leftovers:?}");
+    assert!(!failed_patches(&dirs).contains("demo-1.1.patch"));
+
+    repo.server.clear_faults();
+    let v = update_within(
+        &repo,
+        &dirs,
+        &repo.server.url,
+        &[],
+        &[],
+        Duration::from_secs(60),
+    )
+    .json();
+    assert_eq!(fetched(&v), ["demo-1.1.patch"], "{v}");
+    assert_eq!(installed(&dirs), "1.1");
 }
