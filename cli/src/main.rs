@@ -289,6 +289,14 @@ fn init_log(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    // `tufa … | head`: a closed pipe ends the process quietly, as with
+    // other Unix tools, instead of a panic in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal, before any thread
+    // starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_log(cli.verbose);
     let json = cli.json;

@@ -303,3 +303,34 @@ fn bad_meta_and_options_are_refused() {
     let again = tufa(&proj, &["--json", "init", "--app", "demo"]);
     assert!(again.stdout.contains("already"), "{again:#?}");
 }
+
+/// `tufa --json status | head -c 1`: the reader goes away early; tufa
+/// ends quietly (killed by SIGPIPE like other tools), never with a panic.
+#[test]
+fn a_closed_output_pipe_ends_tufa_without_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project_with_one_release(tmp.path());
+    // Enough output to fill the pipe: status plus a big stderr-free JSON.
+    let mut child = Command::new(tufa_bin())
+        .arg("--project")
+        .arg(&proj)
+        .args(["--json", "status"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+    assert_ne!(status.code(), Some(101), "a panic: {err}");
+}
