@@ -32,6 +32,7 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::AppInfo::export_all(&cfg)?;
     crate::self_update::SelfUpdateInfo::export_all(&cfg)?;
     crate::commands::RequestView::export_all(&cfg)?;
+    crate::commands::Merged::export_all(&cfg)?;
     crate::commands::Added::export_all(&cfg)?;
     tufa::publisher::pending::StagedChange::export_all(&cfg)?;
     tufa::publisher::published::PublishedState::export_all(&cfg)?;

@@ -402,6 +402,68 @@ pub async fn request_status(paths: Vec<String>) -> AppResult<RequestView> {
     .await
 }
 
+/// A path the user typed: empty refused with `what` in words.
+fn typed_path(p: &str, what: &str) -> AppResult<PathBuf> {
+    let p = PathBuf::from(p.trim());
+    if p.as_os_str().is_empty() {
+        return Err(AppError::new(
+            "missing_input",
+            format!("choose {what} first"),
+        ));
+    }
+    Ok(p)
+}
+
+/// Writes a copy of the pending request for a custodian (a USB stick, a
+/// mail attachment): checked as a request first, written atomically.
+#[tauri::command]
+pub async fn save_request_copy(path: String, dest: String) -> AppResult<String> {
+    blocking(move || {
+        let path = typed_path(&path, "the request file")?;
+        let dest = typed_path(&dest, "where to save the copy")?;
+        if dest == path {
+            return Err(AppError::new(
+                "same_file",
+                "the copy would replace the request itself: choose another place",
+            ));
+        }
+        SigningRequest::load(&path)?.save(&dest)?;
+        Ok(dest.display().to_string())
+    })
+    .await
+}
+
+/// What merging a returned copy did.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Merged {
+    /// The pending request after the merge.
+    view: RequestView,
+    /// Signatures the copy added (valid ones not already there).
+    added: usize,
+}
+
+/// Takes the signatures of a copy a custodian sent back into the pending
+/// request (only valid signatures on exactly the same change; another
+/// change is refused), and saves it.
+#[tauri::command]
+pub async fn merge_request_copy(path: String, copy: String) -> AppResult<Merged> {
+    blocking(move || {
+        let path = typed_path(&path, "the request file")?;
+        let copy = typed_path(&copy, "the signed copy")?;
+        let mut req = SigningRequest::load(&path)?;
+        let added = req.merge(&SigningRequest::load(&copy)?)?;
+        if added > 0 {
+            req.save(&path)?;
+        }
+        Ok(Merged {
+            view: view(&path, &req),
+            added,
+        })
+    })
+    .await
+}
+
 /// Signs a request with this project's root keys at hand (e.g. the
 /// publisher's own share of a two-of-three root).
 #[tauri::command]

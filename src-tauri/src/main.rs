@@ -73,6 +73,8 @@ fn main() {
             commands::root_change,
             commands::request_status,
             commands::sign_request_here,
+            commands::save_request_copy,
+            commands::merge_request_copy,
             commands::publish_request,
             commands::custodian_sign,
             commands::adopt_tufup,

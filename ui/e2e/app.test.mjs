@@ -851,3 +851,57 @@ test("Automate: from Settings and the Overview, the workflow's secrets (never ro
   assert.ok(fs.existsSync(path.join(out, "tufa-refresh-autoapp.timer")));
   assert.doesNotMatch(service, /PRIVATE KEY/);
 });
+
+test("a two-custodian root ceremony in the app: copies saved for custodians, signed in custodian mode, merged back, published", async () => {
+  const proj = path.join(work, "two-custodians");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "twocust", "--key-store", "file", "--threshold", "root=2"]);
+  // Each root key lives with its custodian, not in the project.
+  const held = path.join(work, "custodians");
+  fs.mkdirSync(held);
+  for (const k of ["root", "root-2"]) fs.renameSync(path.join(proj, "keys", `${k}.pem`), path.join(held, `${k}.pem`));
+  const req = tufa("--project", proj, "root", "request", "--no-sign", "--expires", "400");
+  await click("#nav-start");
+  await type("#open-path", proj);
+  await click("#open-btn");
+  await el("#overview");
+  await click("#nav-ceremony");
+  await type("#req-paths", req.request);
+  await click("#req-check");
+  await el("#request #req-file");
+  for (const [i, key] of ["root", "root-2"].entries()) {
+    // The publisher saves a copy for the custodian…
+    const copy = path.join(work, `for-custodian-${i + 1}.json`);
+    await type("#copy-dest", copy);
+    await click("#copy-save");
+    await browser.waitUntil(async () => (await (await el("#copy-result")).getText()).includes(copy), { timeout: 15000 });
+    // …who signs it in custodian mode with their key file…
+    await click("#nav-custodian");
+    await type("#req-path", copy);
+    await click("#req-open");
+    assert.equal(await (await el("#req-fingerprint")).getText(), req.status.fingerprint);
+    await type("#key-file", path.join(held, `${key}.pem`));
+    await click("#sign-confirm");
+    await click("#sign-btn");
+    await el("#signed:not([hidden])");
+    // …and the publisher merges the copy that came back.
+    await click("#nav-ceremony");
+    await type("#req-paths", req.request);
+    await type("#copy-returned", copy);
+    await click("#copy-merge");
+    await browser.waitUntil(async () => /Merged 1 new signature/.test(await (await el("#copy-result")).getText()), {
+      timeout: 15000,
+      timeoutMsg: "the returned copy was not merged",
+    });
+  }
+  assert.match(await (await el("#copy-result")).getText(), /every signature it needs/);
+  // The same copy again adds nothing; a copy of another change is refused.
+  await click("#copy-merge");
+  await browser.waitUntil(async () => /no signature the request does not already have/.test(await (await el("#copy-result")).getText()), { timeout: 15000 });
+  await shot("ceremony-merged");
+  await click("#req-publish");
+  await click(".feedback.confirm button.confirm-yes");
+  await el("#req-published", 30000);
+  assert.ok(fs.existsSync(path.join(proj, "repository", "metadata", "2.root.json")));
+  const root2 = JSON.parse(fs.readFileSync(path.join(proj, "repository", "metadata", "2.root.json"), "utf8"));
+  assert.equal(root2.signatures.length, 2);
+});

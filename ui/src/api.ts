@@ -25,6 +25,7 @@ import type { PeriodChange } from "./generated/PeriodChange";
 import type { Automation } from "./generated/Automation";
 import type { AutomationKind } from "./generated/AutomationKind";
 import type { SelfUpdateInfo } from "./generated/SelfUpdateInfo";
+import type { Merged } from "./generated/Merged";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
@@ -34,7 +35,7 @@ export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
 export type { RolloutSet, PullPreview, CredentialStatus, ConnectionTest, PeriodChange };
-export type { Automation, AutomationKind, SelfUpdateInfo };
+export type { Automation, AutomationKind, SelfUpdateInfo, Merged };
 
 /** A destination as the upload takes it: null or blank parts fall back to the saved ones. */
 export interface DestinationArgs {
@@ -104,6 +105,8 @@ export const api = {
   requestStatus: (paths: string[]) => invoke<RequestView>("request_status", { paths }),
   publishRequest: (paths: string[]) => invoke<PublishOutcome>("publish_request", { paths }),
   signRequestHere: (path: string, fingerprint: string) => invoke<RequestView>("sign_request_here", { path, fingerprint }),
+  saveRequestCopy: (path: string, dest: string) => invoke<string>("save_request_copy", { path, dest }),
+  mergeRequestCopy: (path: string, copy: string) => invoke<Merged>("merge_request_copy", { path, copy }),
   custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null, fingerprint: string) =>
     invoke<RequestView>("custodian_sign", { request, keyFile, keyringEntry, passphrase, fingerprint }),
   adoptTufup: (dir: string, keysDir: string | null) => invoke<Status>("adopt_tufup", { dir, keysDir }),

@@ -40,6 +40,13 @@ export async function showCeremony(params: Params = {}): Promise<void> {
           <div data-enter="req-check">${pathField("req-paths", "Request file(s), separated by ;", false, params.request ?? "")}</div>
           <div class="actions"><button id="req-check">Check signatures</button> <button id="req-sign-here" title="Sign with the root keys of this project that are on this computer">Sign with this project's root keys</button> <button id="req-publish" class="primary">Publish…</button></div>
           <div id="request"></div>
+          <h3>Custodians elsewhere</h3>
+          <p class="muted help">Give each custodian a copy (a USB stick, an attachment); they sign it with "I hold a key" and send it back; merge what comes back here.</p>
+          <div data-enter="copy-save">${pathField("copy-dest", "Save a copy for custodians to (file)", false, "")}</div>
+          <div class="actions"><button id="copy-save">Save copy</button></div>
+          <div data-enter="copy-merge">${pathField("copy-returned", "A signed copy sent back (file)", false, "")}</div>
+          <div class="actions"><button id="copy-merge">Merge returned copy</button></div>
+          <p id="copy-result" class="ok"></p>
         </div>
       </div>
     </section>`,
@@ -124,6 +131,21 @@ export async function showCeremony(params: Params = {}): Promise<void> {
         ", ",
       )}. Upload to publish it to clients.</p>`,
     );
+  });
+  on("#copy-save", async () => {
+    const where = await api.saveRequestCopy(paths()[0], val("#copy-dest"));
+    $("#copy-result").textContent = `Saved a copy to ${where}: custodians sign it and send it back.`;
+  });
+  on("#copy-merge", async () => {
+    const m = await api.mergeRequestCopy(paths()[0], val("#copy-returned"));
+    showRequest(m.view);
+    const need = [...new Set([...m.view.status.old_root.missing, ...m.view.status.new_root.missing])];
+    $("#copy-result").textContent =
+      m.added === 0
+        ? "That copy holds no signature the request does not already have."
+        : `Merged ${m.added} new signature${m.added > 1 ? "s" : ""} into ${m.view.path}${
+            m.view.status.complete ? ": the request has every signature it needs; publish it." : `; root still needs ${need.join(", ")}.`
+          }`;
   });
   // Opened from elsewhere with a request: show where it stands.
   if (params.request) render($("#request"), requestHtml(await api.requestStatus([params.request])));
