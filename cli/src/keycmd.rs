@@ -233,7 +233,7 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
             } else {
                 Some(new_passphrase()?)
             };
-            publisher.export_key(&name, &file, pass.as_ref())?;
+            let file = publisher.export_key(&name, &file, pass.as_ref())?;
             if json {
                 output::json(
                     &serde_json::json!({ "key": name, "file": file, "encrypted": !no_encrypt }),

@@ -90,13 +90,9 @@ pub async fn export_key(
                 "choose a passphrase for the copy: it is encrypted with it",
             ));
         }
-        let dest = if dest.is_relative() {
-            publisher.dir().join(dest)
-        } else {
-            dest
-        };
-        publisher.export_key(&name, &dest, Some(&Secret::new(passphrase.into_bytes())))?;
-        Ok(dest.display().to_string())
+        let written =
+            publisher.export_key(&name, &dest, Some(&Secret::new(passphrase.into_bytes())))?;
+        Ok(written.display().to_string())
     })
     .await
 }

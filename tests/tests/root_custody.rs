@@ -114,6 +114,26 @@ fn encrypted_root_keys_sign_only_with_their_passphrase() {
         serde_json::json!(["root-2"]),
         "{status}"
     );
+    // Exported into a folder (the stick itself), the copy is NAME.pem.
+    let run = tufa_env(
+        &proj,
+        &[
+            "--json",
+            "key",
+            "export",
+            "root-2",
+            backup.parent().unwrap().to_str().unwrap(),
+        ],
+        &[
+            ("TUFA_PASSPHRASE", PASS),
+            ("TUFA_NEW_PASSPHRASE", "backup pass"),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        run.json()["file"].as_str().unwrap(),
+        tmp.path().join("usb/root-2.pem").to_str().unwrap()
+    );
     // A wrong passphrase opens nothing.
     let key = proj.join("keys/root.pem");
     let key = key.to_str().unwrap();

@@ -292,6 +292,14 @@ test("create a repository, add two releases by typed path, preview equals the en
     await click("#verify-btn");
     const summary = await el("#verify-summary", 30000);
     assert.match(await summary.getText(), /^OK: clients can update/);
+    // What the app being updated needs, with this copy's address.
+    await click("#client-setup summary");
+    assert.equal(await (await el("#client-metadata-url")).getText(), `http://127.0.0.1:${port}/metadata/`);
+    assert.equal(await (await el("#client-root")).getText(), path.join(proj, "repository", "metadata", "root.json"));
+    assert.equal(JSON.parse(await (await el("#client-conf")).getText()).plugins.tufa.appName, "e2eapp");
+    await (await el("#client-setup")).scrollIntoView();
+    await shot("publish-client-setup");
+    await click("#client-setup summary");
     fs.rmSync(path.join(www, "targets", "e2eapp-1.1.patch"));
     await click("#verify-btn");
     await browser.waitUntil(async () => (await browser.$$("li.problem")).length === 1, { timeout: 30000 });

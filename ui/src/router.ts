@@ -48,6 +48,10 @@ export async function show(section: Section, params: Params = {}): Promise<void>
   setPathsHandler(null);
   const screen = screens[section];
   if (!screen) throw new Error(`no screen ${section}`);
+  // A new screen starts at its top, not where the last one was scrolled
+  // (a screen may then scroll to the field it focuses).
+  window.scrollTo(0, 0);
+  document.getElementById("content")?.scrollTo?.(0, 0);
   await screen(params);
 }
 

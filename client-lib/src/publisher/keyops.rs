@@ -295,6 +295,14 @@ impl Publisher {
     /// one still based on the current root `old` (one based on an older
     /// root was published or abandoned).
     fn pending_root_request(&self, old: &Signed<Root>) -> Result<Option<SigningRequest>> {
+        Ok(self.pending_root_request_at(old)?.map(|(_, r)| r))
+    }
+
+    /// [`pending_root_request`](Self::pending_root_request) with its file.
+    pub(super) fn pending_root_request_at(
+        &self,
+        old: &Signed<Root>,
+    ) -> Result<Option<(PathBuf, SigningRequest)>> {
         let path = self.dir.join(format!(
             "root-request-v{}.json",
             old.signed.version.get().saturating_add(1)
@@ -305,7 +313,8 @@ impl Publisher {
         let base = super::ceremony::root_hash(old)?;
         Ok(SigningRequest::load(&path)
             .ok()
-            .filter(|r| r.base_sha256 == base))
+            .filter(|r| r.base_sha256 == base)
+            .map(|r| (path, r)))
     }
 
     /// The root keys of `projects` that can be loaded here, once per key
@@ -597,7 +606,13 @@ impl Publisher {
     /// backup, or a key file for a custodian), then reads the copy back
     /// (with the passphrase) and checks it is the same key: a backup that
     /// does not open is found now, not on the day it is needed.
-    pub fn export_key(&self, name: &str, dest: &Path, passphrase: Option<&Secret>) -> Result<()> {
+    /// Returns where the copy was written.
+    pub fn export_key(
+        &self,
+        name: &str,
+        dest: &Path,
+        passphrase: Option<&Secret>,
+    ) -> Result<PathBuf> {
         let cfg = self
             .project
             .keys
@@ -616,7 +631,14 @@ impl Publisher {
         } else {
             self.dir.join(dest)
         };
-        self.store_and_check(name, &KeyLocation::File(dest), &der, passphrase)
+        // A folder (the USB stick itself): the copy goes in as NAME.pem.
+        let dest = if dest.is_dir() {
+            dest.join(format!("{name}.pem"))
+        } else {
+            dest
+        };
+        self.store_and_check(name, &KeyLocation::File(dest.clone()), &der, passphrase)?;
+        Ok(dest)
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Status {
     pub staged: Vec<String>,
     /// Where `publish` uploads (from `[publish]` in tufa.toml).
     pub publish_to: Option<String>,
+    /// The root signing request waiting for signatures (a file in the
+    /// project, based on the current root), if any.
+    pub pending_request: Option<String>,
     /// Releases per platform, when the repository has platforms (the
     /// fields above list the platform-less releases).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -264,5 +267,11 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
         keys,
         staged: staged_words,
         publish_to: project.publish.as_ref().map(|p| p.to.clone()),
+        pending_request: match meta.roots.last() {
+            Some(root) => p
+                .pending_root_request_at(root)?
+                .map(|(path, _)| path.display().to_string()),
+            None => None,
+        },
     })
 }

@@ -43,6 +43,11 @@ staged: Array<string>,
  */
 publish_to: string | null, 
 /**
+ * The root signing request waiting for signatures (a file in the
+ * project, based on the current root), if any.
+ */
+pending_request: string | null, 
+/**
  * Releases per platform, when the repository has platforms (the
  * fields above list the platform-less releases).
  */

@@ -37,7 +37,7 @@ export async function showCeremony(params: Params = {}): Promise<void> {
           ${glossary()}
         </div>
         <div class="panel"><h2>Pending request</h2>
-          <div data-enter="req-check">${pathField("req-paths", "Request file(s), separated by ;", false, params.request ?? "")}</div>
+          <div data-enter="req-check">${pathField("req-paths", "Request file(s), separated by ;", false, params.request ?? s.pending_request ?? "")}</div>
           <div class="actions"><button id="req-check">Check signatures</button> <button id="req-sign-here" title="Sign with the root keys of this project that are on this computer">Sign with this project's root keys</button> <button id="req-publish" class="primary">Publish…</button></div>
           <div id="request"></div>
           <h3>Custodians elsewhere</h3>
@@ -52,9 +52,16 @@ export async function showCeremony(params: Params = {}): Promise<void> {
     </section>`,
   );
   wireBrowse();
+  // Publishing waits for every signature: the button says so.
+  const showStatus = (v: RequestView) => {
+    render($("#request"), requestHtml(v));
+    const publish = $("#req-publish") as HTMLButtonElement;
+    publish.disabled = !v.status.complete;
+    publish.title = v.status.complete ? "" : "Waiting for signatures: see what is missing above";
+  };
   const showRequest = (v: RequestView) => {
     input("#req-paths").value = v.path;
-    render($("#request"), requestHtml(v));
+    showStatus(v);
   };
   const paths = () => {
     const p = val("#req-paths").split(";").map((x) => x.trim()).filter(Boolean);
@@ -101,7 +108,7 @@ export async function showCeremony(params: Params = {}): Promise<void> {
   });
   on("#thr-btn", async () => showRequest(await api.rootChange({ kind: "threshold", role: val("#thr-role"), threshold: Number(val("#thr-value")) })));
   on("#refresh-root", async () => showRequest(await api.rootChange({ kind: "refresh", expires_days: null })));
-  on("#req-check", async () => render($("#request"), requestHtml(await api.requestStatus(paths()))));
+  on("#req-check", async () => showStatus(await api.requestStatus(paths())));
   // Two steps: the first click shows the change, the second signs exactly
   // that (the fingerprint ties the signature to what was on screen).
   let shownFingerprint = "";
@@ -123,7 +130,8 @@ export async function showCeremony(params: Params = {}): Promise<void> {
     render($("#request"), requestHtml(v));
     if (!(await confirmAt(b, html`Publish the new root (fingerprint <strong>${v.status.fingerprint}</strong>)? Clients trust its keys from their next update.`, "Publish root"))) return;
     const o = await api.publishRequest(paths());
-    await reloadStatus();
+    // The keys and thresholds shown above change with the new root.
+    await showCeremony();
     render(
       $("#request"),
       html`<p id="req-published" class="ok">Published into the local repository: ${join(
@@ -147,7 +155,9 @@ export async function showCeremony(params: Params = {}): Promise<void> {
             m.view.status.complete ? ": the request has every signature it needs; publish it." : `; root still needs ${need.join(", ")}.`
           }`;
   });
-  // Opened from elsewhere with a request: show where it stands.
-  if (params.request) render($("#request"), requestHtml(await api.requestStatus([params.request])));
+  // Opened from elsewhere with a request, or one is pending: show where
+  // it stands.
+  const pending = params.request ?? s.pending_request;
+  if (pending) showStatus(await api.requestStatus([pending]));
   setNav("ceremony");
 }

@@ -56,8 +56,33 @@ export async function showPublish(params: Params = {}): Promise<void> {
           <div id="verify-result"></div>
         </div>
       </div>
+      <details id="client-setup" class="panel explain"><summary>Set up your app to update from here</summary>
+        <div id="client-setup-body"></div>
+      </details>
     </section>`,
   );
+  // What the app being updated needs, with this project's values; the
+  // address follows the check field (the one clients use).
+  const drawClientSetup = () => {
+    const url = val("#verify-url").trim().replace(/\/+$/, "");
+    const web = /^https?:\/\//.test(url);
+    const base = web ? url : "https://updates.example.com/" + s.app;
+    const conf = JSON.stringify({ plugins: { tufa: { metadataUrl: `${base}/metadata/`, targetsUrl: `${base}/targets/`, appName: s.app } } }, null, 2);
+    render(
+      $("#client-setup-body"),
+      html`<ol>
+        <li>Ship the trusted root with your app: <strong id="client-root">${s.repository}/metadata/root.json</strong>. Your app trusts only what this root's keys sign; later roots are fetched and checked by the client itself.</li>
+        <li>Your app asks two addresses: <strong id="client-metadata-url">${base}/metadata/</strong> and <strong id="client-targets-url">${base}/targets/</strong>${
+          !web && html` <span class="muted">(put the address clients use in the check field above to see yours)</span>`
+        }.</li>
+        <li>A Tauri app: <em>tauri-plugin-tufa</em> with this in tauri.conf.json, and the root compiled in:<pre id="client-conf">${conf}</pre>
+          A Rust app: <em>tufa::client::Updater</em> with the same addresses. Apps on Python's tufup keep working: give its client the same root and addresses, and the app name <strong>${s.app}</strong>.</li>
+        <li>Patches from the first update: install your app with the Tufa client (it keeps the release's archive in the app's update cache). A copy unpacked by hand downloads the full archive once, then patches.</li>
+      </ol>`,
+    );
+  };
+  drawClientSetup();
+  input("#verify-url").addEventListener("input", drawClientSetup);
   wirePublishBanner(() => showPublish());
   const dest = (): DestinationArgs => ({
     to: val("#publish-to").trim() || null,

@@ -27,7 +27,7 @@ export async function showSettings(): Promise<void> {
       <h2>Expiry periods</h2>
       <div class="table-wrap"><table id="periods"><thead><tr><th>Role</th><th>Re-signed every</th><th>Signatures needed</th><th>What it is</th></tr></thead><tbody>
         ${s.roles.map(
-          (r) => html`<tr data-role="${r.role}"><th>${roleName(r.role)}</th><td class="period"><span class="row" data-enter="period-save-${r.role}"><input id="period-${r.role}" type="number" min="1" step="1" value="${r.period_days}" style="width:5.5rem" aria-label="${roleName(r.role)}: days"/> days
+          (r) => html`<tr data-role="${r.role}"><th>${roleName(r.role)}</th><td class="period"><span class="row" data-enter="period-save-${r.role}"><input id="period-${r.role}" type="number" min="1" step="1" value="${r.period_days}" style="width:5.5rem" aria-label="${r.role}: days"/> days
             <button id="period-save-${r.role}" class="period-save" data-role="${r.role}">Save</button></span></td><td>${r.threshold}</td><td class="muted">${ROLE_HELP[r.role]}</td></tr>`,
         )}
       </tbody></table></div>
