@@ -28,7 +28,15 @@ pub enum KeyCmd {
         /// Who holds the key (a person or team), shown in `key list`.
         #[arg(long)]
         owner: Option<String>,
+        /// A custodian's public key file (NAME.pub.json from `tufa key
+        /// new`): the private key stays with them; nothing is generated.
+        #[arg(long, value_name = "FILE", conflicts_with = "key_store")]
+        public_key: Option<PathBuf>,
     },
+    /// As a custodian, on your own computer: create your key in FILE
+    /// (encrypted; TUFA_NEW_PASSPHRASE or typed twice) and its public key
+    /// beside it (NAME.pub.json) to send to the publisher. No project needed.
+    New { file: PathBuf },
     /// Replace key NAME by a new one in every role it signs (root signing request).
     /// The new key is kept like the old one (keyring, file, encrypted file
     /// with the same passphrase) unless --key-store says otherwise.
@@ -186,6 +194,22 @@ fn confirm_signing(path: &Path, req: &SigningRequest, yes: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// `tufa key new FILE`: a custodian's own key, made outside any project.
+pub fn new_held_key(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let made = tufa::publisher::new_custodian_key(file, &new_passphrase()?)?;
+    if json {
+        output::json(&made);
+    } else {
+        println!(
+            "Created key {}… in {} (encrypted).\nSend {} to the publisher; keep the key file and its passphrase yourself.",
+            tufa::display::short_id(&made.keyid),
+            made.private_key.display(),
+            made.public_key.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> {
     let mut publisher = crate::secrets::open(dir)?;
     let change = match cmd {
@@ -223,6 +247,7 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
             }
             return Ok(ExitCode::SUCCESS);
         }
+        KeyCmd::New { file } => return new_held_key(&file, json),
         KeyCmd::Export {
             name,
             file,
@@ -252,11 +277,16 @@ pub fn run_key(dir: &Path, cmd: KeyCmd, json: bool) -> anyhow::Result<ExitCode> 
             name,
             key_store,
             owner,
+            public_key,
         } => RootChange::AddKey {
             role,
             name,
             store: key_store,
             owner,
+            public_key: public_key
+                .as_deref()
+                .map(tufa::publisher::read_public_key)
+                .transpose()?,
         },
         KeyCmd::Replace { name, key_store } => RootChange::ReplaceKey {
             name,

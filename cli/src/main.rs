@@ -567,6 +567,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Update(args) => update::run(args, json),
+        // A custodian's own key needs no project.
+        Command::Key(keycmd::KeyCmd::New { file }) => keycmd::new_held_key(&file, json),
         Command::Key(cmd) => keycmd::run_key(&dir, cmd, json),
         Command::Expiry { role, days, sign } => expiry::run(&dir, role, days, sign, json),
         Command::Threshold { role, threshold } => {

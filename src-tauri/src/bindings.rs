@@ -33,6 +33,7 @@ fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::self_update::SelfUpdateInfo::export_all(&cfg)?;
     crate::commands::RequestView::export_all(&cfg)?;
     crate::commands::Merged::export_all(&cfg)?;
+    tufa::publisher::CustodianKey::export_all(&cfg)?;
     crate::commands::Added::export_all(&cfg)?;
     tufa::publisher::pending::StagedChange::export_all(&cfg)?;
     tufa::publisher::published::PublishedState::export_all(&cfg)?;

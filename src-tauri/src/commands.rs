@@ -301,6 +301,10 @@ pub enum ChangeArgs {
         name: Option<String>,
         key_store: KeyStore,
         owner: Option<String>,
+        /// A custodian's public key file: the key is theirs, nothing is
+        /// generated here.
+        #[serde(default)]
+        public_key: Option<String>,
     },
     ReplaceKey {
         name: String,
@@ -351,12 +355,17 @@ pub async fn root_change(change: ChangeArgs, state: State<'_, AppState>) -> AppR
                 name,
                 key_store,
                 owner,
+                public_key,
             } => (
                 RootChange::AddKey {
                     role,
                     name: name.filter(|n| !n.trim().is_empty()),
                     store: key_store,
                     owner: owner.filter(|o| !o.trim().is_empty()),
+                    public_key: match public_key.filter(|p| !p.trim().is_empty()) {
+                        Some(p) => Some(tufa::publisher::read_public_key(Path::new(p.trim()))?),
+                        None => None,
+                    },
                 },
                 None,
             ),
@@ -429,6 +438,30 @@ pub async fn save_request_copy(path: String, dest: String) -> AppResult<String> 
         }
         SigningRequest::load(&path)?.save(&dest)?;
         Ok(dest.display().to_string())
+    })
+    .await
+}
+
+/// A custodian's own key ("I hold a key → Create my key"): the
+/// encrypted private key at `path` and its public key beside it, for the
+/// publisher. No project needed.
+#[tauri::command]
+pub async fn create_held_key(
+    path: String,
+    passphrase: String,
+) -> AppResult<tufa::publisher::CustodianKey> {
+    blocking(move || {
+        let path = typed_path(&path, "where to keep your key")?;
+        if passphrase.is_empty() {
+            return Err(AppError::new(
+                "no_passphrase",
+                "choose a passphrase: your key file is encrypted with it",
+            ));
+        }
+        Ok(tufa::publisher::new_custodian_key(
+            &path,
+            &tufa::publisher::keys::Secret::new(passphrase.into_bytes()),
+        )?)
     })
     .await
 }

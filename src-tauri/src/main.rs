@@ -74,6 +74,7 @@ fn main() {
             commands::request_status,
             commands::sign_request_here,
             commands::save_request_copy,
+            commands::create_held_key,
             commands::merge_request_copy,
             commands::publish_request,
             commands::custodian_sign,

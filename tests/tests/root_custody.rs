@@ -208,3 +208,108 @@ fn no_passphrase_and_no_terminal_creates_nothing() {
         assert_eq!(k.custody, want, "{}", k.name);
     }
 }
+
+#[test]
+fn a_custodian_key_is_added_by_its_public_key_and_never_leaves_the_custodian() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    // Bob, on his own computer, with no project.
+    let bob_dir = tmp.path().join("bob");
+    std::fs::create_dir_all(&bob_dir).unwrap();
+    let bob_key = bob_dir.join("bob.pem");
+    let run = tufa_env(
+        &tmp.path().join("no-project"),
+        &["--json", "key", "new", bob_key.to_str().unwrap()],
+        &[("TUFA_NEW_PASSPHRASE", "bob's passphrase")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let made = run.json();
+    let public = made["public_key"].as_str().unwrap().to_string();
+    assert_eq!(public, bob_dir.join("bob.pub.json").to_str().unwrap());
+    let public_text = std::fs::read_to_string(&public).unwrap();
+    assert!(!public_text.contains("PRIVATE"), "{public_text}");
+    assert!(std::fs::read_to_string(&bob_key)
+        .unwrap()
+        .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    // Bob's private key sent by mistake is refused, not imported.
+    let run = tufa(
+        &proj,
+        &[
+            "--json",
+            "key",
+            "add",
+            "root",
+            "--public-key",
+            bob_key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.error_code(), "invalid_setting", "{run:#?}");
+    assert!(run.stdout.contains("this is a private key"), "{run:#?}");
+
+    // The publisher adds Bob's public key and asks for two root
+    // signatures: the request waits for Bob.
+    let run = tufa(
+        &proj,
+        &[
+            "--json",
+            "key",
+            "add",
+            "root",
+            "--public-key",
+            &public,
+            "--name",
+            "bob",
+            "--owner",
+            "Bob",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let run = tufa(&proj, &["--json", "threshold", "root", "2"]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let request = run.json()["request"].as_str().unwrap().to_string();
+    let status = tufa(&proj, &["--json", "root", "status", &request]).json();
+    assert_eq!(status["complete"], false, "{status}");
+    assert_eq!(
+        status["new_root"]["missing"],
+        serde_json::json!(["bob"]),
+        "{status}"
+    );
+    assert!(
+        !proj.join("keys/bob.pem").exists(),
+        "nothing generated here"
+    );
+
+    // Bob signs on his computer; then the new root publishes with his key.
+    let run = tufa_env(
+        &proj,
+        &[
+            "--json",
+            "root",
+            "sign",
+            &request,
+            "--key",
+            bob_key.to_str().unwrap(),
+            "--yes",
+        ],
+        &[("TUFA_PASSPHRASE", "bob's passphrase")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let run = tufa(&proj, &["--json", "root", "publish", &request]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let root = read_json(&proj.join("repository/metadata/2.root.json"));
+    let root_ids = root["signed"]["roles"]["root"]["keyids"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(root_ids.contains(&made["keyid"]), "{root_ids:?}");
+    assert_eq!(root["signed"]["roles"]["root"]["threshold"], 2);
+    let bob = key_status(&proj, "bob");
+    assert_eq!(bob["custody"], "custodian", "{bob}");
+    assert_eq!(bob["available"], false, "{bob}");
+    assert_eq!(bob["keyid"], made["keyid"]);
+
+    // Only Bob can replace his key.
+    let run = tufa(&proj, &["--json", "key", "replace", "bob"]);
+    assert_eq!(run.error_code(), "invalid_setting", "{run:#?}");
+    assert!(run.stdout.contains("held by its custodian"), "{run:#?}");
+}

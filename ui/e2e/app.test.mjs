@@ -860,25 +860,53 @@ test("Automate: from Settings and the Overview, the workflow's secrets (never ro
   assert.doesNotMatch(service, /PRIVATE KEY/);
 });
 
-test("a two-custodian root ceremony in the app: copies saved for custodians, signed in custodian mode, merged back, published", async () => {
+test("a two-custodian root ceremony in the app: Bob creates his own key, the publisher adds its public key, copies signed in custodian mode are merged back, published", async () => {
   const proj = path.join(work, "two-custodians");
-  execFileSync(tufaBin, ["--project", proj, "init", "--app", "twocust", "--key-store", "file", "--threshold", "root=2"]);
-  // Each root key lives with its custodian, not in the project.
-  const held = path.join(work, "custodians");
-  fs.mkdirSync(held);
-  for (const k of ["root", "root-2"]) fs.renameSync(path.join(proj, "keys", `${k}.pem`), path.join(held, `${k}.pem`));
-  const req = tufa("--project", proj, "root", "request", "--no-sign", "--expires", "400");
+  execFileSync(tufaBin, ["--project", proj, "init", "--app", "twocust", "--key-store", "file"]);
+  // Alice holds the root key, away from the project.
+  const alice = path.join(work, "alice");
+  fs.mkdirSync(alice);
+  fs.renameSync(path.join(proj, "keys", "root.pem"), path.join(alice, "root.pem"));
+  // Bob creates his key on his computer, in custodian mode.
+  const bob = path.join(work, "bob");
+  fs.mkdirSync(bob);
+  await click("#nav-custodian");
+  await click("#create-held summary");
+  await type("#held-path", path.join(bob, "bob.pem"));
+  await type("#held-pass", "bob's passphrase");
+  await type("#held-pass2", "bob's passphrase");
+  await click("#held-create");
+  await browser.waitUntil(async () => (await (await el("#held-result")).getText()).includes("bob.pub.json"), { timeout: 15000 });
+  await shot("custodian-create-key");
+  assert.match(fs.readFileSync(path.join(bob, "bob.pem"), "utf8"), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+  const bobKey = JSON.parse(fs.readFileSync(path.join(bob, "bob.pub.json"), "utf8"));
+  assert.equal(bobKey.keytype, "ed25519");
+  // The publisher adds Bob's public key and asks for two root signatures.
   await click("#nav-start");
   await type("#open-path", proj);
   await click("#open-btn");
   await el("#overview");
-  await click("#nav-ceremony");
-  await type("#req-paths", req.request);
-  await click("#req-check");
-  await el("#request #req-file");
-  for (const [i, key] of ["root", "root-2"].entries()) {
+  await click("#nav-keys");
+  await (await el("#key-role")).selectByVisibleText("root");
+  await type("#key-name", "bob");
+  await type("#key-owner", "Bob");
+  await (await el("#key-store")).selectByAttribute("value", "custodian");
+  await type("#key-public", path.join(bob, "bob.pub.json"));
+  await click("#key-add");
+  await el("#continue-ceremony");
+  assert.ok(!fs.existsSync(path.join(proj, "keys", "bob.pem")), "Bob's key is not made here");
+  await click("#continue-ceremony");
+  await el("#ceremony");
+  await (await el("#thr-role")).selectByVisibleText("root");
+  await type("#thr-value", "2");
+  await click("#thr-btn");
+  const request = await (await el("#req-paths")).getValue();
+  await browser.waitUntil(async () => /Changes the root threshold from 1 to 2/.test(await (await el("#request")).getText()), { timeout: 15000 });
+  assert.equal(await (await el("#req-publish")).isEnabled(), false, "nothing to publish before the signatures");
+  const fingerprint = tufa("--project", proj, "root", "status", request).fingerprint;
+  for (const [who, key, pass] of [["alice", "root.pem", ""], ["bob", "bob.pem", "bob's passphrase"]]) {
     // The publisher saves a copy for the custodian…
-    const copy = path.join(work, `for-custodian-${i + 1}.json`);
+    const copy = path.join(work, `for-${who}.json`);
     await type("#copy-dest", copy);
     await click("#copy-save");
     await browser.waitUntil(async () => (await (await el("#copy-result")).getText()).includes(copy), { timeout: 15000 });
@@ -886,30 +914,34 @@ test("a two-custodian root ceremony in the app: copies saved for custodians, sig
     await click("#nav-custodian");
     await type("#req-path", copy);
     await click("#req-open");
-    assert.equal(await (await el("#req-fingerprint")).getText(), req.status.fingerprint);
-    await type("#key-file", path.join(held, `${key}.pem`));
+    assert.equal(await (await el("#req-fingerprint")).getText(), fingerprint);
+    await type("#key-file", path.join(work, who, key));
+    if (pass) await type("#key-pass", pass);
     await click("#sign-confirm");
     await click("#sign-btn");
     await el("#signed:not([hidden])");
     // …and the publisher merges the copy that came back.
     await click("#nav-ceremony");
-    await type("#req-paths", req.request);
     await type("#copy-returned", copy);
     await click("#copy-merge");
     await browser.waitUntil(async () => /Merged 1 new signature/.test(await (await el("#copy-result")).getText()), {
       timeout: 15000,
-      timeoutMsg: "the returned copy was not merged",
+      timeoutMsg: `${who}'s copy was not merged`,
     });
   }
   assert.match(await (await el("#copy-result")).getText(), /every signature it needs/);
-  // The same copy again adds nothing; a copy of another change is refused.
+  // The same copy again adds nothing.
   await click("#copy-merge");
   await browser.waitUntil(async () => /no signature the request does not already have/.test(await (await el("#copy-result")).getText()), { timeout: 15000 });
   await shot("ceremony-merged");
   await click("#req-publish");
   await click(".feedback.confirm button.confirm-yes");
   await el("#req-published", 30000);
-  assert.ok(fs.existsSync(path.join(proj, "repository", "metadata", "2.root.json")));
   const root2 = JSON.parse(fs.readFileSync(path.join(proj, "repository", "metadata", "2.root.json"), "utf8"));
+  assert.equal(root2.signed.roles.root.threshold, 2);
+  assert.equal(root2.signed.roles.root.keyids.length, 2);
   assert.equal(root2.signatures.length, 2);
+  // Keys: Bob's key is with its custodian.
+  await click("#nav-keys");
+  assert.equal(await (await el('tr[data-key="bob"] .custody')).getAttribute("data-custody"), "custodian");
 });

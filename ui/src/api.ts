@@ -26,6 +26,7 @@ import type { Automation } from "./generated/Automation";
 import type { AutomationKind } from "./generated/AutomationKind";
 import type { SelfUpdateInfo } from "./generated/SelfUpdateInfo";
 import type { Merged } from "./generated/Merged";
+import type { CustodianKey } from "./generated/CustodianKey";
 export type { AddEstimate, Added, AddPlan, AppInfo, PublishOutcome, RequestView, Status, UploadReport, VerifyReport };
 export type { StagedChange, PublishedState, RemovalPreview, Refreshed, Remedy };
 export type { ClientDownload } from "./generated/ClientDownload";
@@ -105,6 +106,7 @@ export const api = {
   requestStatus: (paths: string[]) => invoke<RequestView>("request_status", { paths }),
   publishRequest: (paths: string[]) => invoke<PublishOutcome>("publish_request", { paths }),
   signRequestHere: (path: string, fingerprint: string) => invoke<RequestView>("sign_request_here", { path, fingerprint }),
+  createHeldKey: (path: string, passphrase: string) => invoke<CustodianKey>("create_held_key", { path, passphrase }),
   saveRequestCopy: (path: string, dest: string) => invoke<string>("save_request_copy", { path, dest }),
   mergeRequestCopy: (path: string, copy: string) => invoke<Merged>("merge_request_copy", { path, copy }),
   custodianSign: (request: string, keyFile: string | null, keyringEntry: string | null, passphrase: string | null, fingerprint: string) =>

@@ -49,10 +49,13 @@ export function pathField(id: string, label: string, folder: boolean, value = ""
     <button class="browse" id="browse-${id}" data-target="${id}" data-folder="${folder}">Browse…</button></span></label>`;
 }
 
+/** Wires every Browse… button of the page once (calling again after
+ *  adding fields wires only the new ones). */
 export function wireBrowse(): void {
   app()
-    .querySelectorAll<HTMLButtonElement>("button.browse")
-    .forEach((b) =>
+    .querySelectorAll<HTMLButtonElement>("button.browse:not([data-wired])")
+    .forEach((b) => {
+      b.dataset.wired = "1";
       b.addEventListener("click", () =>
         runAction(b, async () => {
           const picked = await api.pickPath(b.dataset.folder === "true");
@@ -62,8 +65,8 @@ export function wireBrowse(): void {
             field.dispatchEvent(new Event("change"));
           }
         }),
-      ),
-    );
+      );
+    });
 }
 
 /** Brings a field into view and puts the cursor in it, marked for a moment. */

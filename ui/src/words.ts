@@ -45,5 +45,7 @@ export function custodyName(c: Custody): string {
       return "environment variable (CI secret)";
     case "tufup_file":
       return "tufup key file";
+    case "custodian":
+      return "with its custodian (public key only)";
   }
 }

@@ -177,6 +177,8 @@ pub enum Custody {
     Environment,
     /// A tufup key file (read only).
     TufupFile,
+    /// Held by a custodian elsewhere; only its public key is here.
+    Custodian,
 }
 
 impl Custody {
@@ -189,6 +191,7 @@ impl Custody {
             KeyLocation::Keyring { .. } => Custody::Keyring,
             KeyLocation::Env(_) => Custody::Environment,
             KeyLocation::Tufup(_) => Custody::TufupFile,
+            KeyLocation::Custodian => Custody::Custodian,
             KeyLocation::File(rel) => {
                 // Only the PEM label is read, never the key.
                 let head = std::fs::read(project_dir.join(rel))
@@ -210,7 +213,7 @@ impl Custody {
     pub fn new_key_store(self) -> (KeyStore, bool) {
         match self {
             Custody::Keyring => (KeyStore::Keyring, false),
-            Custody::EncryptedFile => (KeyStore::File, true),
+            Custody::EncryptedFile | Custody::Custodian => (KeyStore::File, true),
             Custody::File | Custody::Environment | Custody::TufupFile => (KeyStore::File, false),
         }
     }

@@ -11,6 +11,7 @@ use super::{new_key, KeyStore, PublishOutcome, Publisher};
 use crate::error::IoContext;
 use crate::metadata::{canonical_json, expiry_after_days, TopRole};
 use crate::{Error, Result};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use tough::schema::{Root, Signed};
@@ -30,6 +31,10 @@ pub enum RootChange {
         store: KeyStore,
         /// Who holds it.
         owner: Option<String>,
+        /// A custodian's public key (see [`read_public_key`]): the private
+        /// key stays with them, `store` is not used and nothing is
+        /// generated here.
+        public_key: Option<tough::schema::key::Key>,
     },
     /// A new key replaces key `name` in every role it signs.
     ReplaceKey {
@@ -120,6 +125,7 @@ impl Publisher {
                 name,
                 store,
                 owner,
+                public_key,
             } => {
                 let name = match name {
                     Some(n) => n.clone(),
@@ -131,15 +137,39 @@ impl Publisher {
                 if project.keys.contains_key(&name) {
                     return Err(Error::KeyExists { name });
                 }
-                let mut cfg = new_key(
-                    &project.app_name,
-                    &name,
-                    *store,
-                    &project.keys_dir,
-                    &self.dir,
-                )?;
-                cfg.owner = owner.clone();
-                self.add_key_to_root(&mut root, &name, &cfg, &[*role])?;
+                let cfg = match public_key {
+                    Some(key) => {
+                        let keyid = hex::encode(key.key_id().map_err(|e| Error::BadKey {
+                            name: name.clone(),
+                            reason: format!("its public key has no key id: {e}"),
+                        })?);
+                        if project.keys.values().any(|k| k.keyid == keyid) {
+                            return Err(Error::InvalidSetting {
+                                field: format!("public key of '{name}'"),
+                                reason: format!("key id {keyid} is already a key of this project"),
+                            });
+                        }
+                        let cfg = KeyConfig {
+                            keyid,
+                            location: KeyLocation::Custodian,
+                            owner: owner.clone(),
+                        };
+                        insert_key(&mut root, key.clone(), &cfg.keyid, &[*role])?;
+                        cfg
+                    }
+                    None => {
+                        let mut cfg = new_key(
+                            &project.app_name,
+                            &name,
+                            *store,
+                            &project.keys_dir,
+                            &self.dir,
+                        )?;
+                        cfg.owner = owner.clone();
+                        self.add_key_to_root(&mut root, &name, &cfg, &[*role])?;
+                        cfg
+                    }
+                };
                 project.keys.insert(name.clone(), cfg);
                 if let Some(r) = project.roles.get_mut(role) {
                     r.keys.push(name);
@@ -166,6 +196,14 @@ impl Publisher {
                     });
                 }
                 let custody = custody.unwrap_or_else(|| Custody::of(&old_cfg.location, &self.dir));
+                if custody == Custody::Custodian {
+                    return Err(Error::InvalidSetting {
+                        field: format!("replacement of '{name}'"),
+                        reason: format!(
+                            "'{name}' is held by its custodian: add the new public key they send, then revoke '{name}'"
+                        ),
+                    });
+                }
                 let (store, encrypted) = custody.new_key_store();
                 let passphrase = if encrypted {
                     let origin = format!("the new key replacing '{name}' (encrypted like it)");
@@ -364,20 +402,7 @@ impl Publisher {
         roles: &[TopRole],
     ) -> Result<()> {
         let signer = keys::load_signer(name, cfg, &self.dir, "new", self.keys())?;
-        let key = signer.sign.tuf_key();
-        let id = keyid_bytes(&cfg.keyid)?;
-        root.keys.insert(id.clone(), key);
-        for role in roles {
-            let rk =
-                root.roles
-                    .get_mut(&role.role_type())
-                    .ok_or_else(|| Error::InvalidMetadata {
-                        file: "root.json".into(),
-                        reason: format!("root has no {role} role"),
-                    })?;
-            rk.keyids.push(id.clone());
-        }
-        Ok(())
+        insert_key(root, signer.sign.tuf_key(), &cfg.keyid, roles)
     }
 
     /// Publishes a complete signing request (signatures of all `copies`
@@ -557,7 +582,7 @@ impl Publisher {
                     reason: e.to_string(),
                 })?;
             }
-            KeyLocation::Env(_) | KeyLocation::Tufup(_) => {}
+            KeyLocation::Env(_) | KeyLocation::Tufup(_) | KeyLocation::Custodian => {}
         }
         Ok(location)
     }
@@ -640,6 +665,124 @@ impl Publisher {
         self.store_and_check(name, &KeyLocation::File(dest.clone()), &der, passphrase)?;
         Ok(dest)
     }
+}
+
+/// Lists public `key` (id `keyid`) in root for `roles`.
+fn insert_key(
+    root: &mut Root,
+    key: tough::schema::key::Key,
+    keyid: &str,
+    roles: &[TopRole],
+) -> Result<()> {
+    let id = keyid_bytes(keyid)?;
+    root.keys.insert(id.clone(), key);
+    for role in roles {
+        let rk = root
+            .roles
+            .get_mut(&role.role_type())
+            .ok_or_else(|| Error::InvalidMetadata {
+                file: "root.json".into(),
+                reason: format!("root has no {role} role"),
+            })?;
+        rk.keyids.push(id.clone());
+    }
+    Ok(())
+}
+
+/// The largest public key file read (a key is a few hundred bytes).
+const MAX_PUBLIC_KEY_BYTES: u64 = 64 * 1024;
+
+/// Reads a custodian's public key file (TUF key JSON, as
+/// [`new_custodian_key`] writes it). A private key given by mistake is
+/// refused without being read further: it must never travel.
+pub fn read_public_key(path: &Path) -> Result<tough::schema::key::Key> {
+    use std::io::Read;
+    let bad = |reason: String| Error::InvalidSetting {
+        field: format!("public key {}", path.display()),
+        reason,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .context(|| format!("opening {}", path.display()))?
+        .take(MAX_PUBLIC_KEY_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|e| bad(format!("not a text file ({e})")))?;
+    if text.contains("PRIVATE KEY") || text.contains("\"private\"") {
+        return Err(bad(
+            "this is a private key: ask the custodian for the public key file (NAME.pub.json) and keep the private key with them".into(),
+        ));
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "not a public key file (TUF key JSON, as \"I hold a key → Create my key\" writes it): {e}"
+        ))
+    })
+}
+
+/// What [`new_custodian_key`] wrote.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustodianKey {
+    /// The encrypted private key (stays with the custodian).
+    pub private_key: PathBuf,
+    /// The public key to send to the publisher.
+    pub public_key: PathBuf,
+    /// Its TUF key id.
+    pub keyid: String,
+}
+
+/// A custodian's new key, made on their own computer: the private key
+/// encrypted with `passphrase` at `path` (never overwritten), and its
+/// public key beside it as `<stem>.pub.json` for the publisher, who adds
+/// it with [`RootChange::AddKey`]'s `public_key`. The private file is read
+/// back before the public one is written.
+pub fn new_custodian_key(path: &Path, passphrase: &Secret) -> Result<CustodianKey> {
+    if passphrase.as_bytes().is_empty() {
+        return Err(Error::InvalidSetting {
+            field: "passphrase".into(),
+            reason: "it is empty: the key file is encrypted with it".into(),
+        });
+    }
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "key".into());
+    let der = keys::generate_ed25519()?;
+    let signer = keys::signer_from_der(&name, &der)?;
+    let location = KeyLocation::File(path.to_path_buf());
+    let bad = |reason: String| Error::BadKey {
+        name: name.clone(),
+        reason,
+    };
+    keys::store_der(
+        &location,
+        Path::new(""),
+        der.as_bytes(),
+        Some(passphrase.as_bytes()),
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    let back = keys::load_der(
+        &name,
+        &location,
+        Path::new(""),
+        &keys::KnownPassphrase(passphrase.clone()),
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    if back.as_bytes() != der.as_bytes() {
+        return Err(bad(format!(
+            "{} does not read back as the key",
+            path.display()
+        )));
+    }
+    let public = path.with_file_name(format!("{name}.pub.json"));
+    let json = serde_json::to_vec_pretty(&signer.sign.tuf_key())
+        .map_err(|e| Error::encoding("the public key", e))?;
+    crate::fsutil::write_atomic(&public, &json)?;
+    Ok(CustodianKey {
+        private_key: path.to_path_buf(),
+        public_key: public,
+        keyid: signer.keyid,
+    })
 }
 
 /// A key file path that does not exist yet: `<name>.pem`, else

@@ -71,7 +71,7 @@ pub(crate) use builders::{snapshot_for, timestamp_for};
 use commit::{recover, Recovery, RepoLock, Transaction};
 pub use estimate::AddEstimate;
 pub use init::new_key;
-pub use keyops::{RequestSigning, RootChange};
+pub use keyops::{new_custodian_key, read_public_key, CustodianKey, RequestSigning, RootChange};
 use project::{ensure_dir, KeyConfig, KeyLocation, Project, RoleConfig, PROJECT_FILE};
 use release::is_archive;
 use serde::Serialize;

@@ -32,6 +32,9 @@ pub enum KeyLocation {
     },
     /// A tufup (securesystemslib) key file, read only.
     Tufup(PathBuf),
+    /// Held by a custodian elsewhere: the project has only the public key
+    /// (in root.json); the custodian signs in custodian mode.
+    Custodian,
 }
 
 impl std::fmt::Display for KeyLocation {
@@ -41,6 +44,7 @@ impl std::fmt::Display for KeyLocation {
             KeyLocation::Env(v) => write!(f, "variable {v}"),
             KeyLocation::Keyring { user, .. } => write!(f, "OS keyring entry {user}"),
             KeyLocation::Tufup(p) => write!(f, "tufup key file {}", p.display()),
+            KeyLocation::Custodian => write!(f, "its custodian (only the public key is here)"),
         }
     }
 }

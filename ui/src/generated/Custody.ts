@@ -4,4 +4,4 @@
  * Where a private key is kept, as a person sees it: the custody a
  * replacement key keeps unless told otherwise.
  */
-export type Custody = "keyring" | "file" | "encrypted_file" | "environment" | "tufup_file";
+export type Custody = "keyring" | "file" | "encrypted_file" | "environment" | "tufup_file" | "custodian";

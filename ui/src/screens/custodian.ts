@@ -27,6 +27,14 @@ export function showCustodian(): void {
         <div class="actions"><button id="sign-btn" class="primary" disabled>Sign and save</button></div>
         <p id="signed" class="ok" hidden></p>
       </div>
+      <details id="create-held" class="panel explain"><summary>New custodian? Create your key</summary>
+        <p class="muted">On your own computer, once: your key stays here (encrypted with your passphrase); you send only its public key to the publisher, who adds it to root. Later you sign root changes here with this key file.</p>
+        <div data-enter="held-create">${pathField("held-path", "Keep my key in (file, e.g. on a USB stick)", false)}
+        <label>Passphrase<input id="held-pass" type="password" autocomplete="new-password"/></label>
+        <label>Passphrase again<input id="held-pass2" type="password" autocomplete="new-password"/></label></div>
+        <div class="actions"><button id="held-create">Create my key</button></div>
+        <p id="held-result" class="ok"></p>
+      </details>
     </section>`,
   );
   wireBrowse();
@@ -55,5 +63,12 @@ export function showCustodian(): void {
       done.textContent = `Signed and saved to ${v.path}. Return the file to the publisher.`;
     }).then(() => (signBtn.disabled = !confirmBox.checked || !reviewed)),
   );
+  on("#held-create", async () => {
+    if (val("#held-pass") !== val("#held-pass2")) throw { code: "mismatch", message: "The two passphrases differ." };
+    const made = await api.createHeldKey(required("#held-path", "where to keep your key"), val("#held-pass"));
+    input("#held-pass").value = "";
+    input("#held-pass2").value = "";
+    $("#held-result").textContent = `Created your key (key id ${made.keyid.slice(0, 12)}…) in ${made.private_key}. Send ${made.public_key} to the publisher; keep the key file and its passphrase yourself.`;
+  });
   setNav("custodian");
 }

@@ -28,7 +28,13 @@ export async function showKeys(): Promise<void> {
         (k) => html`<tr data-key="${k.name}"><td><strong>${k.name}</strong>${k.owner && html`<br/><span class="muted">${k.owner}</span>`}
           <br/>${longValue("keyid", k.keyid)}</td>
         <td>${k.roles.map((r, i) => html`${i > 0 && ", "}${roleName(r)}`)}</td><td class="location"><span class="custody" data-custody="${k.custody}">${custodyName(k.custody)}</span><br/>${longValue("where", k.location)}</td>
-        <td>${k.available ? html`<span class="badge ok">at hand</span>` : html`<span class="badge warn">not here</span>`}</td>
+        <td>${
+          k.available
+            ? html`<span class="badge ok">at hand</span>`
+            : k.custody === "custodian"
+              ? html`<span class="badge">with custodian</span>`
+              : html`<span class="badge warn">not here</span>`
+        }</td>
         <td class="actions-cell"><button class="key-tool" id="export-${k.name}" data-name="${k.name}" data-tool="export">Export…</button>
           <button class="key-tool" id="move-${k.name}" data-name="${k.name}" data-tool="move">Move…</button></td></tr>`,
       )}
@@ -41,9 +47,11 @@ export async function showKeys(): Promise<void> {
           <select id="key-role">${ROLES.map((r) => html`<option>${r}</option>`)}</select>
           <input id="key-name" placeholder="name (optional)"/>
           <input id="key-owner" placeholder="owner (optional)"/>
-          <select id="key-store"><option value="keyring">OS keyring</option><option value="file">key file</option></select>
+          <select id="key-store"><option value="keyring">new key: OS keyring</option><option value="file">new key: key file</option>
+            <option value="custodian">a custodian's public key (they keep the key)</option></select>
           <button id="key-add">Add key</button>
         </div>
+        <div id="key-public-box" hidden data-enter="key-add">${pathField("key-public", "The custodian's public key file (NAME.pub.json, made with I hold a key → Create your key)", false)}</div>
         <div id="key-request"></div>
       </div>
     </section>`,
@@ -110,8 +118,18 @@ export async function showKeys(): Promise<void> {
         tool.scrollIntoView({ block: "nearest" });
       }),
     );
+  wireBrowse();
+  $("#key-store").addEventListener("change", () => ($("#key-public-box").hidden = val("#key-store") !== "custodian"));
   on("#key-add", async () => {
-    const v = await api.rootChange({ kind: "add_key", role: val("#key-role"), name: val("#key-name") || null, key_store: val("#key-store"), owner: val("#key-owner") || null });
+    const fromCustodian = val("#key-store") === "custodian";
+    const v = await api.rootChange({
+      kind: "add_key",
+      role: val("#key-role"),
+      name: val("#key-name") || null,
+      key_store: fromCustodian ? "file" : val("#key-store"),
+      owner: val("#key-owner") || null,
+      public_key: fromCustodian ? required("#key-public", "the custodian's public key file") : null,
+    });
     render(
       $("#key-request"),
       html`${requestHtml(v)}<p>Custodians sign the request, then you publish it.</p>

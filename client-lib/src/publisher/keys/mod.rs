@@ -209,6 +209,9 @@ pub fn load_der(
             let origin = format!("keyring entry '{user}'");
             pem_file::der_from_pem(text, &origin, &mut || passphrase_for(name, &origin))
         }
+        KeyLocation::Custodian => Err(KeyError::Missing(format!(
+            "key '{name}' is held by its custodian, not on this computer: they sign with their key file (I hold a key, or `tufa root sign`)"
+        ))),
         KeyLocation::Tufup(p) => {
             let path = project_dir.join(p);
             let origin = path.display().to_string();
@@ -258,6 +261,9 @@ pub fn store_der(
         KeyLocation::Env(v) => Err(KeyError::ReadOnly(format!(
             "cannot store a key into variable {v}"
         ))),
+        KeyLocation::Custodian => Err(KeyError::ReadOnly(
+            "a key held by a custodian is not stored here".into(),
+        )),
         KeyLocation::Tufup(p) => Err(KeyError::ReadOnly(format!(
             "{} is a tufup key file, read only",
             p.display()
