@@ -155,6 +155,21 @@ fn fetched(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Updates from 1.0 with nothing in the way: 1.1 by its patch.
+fn update_by_patch(repo: &Repo, dirs: &ClientDirs) {
+    let v = update_within(
+        repo,
+        dirs,
+        &repo.server.url,
+        &[],
+        &[],
+        Duration::from_secs(60),
+    )
+    .json();
+    assert_eq!(fetched(&v), ["demo-1.1.patch"], "{v}");
+    assert_eq!(installed(dirs), "1.1");
+}
+
 fn installed(dirs: &ClientDirs) -> String {
     std::fs::read_to_string(dirs.install.join("VERSION")).unwrap()
 }
@@ -482,17 +497,7 @@ fn a_503_on_the_patch_and_the_archive_is_offline_and_the_next_run_patches() {
     assert_eq!(installed(&dirs), "1.0");
 
     let seen = repo.server.log().len();
-    let v = update_within(
-        &repo,
-        &dirs,
-        &repo.server.url,
-        &[],
-        &[],
-        Duration::from_secs(60),
-    )
-    .json();
-    assert_eq!(fetched(&v), ["demo-1.1.patch"], "{v}");
-    assert_eq!(installed(&dirs), "1.1");
+    update_by_patch(&repo, &dirs);
     let log = repo.server.log();
     let second = &log[seen..];
     assert!(
@@ -589,15 +594,5 @@ fn ctrl_c_during_a_download_leaves_nothing_half_written_and_the_next_update_work
     assert!(!failed_patches(&dirs).contains("demo-1.1.patch"));
 
     repo.server.clear_faults();
-    let v = update_within(
-        &repo,
-        &dirs,
-        &repo.server.url,
-        &[],
-        &[],
-        Duration::from_secs(60),
-    )
-    .json();
-    assert_eq!(fetched(&v), ["demo-1.1.patch"], "{v}");
-    assert_eq!(installed(&dirs), "1.1");
+    update_by_patch(&repo, &dirs);
 }

@@ -5,42 +5,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { remote } from "webdriverio";
+import { actions, appBin, freePort, root, startSession, tufaBin, waitPort } from "./support.mjs";
 
-const root = path.resolve(import.meta.dirname, "../..");
-const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-const appBin = path.join(target, "debug", "tufa-app");
-const tufaBin = path.join(target, "debug", "tufa");
-const shots = path.join(root, "docs", "screenshots");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "tufa-e2e-"));
-let driver;
 let browser;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, ms = 20000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
-      c.on("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
-}
+let el, click, type, shot;
 
 // The root key of the project the first test creates is an encrypted
 // file (the wizard's default); the CLI gets its passphrase from the
@@ -87,29 +58,6 @@ function fingerprint(dir) {
   return out;
 }
 
-async function el(sel, timeout = 15000) {
-  const e = await browser.$(sel);
-  await e.waitForExist({ timeout });
-  return e;
-}
-
-async function type(sel, value) {
-  const e = await el(sel);
-  await e.clearValue();
-  await e.setValue(value);
-}
-
-async function click(sel) {
-  await (await el(sel)).click();
-}
-
-async function shot(name) {
-  fs.mkdirSync(shots, { recursive: true });
-  // Let WebKit paint what the last step rendered.
-  await browser.pause(400);
-  await browser.saveScreenshot(path.join(shots, `${name}.png`));
-}
-
 // S3 credentials come from the app (the OS keyring), not from whatever
 // the test runner's environment holds.
 function withoutAws(env) {
@@ -118,43 +66,17 @@ function withoutAws(env) {
   return out;
 }
 
+let session;
+
 before(async () => {
   assert.ok(fs.existsSync(appBin), `${appBin} missing: build the app first (scripts/test.sh does)`);
-  const port = await freePort();
-  const native = await freePort();
-  // Its own process group: the driver, WebKitWebDriver and the app are
-  // all stopped at the end, even when the app does not quit with the
-  // session (it holds our stdout, and the test runner waits for it).
-  driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(native)], {
-    env: { ...withoutAws(process.env), TUFA_APP_DATA: path.join(work, "appdata") },
-    stdio: ["ignore", "inherit", "inherit"],
-    detached: true,
-  });
-  await waitPort(port);
-  browser = await remote({
-    hostname: "127.0.0.1",
-    port,
-    logLevel: "error",
-    connectionRetryTimeout: 60000,
-    capabilities: { "tauri:options": { application: appBin } },
-  });
+  session = await startSession(appBin, { ...withoutAws(process.env), TUFA_APP_DATA: path.join(work, "appdata") });
+  browser = session.browser;
+  ({ el, click, type, shot } = actions(browser));
 });
 
-function killGroup(signal) {
-  try {
-    process.kill(-driver.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  if (driver) {
-    killGroup("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1000));
-    killGroup("SIGKILL");
-  }
+  await session?.stop();
 });
 
 test("create a repository, add two releases by typed path, preview equals the engine's plan, publish", async () => {

@@ -12,64 +12,25 @@ import { spawn, execFile, execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { remote } from "webdriverio";
+import { actions, appBin as builtApp, startSession, tufaBin } from "./support.mjs";
 
-const root = path.resolve(import.meta.dirname, "../..");
-const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-const builtApp = path.join(target, "debug", "tufa-app");
-const tufaBin = path.join(target, "debug", "tufa");
-const shots = path.join(root, "docs", "screenshots");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "tufa-self-update-"));
 const proj = path.join(work, "proj");
 const inst = path.join(work, "Tufa");
 const appData = path.join(work, "appdata");
 const cache = path.join(appData, "self-update");
 const NOTES = "Faster previews and a clearer key ceremony.";
-let driver;
+let session;
 let browser;
+let el, click, shot;
 let server;
 let restartedPid;
 let enginePlan;
 
-/** ui/src/format.ts's bytes(), for comparing what the app shows. */
-function bytes(n) {
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  if (n < 1024) return `${n} B`;
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, ms = 20000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
-      c.on("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
-}
 
 function tufa(...args) {
   return JSON.parse(execFileSync(tufaBin, ["--json", ...args], { encoding: "utf8" }));
@@ -126,17 +87,6 @@ function bundle(name, version) {
   return dir;
 }
 
-async function el(sel, timeout = 20000) {
-  const e = await browser.$(sel);
-  await e.waitForExist({ timeout });
-  return e;
-}
-
-async function shot(name) {
-  fs.mkdirSync(shots, { recursive: true });
-  await browser.pause(400);
-  await browser.saveScreenshot(path.join(shots, `${name}.png`));
-}
 
 function logText() {
   const dir = path.join(appData, "logs");
@@ -157,13 +107,6 @@ async function until(what, f, ms = 60000) {
   }
 }
 
-function killGroup(signal) {
-  try {
-    process.kill(-driver.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
 
 before(async () => {
   assert.ok(fs.existsSync(builtApp), `${builtApp} missing: build the app first (scripts/test.sh does)`);
@@ -195,31 +138,14 @@ before(async () => {
   enginePlan = (await client("1.0", "--check-only")).update;
   assert.equal(String(enginePlan.method).toLowerCase(), "patch", JSON.stringify(enginePlan));
 
-  const port = await freePort();
-  const native = await freePort();
-  driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(native)], {
-    env: { ...process.env, TUFA_APP_DATA: appData },
-    stdio: ["ignore", "inherit", "inherit"],
-    detached: true,
-  });
-  await waitPort(port);
-  browser = await remote({
-    hostname: "127.0.0.1",
-    port,
-    logLevel: "error",
-    connectionRetryTimeout: 60000,
-    capabilities: { "tauri:options": { application: path.join(inst, "tufa-app") } },
-  });
+  session = await startSession(path.join(inst, "tufa-app"), { ...process.env, TUFA_APP_DATA: appData });
+  browser = session.browser;
+  ({ el, click, shot } = actions(browser));
   browser.repositoryUrl = url;
 });
 
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  if (driver) {
-    killGroup("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1000));
-    killGroup("SIGKILL");
-  }
+  await session?.stop();
   // The restarted app belongs to the helper's process group, not the
   // driver's.
   if (restartedPid) {
@@ -256,10 +182,9 @@ test("the app checks, downloads a patch, installs and restarts into the new vers
   assert.equal(await (await el("#update-version")).getText(), "Tufa 1.1 is available");
   assert.equal(await (await el("#update-notes")).getText(), NOTES);
   // The engine's plan for this install: the patch, by its size.
-  assert.equal(
-    await (await el("#update-size")).getText(),
-    `Download: ${bytes(enginePlan.total_bytes)}, a patch from your version.`,
-  );
+  const size = await el("#update-size");
+  assert.equal(Number(await size.getAttribute("data-bytes")), enginePlan.total_bytes);
+  assert.match(await size.getText(), /^Download: .+, a patch from your version\.$/);
   const archive = fs.statSync(path.join(proj, "repository", "targets", "tufa-1.1.tar.gz")).size;
   assert.ok(enginePlan.total_bytes < archive / 10, `the patch (${enginePlan.total_bytes} B) is small beside the archive (${archive} B)`);
   await shot("about-update-available");
@@ -285,7 +210,3 @@ test("the app checks, downloads a patch, installs and restarts into the new vers
   const beside = fs.readdirSync(work).filter((n) => n.startsWith("Tufa."));
   assert.deepEqual(beside.filter((n) => !n.endsWith(".tufa-handover.log")), [], "nothing staged or old is left beside the folder");
 });
-
-async function click(sel) {
-  await (await el(sel)).click();
-}

@@ -80,7 +80,7 @@ function showCheck(u: UpdateInfo | null, running: string): void {
         u.rollback && html` The version you run was withdrawn: this takes you back to ${u.version}.`
       }</p>
       ${u.notes && html`<p id="update-notes">${u.notes}</p>`}
-      <p id="update-size">Download: ${bytes(u.downloadSize)}, ${how}.</p>
+      <p id="update-size" data-bytes="${u.downloadSize}">Download: ${bytes(u.downloadSize)}, ${how}.</p>
       <p><button id="update-download">Download</button></p>
       ${progressBox("update-progress", true)}
       <div id="update-ready"></div>
