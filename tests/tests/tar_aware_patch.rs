@@ -148,6 +148,11 @@ fn second_release_is_diffed_per_member_and_bsdiff4_applies_it() {
         "estimate's upper bound {} holds for {patch_size}",
         est["patch_high"]
     );
+    assert!(
+        est["patch_low"].as_u64().unwrap() <= patch_size,
+        "estimate's lower bound {} holds for {patch_size}",
+        est["patch_low"]
+    );
 
     // Python's bsdiff4 (tufup's patcher) turns 1.0's tar into 2.0's.
     let targets = proj.join("repository/targets");
@@ -189,4 +194,39 @@ fn second_release_is_diffed_per_member_and_bsdiff4_applies_it() {
         "tar-aware {patch_size} vs whole-tar {}",
         whole.len()
     );
+}
+
+/// A first-time user's case: a small change to a binary and a new VERSION.
+/// The patch is a couple of hundred bytes; the estimate's lower bound
+/// must not promise more (it said 400 B for a 194 B patch).
+#[test]
+fn the_estimates_bounds_hold_for_a_tiny_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = init_project(tmp.path(), &[]);
+    let mut x = 7u32;
+    let mut bin: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect();
+    let b1 = tmp.path().join("b1");
+    write_bundle(&b1, &[("hello.bin", &bin), ("VERSION", b"1.0")]);
+    add_release(&proj, b1.to_str().unwrap(), "1.0");
+    bin[1000..1010].fill(0);
+    let b2 = tmp.path().join("b2");
+    write_bundle(&b2, &[("hello.bin", &bin), ("VERSION", b"1.1")]);
+    let b2 = b2.to_str().unwrap();
+    let est = tufa(
+        &proj,
+        &["--json", "add", b2, "--version", "1.1", "--estimate"],
+    )
+    .json();
+    let plan = add_release(&proj, b2, "1.1")["plan"].clone();
+    let patch = plan["patch"]["size"].as_u64().unwrap();
+    let (low, high) = (
+        est["patch_low"].as_u64().unwrap(),
+        est["patch_high"].as_u64().unwrap(),
+    );
+    assert!(low <= patch && patch <= high, "{low} <= {patch} <= {high}");
 }

@@ -45,8 +45,13 @@ pub struct AddEstimate {
     pub seconds: f64,
 }
 
-/// Per-file cost of headers and control entries in a patch.
+/// Per-file cost of headers and control entries in a patch, for the upper
+/// bound (a file sent whole).
 const PER_FILE_PATCH_BYTES: u64 = 100;
+/// The least a BSDIFF40 patch can be: its 32-byte header and three bzip2
+/// streams of at least 14 bytes; control entries compress to almost
+/// nothing, so the lower bound adds only what must be new bytes.
+const MIN_PATCH_BYTES: u64 = 32 + 3 * 14;
 
 fn crc_of(path: &Path) -> Result<u32> {
     let file = std::fs::File::open(path).context(|| format!("reading {}", path.display()))?;
@@ -140,9 +145,7 @@ pub fn estimate(
                     .saturating_sub(c.old_size.unwrap_or(0))
             })
             .sum();
-        est.patch_low = 200
-            + touched * PER_FILE_PATCH_BYTES
-            + ((growth + est.added_bytes) as f64 * ratio * 0.5) as u64;
+        est.patch_low = MIN_PATCH_BYTES + ((growth + est.added_bytes) as f64 * ratio * 0.5) as u64;
         let whole_files = 200
             + touched * (PER_FILE_PATCH_BYTES + 512)
             + ((est.changed_bytes + est.added_bytes) as f64 * ratio * 1.1) as u64;
