@@ -210,7 +210,7 @@ pub fn load_der(
             pem_file::der_from_pem(text, &origin, &mut || passphrase_for(name, &origin))
         }
         KeyLocation::Custodian => Err(KeyError::Missing(format!(
-            "key '{name}' is held by its custodian, not on this computer: they sign with their key file (I hold a key, or `tufa root sign`)"
+            "key '{name}' is held by its custodian, not on this computer: they sign the request with their own key file, in custodian mode"
         ))),
         KeyLocation::Tufup(p) => {
             let path = project_dir.join(p);
