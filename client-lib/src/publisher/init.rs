@@ -63,16 +63,6 @@ impl Publisher {
         if opts.key_store == KeyStore::File || opts.root_passphrase.is_some() {
             ensure_dir(&keys_dir)?;
         }
-        if opts
-            .root_passphrase
-            .as_ref()
-            .is_some_and(|p| p.as_bytes().is_empty())
-        {
-            return Err(Error::InvalidSetting {
-                field: "root passphrase".into(),
-                reason: "it is empty: choose one (the root key file is encrypted with it)".into(),
-            });
-        }
         let mut project = Project {
             app_name: opts.app_name.clone(),
             repo_dir: repo_rel,

@@ -546,7 +546,7 @@ impl Publisher {
             let tmp_rel = rel.with_extension("pem.new");
             let tmp = KeyLocation::File(tmp_rel.clone());
             let _ = std::fs::remove_file(self.dir.join(&tmp_rel));
-            self.store_and_check(name, &tmp, &der, passphrase)?;
+            store_and_check(name, &tmp, &self.dir, &der, passphrase)?;
             std::fs::rename(self.dir.join(&tmp_rel), &path)
                 .context(|| format!("replacing {}", path.display()))?;
             return Ok(cfg.location.clone());
@@ -566,7 +566,7 @@ impl Publisher {
         if location == cfg.location {
             return Ok(location);
         }
-        self.store_and_check(name, &location, &der, passphrase)?;
+        store_and_check(name, &location, &self.dir, &der, passphrase)?;
         let mut moved = cfg.clone();
         moved.location = location.clone();
         self.project.keys.insert(name.to_string(), moved);
@@ -585,46 +585,6 @@ impl Publisher {
             KeyLocation::Env(_) | KeyLocation::Tufup(_) | KeyLocation::Custodian => {}
         }
         Ok(location)
-    }
-
-    /// Stores `der` at `location` and reads it back (with the passphrase)
-    /// before anything relies on the copy.
-    fn store_and_check(
-        &self,
-        name: &str,
-        location: &KeyLocation,
-        der: &Secret,
-        passphrase: Option<&Secret>,
-    ) -> Result<()> {
-        let bad = |reason: String| Error::BadKey {
-            name: name.into(),
-            reason,
-        };
-        keys::store_der(
-            location,
-            &self.dir,
-            der.as_bytes(),
-            passphrase.map(|p| p.as_bytes()),
-        )
-        .map_err(|e| bad(e.to_string()))?;
-        // Read back what was stored, never a replacement the caller's key
-        // provider might give for this name.
-        let back = match passphrase {
-            Some(p) => keys::load_der(
-                name,
-                location,
-                &self.dir,
-                &keys::KnownPassphrase(Secret::new(p.as_bytes().to_vec())),
-            ),
-            None => keys::load_der(name, location, &self.dir, &keys::NoSecrets),
-        }
-        .map_err(|e| bad(e.to_string()))?;
-        if back.as_bytes() != der.as_bytes() {
-            return Err(bad(format!(
-                "the copy in {location} does not read back as the same key"
-            )));
-        }
-        Ok(())
     }
 
     /// Writes key `name` to `dest` as PEM, encrypted with `passphrase` (a
@@ -662,9 +622,55 @@ impl Publisher {
         } else {
             dest
         };
-        self.store_and_check(name, &KeyLocation::File(dest.clone()), &der, passphrase)?;
+        store_and_check(
+            name,
+            &KeyLocation::File(dest.clone()),
+            &self.dir,
+            &der,
+            passphrase,
+        )?;
         Ok(dest)
     }
+}
+
+/// Stores `der` at `location` (relative files below `project_dir`) and
+/// reads it back (with the passphrase) before anything relies on the copy.
+fn store_and_check(
+    name: &str,
+    location: &KeyLocation,
+    project_dir: &Path,
+    der: &Secret,
+    passphrase: Option<&Secret>,
+) -> Result<()> {
+    let bad = |reason: String| Error::BadKey {
+        name: name.into(),
+        reason,
+    };
+    keys::store_der(
+        location,
+        project_dir,
+        der.as_bytes(),
+        passphrase.map(|p| p.as_bytes()),
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    // Read back what was stored, never a replacement the caller's key
+    // provider might give for this name.
+    let back = match passphrase {
+        Some(p) => keys::load_der(
+            name,
+            location,
+            project_dir,
+            &keys::KnownPassphrase(p.clone()),
+        ),
+        None => keys::load_der(name, location, project_dir, &keys::NoSecrets),
+    }
+    .map_err(|e| bad(e.to_string()))?;
+    if back.as_bytes() != der.as_bytes() {
+        return Err(bad(format!(
+            "the copy in {location} does not read back as the same key"
+        )));
+    }
+    Ok(())
 }
 
 /// Lists public `key` (id `keyid`) in root for `roles`.
@@ -749,31 +755,13 @@ pub fn new_custodian_key(path: &Path, passphrase: &Secret) -> Result<CustodianKe
         .unwrap_or_else(|| "key".into());
     let der = keys::generate_ed25519()?;
     let signer = keys::signer_from_der(&name, &der)?;
-    let location = KeyLocation::File(path.to_path_buf());
-    let bad = |reason: String| Error::BadKey {
-        name: name.clone(),
-        reason,
-    };
-    keys::store_der(
-        &location,
-        Path::new(""),
-        der.as_bytes(),
-        Some(passphrase.as_bytes()),
-    )
-    .map_err(|e| bad(e.to_string()))?;
-    let back = keys::load_der(
+    store_and_check(
         &name,
-        &location,
+        &KeyLocation::File(path.to_path_buf()),
         Path::new(""),
-        &keys::KnownPassphrase(passphrase.clone()),
-    )
-    .map_err(|e| bad(e.to_string()))?;
-    if back.as_bytes() != der.as_bytes() {
-        return Err(bad(format!(
-            "{} does not read back as the key",
-            path.display()
-        )));
-    }
+        &der,
+        Some(passphrase),
+    )?;
     let public = path.with_file_name(format!("{name}.pub.json"));
     let json = serde_json::to_vec_pretty(&signer.sign.tuf_key())
         .map_err(|e| Error::encoding("the public key", e))?;

@@ -312,11 +312,22 @@ impl Publisher {
     }
 
     fn expiry(&self, role: TopRole, days: Option<u32>) -> Result<jiff::Timestamp> {
+        self.expiry_at(jiff::Timestamp::now(), role, days)
+    }
+
+    /// [`expiry`](Self::expiry) counted from `now`: roles signed together
+    /// read the clock once.
+    fn expiry_at(
+        &self,
+        now: jiff::Timestamp,
+        role: TopRole,
+        days: Option<u32>,
+    ) -> Result<jiff::Timestamp> {
         let days = match days {
             Some(d) => d,
             None => self.project.role(role)?.expires_days,
         };
-        Ok(expiry_after_days(days))
+        Ok(expiry_after_days_from(now, days))
     }
 
     /// Loaded metadata of the repository (verified), without a lock.

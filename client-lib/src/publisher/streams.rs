@@ -216,10 +216,7 @@ impl Publisher {
             targets.version = next(targets.version)?;
             match role {
                 SigningRole::Top => {
-                    targets.expires = expiry_after_days_from(
-                        now,
-                        self.project.role(TopRole::Targets)?.expires_days,
-                    );
+                    targets.expires = self.expiry_at(now, TopRole::Targets, None)?;
                     let signers = signers_for(
                         &self.project,
                         &self.dir,
