@@ -48,7 +48,9 @@ fn main() {
             };
             log::init(&log_dir);
             // Updates of the app itself, when this copy can have them.
-            self_update::configure(app.handle(), &data_dir);
+            // Nothing can be downloading yet: only a refused root can stop
+            // it, and that is kept in the info the screen shows.
+            let _ = self_update::configure(app.handle(), &data_dir);
             app.manage(log::LogDir(log_dir));
             app.manage(commands::AppState {
                 project: Mutex::new(initial.clone()),

@@ -219,31 +219,46 @@ fn info(data_dir: &Path) -> (SelfUpdateInfo, Option<(Vec<u8>, Config)>) {
     (info, config)
 }
 
-/// Gives the plugin the settings this copy can update with, if any; a
-/// root the plugin refuses (damaged update-root.json) blocks updates and
-/// says why.
-pub fn configure<R: Runtime>(app: &AppHandle<R>, data_dir: &Path) -> SelfUpdateInfo {
-    let (mut info, config) = info(data_dir);
+/// Gives the plugin the settings this copy can update with, if any (at
+/// start, and when the user saves another repository). A root the plugin
+/// refuses (damaged update-root.json) blocks updates and says why; a
+/// download or install under way is not interrupted (code `busy`).
+pub fn configure<R: Runtime>(app: &AppHandle<R>, data_dir: &Path) -> AppResult<SelfUpdateInfo> {
+    let (info, config) = info(data_dir);
     if let Some((root, config)) = config {
         if let Err(e) = app.tufa().configure(&root, config) {
+            if matches!(e, tauri_plugin_tufa::Error::Busy) {
+                return Err(AppError::new(e.code(), e.to_string()));
+            }
             tracing::warn!(code = e.code(), "updates of the app are off: {e}");
-            info.blocked = Some(format!(
-                "the trusted root this copy shipped with cannot be used ({e}): install Tufa again from a good copy"
-            ));
-            info.ready = false;
+            return Ok(refused_root(info, &e.to_string()));
         }
     }
+    Ok(info)
+}
+
+/// `info` with updates blocked by a trusted root the plugin refused.
+fn refused_root(mut info: SelfUpdateInfo, why: &str) -> SelfUpdateInfo {
+    info.blocked = Some(format!(
+        "the trusted root this copy shipped with cannot be used ({why}): install Tufa again from a good copy"
+    ));
+    info.ready = false;
     info
 }
 
-/// Where updates of the app stand (the plugin is set up again if its
-/// settings changed on disk).
+/// Where updates of the app stand. Only reads: setting the plugin up
+/// again here would forget an update found or downloaded meanwhile.
 #[tauri::command]
 pub fn self_update_info<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> SelfUpdateInfo {
-    configure(&app, &state.data_dir)
+    let (info, _) = info(&state.data_dir);
+    if info.ready && !app.tufa().is_configured() {
+        // configure() refused the root at start (and logged why).
+        return refused_root(info, "see the log");
+    }
+    info
 }
 
 /// The longest repository address accepted.
@@ -305,9 +320,28 @@ pub fn save_update_url<R: Runtime>(
         .map_err(|e| AppError::new("io", format!("creating {}: {e}", state.data_dir.display())))?;
     let bytes = serde_json::to_vec_pretty(&saved)
         .map_err(|e| AppError::new("app", format!("saving the update settings: {e}")))?;
-    tufa::publisher::commit::write_atomic(&saved_path(&state.data_dir), &bytes)?;
-    tracing::info!(url = ?saved.url, "update repository saved");
-    Ok(configure(&app, &state.data_dir))
+    let path = saved_path(&state.data_dir);
+    let before = std::fs::read(&path).ok();
+    tufa::publisher::commit::write_atomic(&path, &bytes)?;
+    match configure(&app, &state.data_dir) {
+        Ok(info) => {
+            tracing::info!(url = ?saved.url, "update repository saved");
+            Ok(info)
+        }
+        // Busy: the settings stay the ones the running update uses.
+        Err(e) => {
+            // Best effort: the settings file goes back to what it was.
+            match before {
+                Some(b) => {
+                    let _ = tufa::publisher::commit::write_atomic(&path, &b);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            Err(e)
+        }
+    }
 }
 
 #[cfg(test)]
