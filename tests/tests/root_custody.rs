@@ -20,6 +20,24 @@ fn key_status(proj: &Path, name: &str) -> serde_json::Value {
         .clone()
 }
 
+/// `tufa root sign REQUEST --key KEY --yes`, the key file's passphrase
+/// given as a custodian would.
+fn sign_with(proj: &Path, request: &str, key: &Path, passphrase: &str) -> Run {
+    tufa_env(
+        proj,
+        &[
+            "--json",
+            "root",
+            "sign",
+            request,
+            "--key",
+            key.to_str().unwrap(),
+            "--yes",
+        ],
+        &[("TUFA_PASSPHRASE", passphrase)],
+    )
+}
+
 #[test]
 fn encrypted_root_keys_sign_only_with_their_passphrase() {
     let tmp = tempfile::tempdir().unwrap();
@@ -93,19 +111,7 @@ fn encrypted_root_keys_sign_only_with_their_passphrase() {
         ],
     );
     assert_eq!(run.code, Some(0), "{run:#?}");
-    let run = tufa_env(
-        &proj,
-        &[
-            "--json",
-            "root",
-            "sign",
-            &request,
-            "--key",
-            backup.to_str().unwrap(),
-            "--yes",
-        ],
-        &[("TUFA_PASSPHRASE", "backup pass")],
-    );
+    let run = sign_with(&proj, &request, &backup, "backup pass");
     assert_eq!(run.code, Some(0), "{run:#?}");
     let status = tufa(&proj, &["--json", "root", "status", &request]).json();
     assert_eq!(status["old_root"]["signatures"], 1, "{status}");
@@ -135,30 +141,16 @@ fn encrypted_root_keys_sign_only_with_their_passphrase() {
         tmp.path().join("usb/root-2.pem").to_str().unwrap()
     );
     // A wrong passphrase opens nothing.
-    let key = proj.join("keys/root.pem");
-    let key = key.to_str().unwrap();
-    let run = tufa_env(
+    let run = sign_with(
         &proj,
-        &["--json", "root", "sign", &request, "--key", key, "--yes"],
-        &[("TUFA_PASSPHRASE", "wrong passphrase")],
+        &request,
+        &proj.join("keys/root.pem"),
+        "wrong passphrase",
     );
     assert_eq!(run.error_code(), "bad_key", "{run:#?}");
     assert!(run.stdout.contains("wrong passphrase"), "{run:#?}");
     // With it, the second key signs and the new root publishes.
-    let key2 = proj.join("keys/root-2.pem");
-    let run = tufa_env(
-        &proj,
-        &[
-            "--json",
-            "root",
-            "sign",
-            &request,
-            "--key",
-            key2.to_str().unwrap(),
-            "--yes",
-        ],
-        &[("TUFA_PASSPHRASE", PASS)],
-    );
+    let run = sign_with(&proj, &request, &proj.join("keys/root-2.pem"), PASS);
     assert_eq!(run.code, Some(0), "{run:#?}");
     let run = tufa(&proj, &["--json", "root", "publish", &request]);
     assert_eq!(run.code, Some(0), "{run:#?}");
@@ -280,19 +272,7 @@ fn a_custodian_key_is_added_by_its_public_key_and_never_leaves_the_custodian() {
     );
 
     // Bob signs on his computer; then the new root publishes with his key.
-    let run = tufa_env(
-        &proj,
-        &[
-            "--json",
-            "root",
-            "sign",
-            &request,
-            "--key",
-            bob_key.to_str().unwrap(),
-            "--yes",
-        ],
-        &[("TUFA_PASSPHRASE", "bob's passphrase")],
-    );
+    let run = sign_with(&proj, &request, &bob_key, "bob's passphrase");
     assert_eq!(run.code, Some(0), "{run:#?}");
     let run = tufa(&proj, &["--json", "root", "publish", &request]);
     assert_eq!(run.code, Some(0), "{run:#?}");
