@@ -4,22 +4,11 @@
 
 mod common;
 
-use common::{contents, unpack_release, write_bundle, Server};
+use common::{contents, noise, unpack_release, write_bundle, Server};
 use std::path::{Path, PathBuf};
 use tufa::client::{Cancel, InstallOptions, UpdateError, UpdatePhase, UpdateProgress, Updater};
 use tufa::progress::NoProgress;
 use tufa::publisher::{AddRequest, InitOptions, Publisher};
-
-/// `n` bytes that do not compress.
-fn noise(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// Releases 1.0 and 1.1 of `demo`, large enough (2 MB that do not
 /// compress) for downloads and patching to report progress several times.

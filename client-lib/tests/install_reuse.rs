@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{contents, write_bundle, Client, Server};
+use common::{contents, noise, write_bundle, Client, Server};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use tufa::client::InstallReport;
@@ -17,16 +17,6 @@ use tufa::publisher::{AddRequest, InitOptions, Publisher};
 
 const FILES: usize = 100;
 const SIZE: usize = 8192;
-
-fn noise(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 fn name(i: usize) -> String {
     format!("lib/f{i:03}.bin")

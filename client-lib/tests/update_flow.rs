@@ -5,23 +5,11 @@
 
 mod common;
 
-use common::{contents, write_bundle, Client, Server};
+use common::{contents, noise, write_bundle, Client, Server};
 use std::path::{Path, PathBuf};
 use tufa::client::{BlockingUpdater, InstallOptions, Method, UpdateError};
 use tufa::progress::NoProgress;
 use tufa::publisher::{AddRequest, InitOptions, Publisher};
-
-/// `n` bytes that do not compress (a patch only pays off when the archive
-/// is not tiny: clients take it when at most 0.8 × the archive).
-fn noise(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// A project `demo` in `dir/proj` with releases 1.0 and 1.1 (1.1 changes
 /// a file, adds one and drops one, and carries release notes); returns

@@ -6,7 +6,7 @@
 #[path = "../../client-lib/tests/common/mod.rs"]
 mod common;
 
-use common::{contents, unpack_release, write_bundle, Server};
+use common::{contents, noise, unpack_release, write_bundle, Server};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -29,16 +29,6 @@ struct Fixture {
     install: PathBuf,
     cache: PathBuf,
     bundle_11: PathBuf,
-}
-
-fn noise(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn fixture(cache_tar: bool) -> Fixture {
