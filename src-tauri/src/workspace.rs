@@ -116,12 +116,18 @@ pub async fn move_key(
     .await
 }
 
-/// Remove the latest release, or keep the newest `keep`.
-#[derive(Deserialize, Clone, Copy)]
+/// Remove the latest release of a stream (a platform's, or the
+/// platform-less one), or keep the newest `keep` of every stream.
+#[derive(Deserialize, Clone)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Removal {
-    Latest,
-    Prune { keep: usize },
+    Latest {
+        #[serde(default)]
+        platform: Option<String>,
+    },
+    Prune {
+        keep: usize,
+    },
 }
 
 #[tauri::command]
@@ -132,7 +138,9 @@ pub async fn preview_removal(
     let publisher = state.publisher()?;
     blocking(move || {
         Ok(match removal {
-            Removal::Latest => publisher.preview_remove_latest()?,
+            Removal::Latest { platform } => {
+                publisher.preview_remove_latest_of(platform.as_deref())?
+            }
             Removal::Prune { keep } => publisher.preview_prune(keep)?,
         })
     })
@@ -147,7 +155,7 @@ pub async fn remove_releases(
     let publisher = state.publisher()?;
     blocking(move || {
         Ok(match removal {
-            Removal::Latest => publisher.remove_latest()?.1,
+            Removal::Latest { platform } => publisher.remove_latest_of(platform.as_deref())?.1,
             Removal::Prune { keep } => publisher.prune(keep)?.1,
         })
     })

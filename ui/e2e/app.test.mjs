@@ -638,6 +638,31 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   assert.equal(pulled.rollback_to, "1.0");
   assert.equal((await browser.$$(row)).length, 0, "a pulled release has no controls");
 
+  // The release × platform matrix: which platform has which release, and its state.
+  const cell = (v, p) => el(`#release-matrix tr[data-version="${v}"] td.matrix-cell[data-platform="${p}"]`);
+  assert.equal(await (await cell("1.1", "linux-x86_64")).getText(), "—");
+  assert.match(await (await cell("1.0", "linux-x86_64")).getText(), /all installs/);
+  assert.match(await (await cell("1.1", "")).getText(), /pulled/);
+  assert.match(await (await cell("1.0", "")).getText(), /rollback target/);
+  // The Overview: each stream's newest release, and the releases not out to every install.
+  await click("#nav-overview");
+  assert.match(await (await el('#latest-releases li[data-platform="linux-x86_64"]')).getText(), /linux-x86_64: 1\.0 .*all installs/);
+  assert.match(await (await el('#latest-releases li[data-platform=""]')).getText(), /^1\.1 .*pulled/);
+  assert.match(await (await el('#rollout-states li[data-version="1.1"]')).getText(), /pulled\s+clients go back to 1\.0/);
+  await click("#nav-releases");
+  // Remove the latest release of one platform: the other stream keeps its releases.
+  await (await el("#remove-latest-platform")).selectByAttribute("value", "linux-x86_64");
+  await click("#remove-latest-btn");
+  const removal = await (await el(".feedback.confirm")).getText();
+  assert.match(removal, /Removes 1\.0 \(1 file, /);
+  assert.match(removal, /Remove 1\.0 of linux-x86_64/);
+  await click(".feedback.confirm .confirm-yes");
+  await el("#removed");
+  const after = tufa("--project", proj, "status");
+  assert.equal(after.platforms, undefined, "linux-x86_64 still has releases");
+  assert.deepEqual(after.releases.map((r) => r.version), ["1.0", "1.1"]);
+  assert.equal((await browser.$$("#release-matrix")).length, 0, "a matrix without platforms");
+
   // The version field takes the bundle's VERSION file (the engine's
   // suggestion) until a version is typed.
   await click("#new-release");

@@ -58,7 +58,8 @@ export interface AppError {
 }
 
 /** Remove the latest release, or keep the newest `keep`. */
-export type Removal = { kind: "latest" } | { kind: "prune"; keep: number };
+/** Remove the latest release of a stream (null: the platform-less one), or keep the newest `keep` of every stream. */
+export type Removal = { kind: "latest"; platform: string | null } | { kind: "prune"; keep: number };
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;

@@ -6,8 +6,10 @@ use super::{Publisher, Staged};
 use crate::metadata::{threshold, valid_signers, RepoMetadata, TopRole};
 use crate::policy::{client_downloads, expiry_severity, ClientDownload, Severity};
 use crate::releases::Release;
+use crate::version::AppVersion;
 use crate::Result;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use tough::schema::Root;
 
 /// State of one role.
@@ -89,6 +91,11 @@ pub struct Status {
     // Absent, not empty, without platforms: typed as optional.
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<PlatformReleases>>"))]
     pub platforms: Vec<PlatformReleases>,
+    /// Every version released in any stream, oldest first, in the order
+    /// clients compare versions: the rows of a release × platform view.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
+    pub versions: Vec<String>,
 }
 
 /// The releases of one platform, and what its clients download.
@@ -257,7 +264,19 @@ pub(super) fn build(p: &Publisher, meta: &RepoMetadata, staged: &Staged) -> Resu
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    // Only with platforms: without them the releases are the list already.
+    let versions = if platforms.is_empty() {
+        Vec::new()
+    } else {
+        let all: BTreeSet<&AppVersion> = releases
+            .iter()
+            .chain(platforms.iter().flat_map(|p| &p.releases))
+            .map(|r| &r.version)
+            .collect();
+        all.into_iter().map(ToString::to_string).collect()
+    };
     Ok(Status {
+        versions,
         platforms,
         app: project.app_name.clone(),
         repository: p.repo().display().to_string(),

@@ -51,4 +51,9 @@ pending_request: string | null,
  * Releases per platform, when the repository has platforms (the
  * fields above list the platform-less releases).
  */
-platforms?: Array<PlatformReleases>, };
+platforms?: Array<PlatformReleases>, 
+/**
+ * Every version released in any stream, oldest first, in the order
+ * clients compare versions: the rows of a release × platform view.
+ */
+versions?: Array<string>, };

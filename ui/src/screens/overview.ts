@@ -1,7 +1,7 @@
 // Overview: local vs. published, a staged change to sign or discard, each
-// role's expiry against its own period, the latest release and what
-// clients on older ones download.
-import { api } from "../api";
+// role's expiry against its own period, each stream's latest release and
+// the rollouts in progress, and what clients on older ones download.
+import { api, type Release } from "../api";
 import { chartLegend, downloadsChart, expiryTimeline } from "../chart";
 import { publishBanner, wirePublishBanner } from "../components";
 import { $, app, input, on, pathField, val, wireBrowse } from "../dom";
@@ -10,6 +10,7 @@ import { bytes, count, localizeTimes, relative, signatures, when } from "../form
 import { html, join, render } from "../html";
 import { go } from "../router";
 import { setNav } from "../shell";
+import { rollbackTargets, rolloutBadge, streamsOf } from "../rollout";
 import { reloadStatus } from "../state";
 import { glossary, roleName } from "../words";
 
@@ -24,6 +25,16 @@ export async function showOverview(): Promise<void> {
       <td>${r.warning && html`<span class="warning">${localizeTimes(r.warning)}</span>`}</td></tr>`,
   );
   const latest = s.releases[s.releases.length - 1];
+  // Every stream's newest release, and every release whose rollout is not
+  // "all installs" (rolling, paused or pulled), newest first.
+  const streams = streamsOf(s);
+  const inRollout = streams.flatMap(([platform, releases]) => {
+    const backs = rollbackTargets(releases);
+    return [...releases]
+      .reverse()
+      .filter((r) => r.rollout)
+      .map((r): [string | null, Release, Set<string>] => [platform, r, backs]);
+  });
   const stagedHtml =
     staged.roles.length > 0 &&
     html`<div class="panel" id="staged-panel">
@@ -61,12 +72,23 @@ export async function showOverview(): Promise<void> {
           <div id="refresh-result"></div>
         </div>
         <div class="panel">
-          <h2>Latest release</h2>
+          <h2>${streams.length > 1 ? "Latest releases" : "Latest release"}</h2>
           ${
-            latest
-              ? html`<p id="latest-release"><strong>${latest.version}</strong> ${latest.required && html`<span class="badge required">required</span>`} ${
-                  latest.channel !== "stable" && html`<span class="badge channel">${latest.channel}</span>`
-                } — ${bytes(latest.archive_size)}${latest.patch && `, patch ${bytes(latest.patch.size)}`}</p>`
+            streams.length > 0
+              ? html`<ul class="plain" id="latest-releases">${streams.map(([platform, releases]) => {
+                  const r = releases[releases.length - 1];
+                  return html`<li class="latest-release" data-platform="${platform ?? ""}">${platform && html`<span class="muted">${platform}:</span> `}<strong>${r.version}</strong> ${
+                    r.required && html`<span class="badge required">required</span>`
+                  } ${r.channel !== "stable" && html`<span class="badge channel">${r.channel}</span>`} ${rolloutBadge(r, rollbackTargets(releases))} — ${bytes(r.archive_size)}${
+                    r.patch && `, patch ${bytes(r.patch.size)}`
+                  }</li>`;
+                })}</ul>${
+                  inRollout.length > 0 &&
+                  html`<h3>Not yet out to every install</h3><ul class="plain" id="rollout-states">${inRollout.map(
+                    ([platform, r, backs]) =>
+                      html`<li data-version="${r.version}" data-platform="${platform ?? ""}"><strong>${r.version}</strong>${platform && html` <span class="muted">${platform}</span>`} ${rolloutBadge(r, backs)}</li>`,
+                  )}</ul>`
+                }`
               : html`<p class="muted" id="no-releases">No releases yet.</p>`
           }
           <div class="actions"><button id="dash-add" class="primary">New release</button> <button id="dash-releases">All releases</button></div>

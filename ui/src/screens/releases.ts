@@ -1,7 +1,7 @@
 // Releases: one table per stream (platform), newest first, with rollout
 // controls; what clients on older releases download; taking releases back
 // with the consequence shown before confirming.
-import { api, type PullPreview, type Release } from "../api";
+import { api, type PullPreview, type Release, type Removal, type Status } from "../api";
 import { chartLegend, downloadsChart } from "../chart";
 import { consequenceHtml } from "../consequence";
 import { $, app, on, val } from "../dom";
@@ -11,21 +11,7 @@ import { html, render, type Html } from "../html";
 import { go } from "../router";
 import { setNav } from "../shell";
 import { reloadStatus } from "../state";
-
-/** A release's rollout in words: rolling N%, paused, pulled, or out to everyone. */
-function rolloutBadge(r: Release, rollbackTargets: Set<string>): Html {
-  const back = rollbackTargets.has(r.version) && html` <span class="badge rollback" title="Clients of a pulled release go back to it">rollback target</span>`;
-  const o = r.rollout;
-  if (!o) return html`<span class="badge rollout-all">all installs</span>${back}`;
-  switch (o.state) {
-    case "rolling":
-      return html`<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${back}`;
-    case "paused":
-      return html`<span class="badge rollout-paused">paused at ${o.percent}%</span>${back}`;
-    case "pulled":
-      return html`<span class="badge rollout-pulled">pulled</span>${r.rollback_to && html` <span class="muted">clients go back to ${r.rollback_to}</span>`}${back}`;
-  }
-}
+import { rollbackTargets, rolloutBadge, streamsOf } from "../rollout";
 
 /** Whether pulling means something, as the engine's preview says: a
  *  release with nothing to go back to (the oldest) can only be paused. */
@@ -33,7 +19,7 @@ type Pullable = Map<string, boolean>;
 
 /** One stream's releases (a platform's, or the platform-less ones), newest first, with rollout controls. */
 function releasesTable(releases: Release[], platform: string | null, pullable: Pullable): Html {
-  const backTargets = new Set(releases.flatMap((r) => (r.rollout?.state === "pulled" && r.rollback_to ? [r.rollback_to] : [])));
+  const backTargets = rollbackTargets(releases);
   const rows = [...releases].reverse().map((r) => {
     const percent = r.rollout?.percent ?? 100;
     const canPull = pullable.get(`${platform ?? ""}/${r.version}`) ?? false;
@@ -41,8 +27,8 @@ function releasesTable(releases: Release[], platform: string | null, pullable: P
     const controls =
       r.rollout?.state !== "pulled" &&
       html`<tr class="rollout-row" data-version="${r.version}" data-platform="${platform ?? ""}"><td colspan="7"><div class="rollout-controls row">
-          <label class="check">Offer to <input class="rollout-range" type="range" min="0" max="100" step="1" value="${percent}" aria-label="Rollout percentage of ${r.version}"/>
-          <input class="rollout-percent" type="number" min="0" max="100" value="${percent}" style="width:4.5rem"/> % of installs</label>
+          <label class="check">Offer to <input class="rollout-range" type="range" min="0" max="100" step="1" value="${percent}" aria-label="Rollout percentage of ${r.version}${platform ? ` on ${platform}` : ""}"/>
+          <input class="rollout-percent" type="number" min="0" max="100" value="${percent}" style="width:4.5rem" aria-label="Rollout percentage of ${r.version}${platform ? ` on ${platform}` : ""}, as a number"/> % of installs</label>
           <button class="rollout-set">Set</button>
           ${r.rollout?.state !== "paused" && html`<button class="rollout-pause">Pause</button>`}
           ${
@@ -58,6 +44,23 @@ function releasesTable(releases: Release[], platform: string | null, pullable: P
   });
   const id = platform === null ? "releases" : `releases-${platform}`;
   return html`<div class="table-wrap"><table id="${id}" class="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th></th><th>Rollout</th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/** Versions × platforms at a glance: which platform has which release and
+ *  where its rollout stands. Rows are the engine's version order, newest first. */
+function platformMatrix(s: Status): Html {
+  const streams = streamsOf(s);
+  const head = streams.map(([p]) => html`<th scope="col">${p ?? "without platform"}</th>`);
+  const rows = [...(s.versions ?? [])].reverse().map((v) => {
+    const cells = streams.map(([p, releases]) => {
+      const r = releases.find((x) => x.version === v);
+      return r
+        ? html`<td class="matrix-cell" data-platform="${p ?? ""}">${rolloutBadge(r, rollbackTargets(releases))}</td>`
+        : html`<td class="matrix-cell muted" data-platform="${p ?? ""}" title="No ${v} for ${p ?? "clients without a platform"}">—</td>`;
+    });
+    return html`<tr data-version="${v}"><th scope="row">${v}</th>${cells}</tr>`;
+  });
+  return html`<div class="table-wrap"><table id="release-matrix"><caption class="muted">Which platform has which release</caption><thead><tr><th scope="col">Version</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The confirmation of a pull, from the engine's preview. */
@@ -130,12 +133,13 @@ async function pullability(streams: [string | null, Release[]][]): Promise<Pulla
 export async function showReleases(): Promise<void> {
   const s = await reloadStatus();
   const platforms = s.platforms ?? [];
-  const any = s.releases.length > 0 || platforms.some((p) => p.releases.length > 0);
-  const streams: [string | null, Release[]][] = [[null, s.releases], ...platforms.map((p): [string, Release[]] => [p.platform, p.releases])];
+  const streams = streamsOf(s);
+  const any = streams.length > 0;
   const pullable = await pullability(streams);
+  const longest = Math.max(0, ...streams.map(([, releases]) => releases.length));
   // With platforms, one group per platform (and the platform-less releases first, when there are any).
   const tables = platforms.length
-    ? html`${s.releases.length > 0 && html`<h2 class="platform-group">Without platform</h2>${releasesTable(s.releases, null, pullable)}`}${platforms.map(
+    ? html`${platformMatrix(s)}${s.releases.length > 0 && html`<h2 class="platform-group">Without platform</h2>${releasesTable(s.releases, null, pullable)}`}${platforms.map(
         (p) => html`<h2 class="platform-group" data-platform="${p.platform}">${p.platform}</h2>${releasesTable(p.releases, p.platform, pullable)}`,
       )}`
     : releasesTable(s.releases, null, pullable);
@@ -155,11 +159,16 @@ export async function showReleases(): Promise<void> {
         html`<h2>What clients on older releases download now</h2>${chartLegend()}<div id="release-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>`
       }
       ${
-        s.releases.length > 0 &&
+        any &&
         html`<div class="panel"><h2>Take releases back</h2>
         <p class="muted">You see what clients will download before anything is removed.</p>
-        <div class="actions"><button id="remove-latest-btn" class="danger">Remove the latest release…</button></div>
-        <div class="row" data-enter="prune-btn"><label class="check">Keep the newest <input id="prune-keep" type="number" min="1" value="${Math.max(1, Math.min(3, s.releases.length - 1))}" style="width:5rem"/> releases</label>
+        <div class="actions">${
+          streams.length > 1 &&
+          html`<label>Platform <select id="remove-latest-platform">${streams.map(
+            ([p]) => html`<option value="${p ?? ""}">${p ?? "without platform"}</option>`,
+          )}</select></label>`
+        }<button id="remove-latest-btn" class="danger">Remove the latest release…</button></div>
+        <div class="row" data-enter="prune-btn"><label class="check">Keep the newest <input id="prune-keep" type="number" min="1" value="${Math.max(1, Math.min(3, longest - 1))}" style="width:5rem"/> releases${platforms.length > 0 ? " of each platform" : ""}</label>
           <button id="prune-btn" class="danger">Prune older releases…</button></div>
         <div id="removal-result"></div></div>`
       }
@@ -167,10 +176,11 @@ export async function showReleases(): Promise<void> {
   );
   on("#new-release", async () => go("add"));
   wireRollout();
-  if (s.releases.length) {
-    const remove = async (b: HTMLButtonElement, removal: { kind: "latest" } | { kind: "prune"; keep: number }) => {
+  if (any) {
+    const remove = async (b: HTMLButtonElement, removal: Removal) => {
       const preview = await api.previewRemoval(removal);
-      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${preview.removed.join(", ")}`);
+      const of = removal.kind === "latest" && removal.platform ? ` of ${removal.platform}` : "";
+      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${preview.removed.join(", ")}${of}`);
       if (!ok) return;
       const o = await api.removeReleases(removal);
       await showReleases();
@@ -179,7 +189,12 @@ export async function showReleases(): Promise<void> {
         html`<p class="note" id="removed">Removed ${preview.removed.join(", ")} from the local repository (${count(o.removed.length, "file")}). Upload to publish the change.</p>`,
       );
     };
-    on("#remove-latest-btn", (b) => remove(b, { kind: "latest" }));
+    // One stream: its own; several: the one picked (the first, platform-less or not, by default).
+    const picked = (): string | null => {
+      const select = document.querySelector<HTMLSelectElement>("#remove-latest-platform");
+      return select ? select.value || null : (streams[0]?.[0] ?? null);
+    };
+    on("#remove-latest-btn", (b) => remove(b, { kind: "latest", platform: picked() }));
     on("#prune-btn", (b) => remove(b, { kind: "prune", keep: Number(val("#prune-keep")) }));
   }
   setNav("releases");

@@ -1,0 +1,30 @@
+// A release's rollout state in words, and a repository's release streams:
+// shared by the Releases screen and the Overview, so both say the same.
+import type { Release, Status } from "./api";
+import { html, type Html } from "./html";
+
+/** A release's rollout in words: rolling N%, paused, pulled, or out to everyone. */
+export function rolloutBadge(r: Release, rollbackTargets: Set<string>): Html {
+  const back = rollbackTargets.has(r.version) && html` <span class="badge rollback" title="Clients of a pulled release go back to it">rollback target</span>`;
+  const o = r.rollout;
+  if (!o) return html`<span class="badge rollout-all">all installs</span>${back}`;
+  switch (o.state) {
+    case "rolling":
+      return html`<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${back}`;
+    case "paused":
+      return html`<span class="badge rollout-paused">paused at ${o.percent}%</span>${back}`;
+    case "pulled":
+      return html`<span class="badge rollout-pulled">pulled</span>${r.rollback_to && html` <span class="muted">clients go back to ${r.rollback_to}</span>`}${back}`;
+  }
+}
+
+/** Every stream with releases: the platform-less one (null) first, then each platform's. */
+export function streamsOf(s: Status): [string | null, Release[]][] {
+  const all: [string | null, Release[]][] = [[null, s.releases], ...(s.platforms ?? []).map((p): [string, Release[]] => [p.platform, p.releases])];
+  return all.filter(([, releases]) => releases.length > 0);
+}
+
+/** The versions a pulled release sends its clients back to. */
+export function rollbackTargets(releases: Release[]): Set<string> {
+  return new Set(releases.flatMap((r) => (r.rollout?.state === "pulled" && r.rollback_to ? [r.rollback_to] : [])));
+}
