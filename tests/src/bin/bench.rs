@@ -2,7 +2,7 @@
 //! generated bundles. Prints a Markdown table (docs/benchmarks.md).
 //!
 //! ```text
-//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--shape mixed|single-binary] [--skip-tufup] [--skip-client] [--skip-whole-tar] [--work DIR]
+//! cargo run --release -p tufa-tests --bin tufa-bench -- [--size-mb 100] [--shape mixed|single-binary|few-files] [--skip-tufup] [--skip-client] [--skip-whole-tar] [--work DIR]
 //! cargo run --release -p tufa-tests --bin tufa-bench -- --scale 1000
 //! ```
 //!
@@ -134,7 +134,11 @@ impl Rng {
 /// (40%) rebuilt with small code changes (rewritten regions, inserted and
 /// deleted runs), ~2500 small files (25%) of which a few change, are added
 /// or removed, and incompressible assets (35%) that do not change.
-fn make_bundles(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
+///
+/// With `binary_changes` false (`--shape few-files`), the binary is the
+/// same in both versions: only about 1% of the files change, the case
+/// where a client's install should cost the changed bytes, not the bundle.
+fn make_bundles(dir: &Path, size_mb: u64, binary_changes: bool) -> Result<(PathBuf, PathBuf)> {
     let total = size_mb * 1_000_000;
     let v1 = dir.join("v1");
     let v2 = dir.join("v2");
@@ -146,7 +150,13 @@ fn make_bundles(dir: &Path, size_mb: u64) -> Result<(PathBuf, PathBuf)> {
     }
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let binary = rng.code((total * 40 / 100) as usize);
-    let binary2 = rng.rebuilt(&binary, 20, 5, 10_000, 10_000, 20_000);
+    // Drawn either way, so both shapes share every other file.
+    let rebuilt = rng.rebuilt(&binary, 20, 5, 10_000, 10_000, 20_000);
+    let binary2 = if binary_changes {
+        rebuilt
+    } else {
+        binary.clone()
+    };
     std::fs::write(v1.join("app.bin"), &binary)?;
     std::fs::write(v2.join("app.bin"), &binary2)?;
     drop((binary, binary2));
@@ -323,7 +333,8 @@ fn main() -> Result<()> {
         let size: u64 = args.get(3).context("--generate DIR SIZE_MB")?.parse()?;
         match arg("--shape").as_deref() {
             Some("single-binary") => make_single_binary(Path::new(&dir), size)?,
-            _ => make_bundles(Path::new(&dir), size)?,
+            Some("few-files") => make_bundles(Path::new(&dir), size, false)?,
+            _ => make_bundles(Path::new(&dir), size, true)?,
         };
         return Ok(());
     }
@@ -365,8 +376,8 @@ fn main() -> Result<()> {
     // carries over exec), so this process must stay small.
     let bundles = work.join("bundles");
     let shape = arg("--shape").unwrap_or_else(|| "mixed".into());
-    if !matches!(shape.as_str(), "mixed" | "single-binary") {
-        bail!("--shape is mixed (default) or single-binary");
+    if !matches!(shape.as_str(), "mixed" | "single-binary" | "few-files") {
+        bail!("--shape is mixed (default), single-binary or few-files");
     }
     eprintln!("bundle shape: {shape}");
     let status = Command::new(std::env::current_exe()?)
