@@ -227,3 +227,118 @@ fn rollout_settings_are_checked() {
     );
     assert!("150".parse::<RolloutChange>().is_err());
 }
+
+/// The app's rollout buttons sit on one stream's row: pausing the
+/// platform-less 1.0 must leave linux-x86_64's 1.0 rolling (a first-time
+/// user's walk paused every platform's 1.0 from one row).
+#[test]
+fn a_change_to_one_stream_leaves_the_others_alone() {
+    use tufa::publisher::rollout::Streams;
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    for platform in [None, Some("linux-x86_64")] {
+        let dir = tmp.path().join(platform.unwrap_or("none"));
+        let mut req = AddRequest::new(bundle(&dir, "1.0"), "1.0");
+        req.platform = platform.map(String::from);
+        req.rollout = Some(40);
+        publisher.add(&req, &mut NoProgress).unwrap();
+    }
+    let linux_dir = tmp.path().join("linux-x86_64");
+    let mut req = AddRequest::new(bundle(&linux_dir, "1.1"), "1.1");
+    req.platform = Some("linux-x86_64".into());
+    publisher.add(&req, &mut NoProgress).unwrap();
+
+    let (changed, _) = publisher
+        .set_rollout_in("1.0", Streams::Only(None), RolloutChange::Pause)
+        .unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].platform, None);
+    let read = |app: &str| {
+        let bytes = std::fs::read(publisher.repo().join("metadata/targets.json")).unwrap();
+        let signed: tough::schema::Signed<tough::schema::Targets> =
+            serde_json::from_slice(&bytes).unwrap();
+        releases(&signed.signed, app).unwrap()
+    };
+    let state = |rs: &[Release], v: &str| {
+        rs.iter()
+            .find(|r| r.version.to_string() == v)
+            .and_then(|r| r.rollout)
+            .map(|o| (o.state, o.percent))
+    };
+    assert_eq!(
+        state(&read("demo"), "1.0"),
+        Some((RolloutState::Paused, 40))
+    );
+    assert_eq!(
+        state(&read("demo-linux-x86_64"), "1.0"),
+        Some((RolloutState::Rolling, 40))
+    );
+
+    // One platform's pull preview speaks of that platform only.
+    let previews = publisher
+        .preview_pull_in("1.1", Streams::Only(Some("linux-x86_64")))
+        .unwrap();
+    assert_eq!(previews.len(), 1);
+    // The platform-less stream has no 1.1: said so, nothing changes.
+    let err = publisher
+        .set_rollout_in("1.1", Streams::Only(None), RolloutChange::Pull)
+        .unwrap_err();
+    assert!(
+        matches!(err, tufa::Error::InvalidSetting { ref reason, .. } if reason.contains("no release 1.1 without a platform")),
+        "{err}"
+    );
+    // Without a choice (the command line without --platform): every
+    // stream that has the version.
+    let (changed, _) = publisher
+        .set_rollout("1.0", None, RolloutChange::Percent(100))
+        .unwrap();
+    assert_eq!(changed.len(), 2);
+}
+
+/// Clients on a pulled release are sent back to its rollback target; a
+/// prune that removed that target would leave them on the withdrawn
+/// release. The prune keeps it (and what follows), the previews say what
+/// they would otherwise hide.
+#[test]
+fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    for v in ["1.0", "1.1", "1.2"] {
+        publisher
+            .add(&AddRequest::new(bundle(tmp.path(), v), v), &mut NoProgress)
+            .unwrap();
+    }
+    let (changed, _) = publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(
+        changed[0].rollback_to.as_ref().map(ToString::to_string),
+        Some("1.1".into())
+    );
+
+    // Keep 1 would remove 1.0 and 1.1; 1.1 is where 1.2's clients go.
+    let preview = publisher.preview_prune(1).unwrap();
+    assert_eq!(preview.removed, vec!["1.0".to_string()]);
+    // Clients on 1.0 are offered 1.1, never the pulled 1.2.
+    assert_eq!(preview.stranded.len(), 1);
+    assert_eq!(preview.stranded[0].to_version, "1.1");
+    let (removed, _) = publisher.prune(1).unwrap();
+    assert_eq!(removed, vec!["1.0".parse::<AppVersion>().unwrap()]);
+    let left: Vec<String> = published(&publisher)
+        .iter()
+        .map(|r| r.version.to_string())
+        .collect();
+    assert_eq!(left, vec!["1.1", "1.2"]);
+    let err = publisher.prune(1).unwrap_err();
+    assert!(
+        matches!(err, tufa::Error::InvalidSetting { ref field, ref reason } if field == "keep" && reason.contains("pulled")),
+        "{err}"
+    );
+
+    // Removing the pulled release itself cancels the way back: the
+    // preview names what its clients lose.
+    let preview = publisher.preview_remove_latest().unwrap();
+    assert_eq!(preview.rollback_lost.as_deref(), Some("1.1"));
+}

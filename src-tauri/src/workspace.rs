@@ -313,8 +313,9 @@ pub struct RolloutSet {
     pub outcome: PublishOutcome,
 }
 
-/// Changes the rollout of release `version` (of `platform`, or of every
-/// stream that has it) and publishes it locally.
+/// Changes the rollout of release `version` of one stream (`platform`'s,
+/// or the platform-less one: the app acts on the row it shows) and
+/// publishes it locally.
 #[tauri::command]
 pub async fn set_rollout(
     version: String,
@@ -331,14 +332,16 @@ pub async fn set_rollout(
     };
     let platform = nonblank(platform);
     blocking(move || {
-        let (changed, outcome) = publisher.set_rollout(&version, platform.as_deref(), change)?;
+        let streams = tufa::publisher::rollout::Streams::Only(platform.as_deref());
+        let (changed, outcome) = publisher.set_rollout_in(&version, streams, change)?;
         Ok(RolloutSet { changed, outcome })
     })
     .await
 }
 
-/// What pulling release `version` would do (buckets affected, where its
-/// clients go back to), per stream, for the confirmation.
+/// What pulling release `version` of one stream (`platform`'s, or the
+/// platform-less one) would do (buckets affected, where its clients go
+/// back to), for the confirmation.
 #[tauri::command]
 pub async fn preview_pull(
     version: String,
@@ -347,7 +350,11 @@ pub async fn preview_pull(
 ) -> AppResult<Vec<tufa::policy::PullPreview>> {
     let publisher = state.publisher()?;
     let platform = nonblank(platform);
-    blocking(move || Ok(publisher.preview_pull(&version, platform.as_deref())?)).await
+    blocking(move || {
+        let streams = tufa::publisher::rollout::Streams::Only(platform.as_deref());
+        Ok(publisher.preview_pull_in(&version, streams)?)
+    })
+    .await
 }
 
 /// Changes a role's re-signing period in tufa.toml (the engine checks the

@@ -618,8 +618,11 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   await shot("releases-rollout");
 
   await click(`${row} .rollout-pause`);
-  await waitDone(/paused/);
+  await waitDone(/1\.1 without a platform is paused/);
   assert.match(await (await el(state)).getText(), /paused at 25%/);
+  // The platform's 1.0 was not touched by the platform-less row's button.
+  assert.match(await (await el('#releases-linux-x86_64 tr.release[data-version="1.0"] .rollout-state')).getText(), /all installs/);
+  assert.match(await (await el(`${row} .rollout-resume`)).getText(), /Resume at 25%/);
   assert.deepEqual(latest().rollout, { percent: 25, state: "paused" });
 
   // Pull: the confirmation says how many buckets and where clients go.
@@ -647,14 +650,14 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   // The Overview: each stream's newest release, and the releases not out to every install.
   await click("#nav-overview");
   assert.match(await (await el('#latest-releases li[data-platform="linux-x86_64"]')).getText(), /linux-x86_64: 1\.0 .*all installs/);
-  assert.match(await (await el('#latest-releases li[data-platform=""]')).getText(), /^1\.1 .*pulled/);
+  assert.match(await (await el('#latest-releases li[data-platform=""]')).getText(), /^without platform: 1\.1 .*pulled.*new installs get 1\.0/);
   assert.match(await (await el('#rollout-states li[data-version="1.1"]')).getText(), /pulled\s+clients go back to 1\.0/);
   await click("#nav-releases");
   // Remove the latest release of one platform: the other stream keeps its releases.
   await (await el("#remove-latest-platform")).selectByAttribute("value", "linux-x86_64");
   await click("#remove-latest-btn");
   const removal = await (await el(".feedback.confirm")).getText();
-  assert.match(removal, /Removes 1\.0 \(1 file, /);
+  assert.match(removal, /Removes 1\.0 on linux-x86_64 \(1 file, /);
   assert.match(removal, /Remove 1\.0 of linux-x86_64/);
   await click(".feedback.confirm .confirm-yes");
   await el("#removed");

@@ -5,23 +5,41 @@ import type { RemovalPreview } from "./api";
 import { bytes, count } from "./format";
 import { html, type Html } from "./html";
 
+/** " on linux-x86_64", " without a platform", or nothing when the
+ *  repository has no platforms at all. */
+function onStream(platform: string | null, platforms: boolean): string {
+  if (!platforms) return "";
+  return platform ? ` on ${platform}` : " without a platform";
+}
+
 export function consequenceHtml(p: RemovalPreview): Html {
+  const platforms = p.by_stream.some((s) => s.platform !== null);
   const lines: Html[] = [];
+  const what = platforms
+    ? p.by_stream.map((s) => `${s.removed.join(", ")}${onStream(s.platform, true)}`).join("; ")
+    : p.removed.join(", ");
   lines.push(
-    html`Removes ${p.removed.join(", ")} (${count(p.files.length, "file")}, ${bytes(p.freed_bytes)}).${
-      p.latest_after ? ` The newest release becomes ${p.latest_after}.` : ""
+    html`Removes ${what} (${count(p.files.length, "file")}, ${bytes(p.freed_bytes)}).${
+      // Only removing the latest changes which release is newest.
+      p.ahead && p.latest_after ? ` The newest release${onStream(p.by_stream[0]?.platform ?? null, platforms)} becomes ${p.latest_after}.` : ""
     }`,
   );
   if (p.ahead) {
     lines.push(html`Clients that installed ${p.ahead} keep it and get nothing until a release newer than ${p.ahead} is published.`);
   }
-  for (const s of p.stranded) {
-    lines.push(html`Clients on ${s.version} will download the full ${bytes(s.bytes)} of ${s.to_version}.`);
+  if (p.rollback_lost) {
+    lines.push(
+      html`${p.ahead} is pulled: its clients are being sent back to ${p.rollback_lost}. Removing it cancels that signed downgrade; they stay on the withdrawn ${p.ahead}.`,
+    );
   }
+  for (const s of p.stranded) {
+    lines.push(html`Clients on ${s.version}${onStream(s.platform, platforms)} will download the full ${bytes(s.bytes)} of ${s.to_version}.`);
+  }
+  const single = p.by_stream.length === 1 ? (p.by_stream[0]?.platform ?? null) : null;
   for (const c of p.clients_after) {
     if (c.method === null || c.to_version === null) continue;
-    const how = c.method === "patch" ? `a ${bytes(c.bytes)} patch` : `the full ${bytes(c.bytes)}`;
-    lines.push(html`Clients on ${c.from_version} will download ${how} to ${c.to_version}.`);
+    const how = c.method === "patch" ? `a ${bytes(c.bytes)} patch` : `the full ${bytes(c.bytes)} archive`;
+    lines.push(html`Clients on ${c.from_version}${onStream(single, platforms)} will download ${how} of ${c.to_version}.`);
   }
   lines.push(html`Clients see this after the next upload.`);
   return html`<ul class="consequence">${lines.map((l) => html`<li>${l}</li>`)}</ul>`;

@@ -131,6 +131,8 @@ export async function runAction(btn: HTMLButtonElement, f: () => Promise<void>):
   if (btn.disabled) return;
   btn.disabled = true;
   btn.setAttribute("aria-busy", "true");
+  // "Pull…" already says more follows: the busy mark would double it.
+  if (btn.textContent?.trim().endsWith("…")) btn.dataset.ellipsis = "";
   clearFeedback(btn);
   try {
     await f();

@@ -44,9 +44,46 @@ test("a removal's consequence names who downloads what", () => {
     freed_bytes: 3 * 1024 * 1024,
     latest_after: "1.2",
     ahead: null,
-    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024 }],
+    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024, platform: null }],
     clients_after: [],
+    by_stream: [{ platform: null, removed: ["1.0", "1.1"] }],
   });
   expect(html.html).toContain("Removes 1.0, 1.1 (3 files, 3.0 MiB).");
+  // A prune is not a removal of the latest: no "newest release becomes".
+  expect(html.html).not.toContain("newest release");
   expect(html.html).toContain("Clients on 1.0 will download the full 27.0 MiB of 1.2.");
+});
+
+test("a prune over platforms says which platform loses which release", () => {
+  const html = consequenceHtml({
+    removed: ["1.0", "1.1"],
+    files: ["a-1.0.tar.gz", "a-linux-x86_64-1.0.tar.gz", "a-linux-x86_64-1.1.tar.gz"],
+    freed_bytes: 3 * 1024 * 1024,
+    latest_after: "1.4",
+    ahead: null,
+    stranded: [{ version: "1.1", to_version: "1.2", bytes: 1024 * 1024, platform: "linux-x86_64" }],
+    clients_after: [],
+    by_stream: [
+      { platform: null, removed: ["1.0"] },
+      { platform: "linux-x86_64", removed: ["1.0", "1.1"] },
+    ],
+  });
+  expect(html.html).toContain("Removes 1.0 without a platform; 1.0, 1.1 on linux-x86_64 (3 files, 3.0 MiB).");
+  expect(html.html).toContain("Clients on 1.1 on linux-x86_64 will download the full 1.0 MiB of 1.2.");
+});
+
+test("removing a pulled release says its clients lose the way back", () => {
+  const html = consequenceHtml({
+    removed: ["1.3"],
+    files: ["a-macos-aarch64-1.3.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: "1.2",
+    ahead: "1.3",
+    rollback_lost: "1.0",
+    stranded: [],
+    clients_after: [],
+    by_stream: [{ platform: "macos-aarch64", removed: ["1.3"] }],
+  });
+  expect(html.html).toContain("The newest release on macos-aarch64 becomes 1.2.");
+  expect(html.html).toContain("1.3 is pulled: its clients are being sent back to 1.0. Removing it cancels that signed downgrade");
 });

@@ -15,6 +15,7 @@ test("durations pick a sensible unit", () => {
   expect(duration(3 * 86400)).toBe("3 days");
   expect(duration(5 * 3600)).toBe("5 hours");
   expect(duration(-600)).toBe("10 minutes");
+  expect(duration(-90)).toBe("1 minute");
 });
 
 test("html is escaped", () => {

@@ -17,14 +17,29 @@ pub struct StrandedClients {
     pub to_version: String,
     /// What they download (the full archive).
     pub bytes: u64,
+    /// The platform of those clients (none: the platform-less releases).
+    pub platform: Option<String>,
+}
+
+/// The releases one stream loses.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StreamRemoval {
+    /// The stream's platform (none: the platform-less releases).
+    pub platform: Option<String>,
+    /// Its releases removed, oldest first.
+    pub removed: Vec<String>,
 }
 
 /// The consequence of a removal, computed without changing anything.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RemovalPreview {
-    /// Releases removed, oldest first.
+    /// Releases removed, oldest first (of every stream, merged).
     pub removed: Vec<String>,
+    /// The same, stream by stream, platform-less first: a prune keeps
+    /// each platform's newest, so each may lose different versions.
+    pub by_stream: Vec<StreamRemoval>,
     /// Target files removed.
     pub files: Vec<String>,
     /// Bytes those files take.
@@ -35,9 +50,17 @@ pub struct RemovalPreview {
     /// left (after remove-latest): they keep it and get nothing until a
     /// newer release is published.
     pub ahead: Option<String>,
+    /// When the removed latest release is pulled: the version its clients
+    /// were being sent back to. Removing it cancels that signed downgrade:
+    /// they keep the withdrawn release until a newer one is published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub rollback_lost: Option<String>,
     /// Clients on removed releases other than `ahead`.
     pub stranded: Vec<StrandedClients>,
-    /// What clients on the releases that stay download afterwards.
+    /// What clients on the releases that stay download afterwards (for
+    /// one stream; a prune over several platforms leaves it empty, since
+    /// their clients' paths do not change).
     pub clients_after: Vec<ClientDownload>,
 }
 
@@ -59,7 +82,12 @@ impl Publisher {
         if all.is_empty() {
             return Err(Error::NoReleases { app: stream.name });
         }
-        Ok(removal_preview(all, all.len() - 1..all.len(), true))
+        Ok(removal_preview(
+            all,
+            all.len() - 1..all.len(),
+            true,
+            stream.platform.as_deref(),
+        ))
     }
 
     /// What [`Publisher::prune`] with `keep` would do. Like the prune, it
@@ -73,15 +101,24 @@ impl Publisher {
         let streams = self.target_roles(&meta)?.streams(None)?;
         let mut merged: Option<RemovalPreview> = None;
         for (stream, gone) in retention::pruned(&streams, keep)? {
-            let one = removal_preview(&stream.releases, 0..gone.len(), false);
+            let one = removal_preview(
+                &stream.releases,
+                0..gone.len(),
+                false,
+                stream.platform.as_deref(),
+            );
             merged = Some(match merged {
                 None => one,
                 Some(mut m) => {
                     m.removed.extend(one.removed);
+                    m.by_stream.extend(one.by_stream);
                     m.files.extend(one.files);
                     m.freed_bytes += one.freed_bytes;
                     m.stranded.extend(one.stranded);
-                    m.clients_after.extend(one.clients_after);
+                    // Several streams: "clients on 1.0 download …" would
+                    // not say whose 1.0; the paths of kept releases do
+                    // not change in a prune anyway.
+                    m.clients_after.clear();
                     m
                 }
             });
@@ -101,6 +138,7 @@ fn removal_preview(
     all: &[Release],
     removed: std::ops::Range<usize>,
     latest: bool,
+    platform: Option<&str>,
 ) -> RemovalPreview {
     let gone = &all[removed.clone()];
     let kept: Vec<Release> = all
@@ -132,23 +170,44 @@ fn removal_preview(
             .filter_map(|r| {
                 // The newest kept release the removed one's channel offers.
                 let channel = crate::policy::channel_of(&r.version);
+                // A paused or pulled release is offered to no new install.
                 kept.iter()
                     .rev()
+                    .filter(|k| {
+                        k.rollout
+                            .is_none_or(|o| o.state == crate::target::RolloutState::Rolling)
+                    })
                     .find(|k| crate::policy::offered_on(&k.version, channel))
                     .map(|to| StrandedClients {
                         version: r.version.to_string(),
                         to_version: to.version.to_string(),
                         bytes: to.archive_size,
+                        platform: platform.map(String::from),
                     })
             })
             .collect()
     };
     RemovalPreview {
         removed: gone.iter().map(|r| r.version.to_string()).collect(),
+        by_stream: vec![StreamRemoval {
+            platform: platform.map(String::from),
+            removed: gone.iter().map(|r| r.version.to_string()).collect(),
+        }],
         files,
         freed_bytes,
         latest_after: newest.map(|r| r.version.to_string()),
         ahead,
+        rollback_lost: if latest {
+            gone.last()
+                .filter(|r| {
+                    r.rollout
+                        .is_some_and(|o| o.state == crate::target::RolloutState::Pulled)
+                })
+                .and_then(|r| r.rollback_to.as_ref())
+                .map(ToString::to_string)
+        } else {
+            None
+        },
         stranded,
         clients_after: client_downloads(&kept),
     }

@@ -81,12 +81,26 @@ pub(super) fn check_keep(keep: usize) -> Result<()> {
 
 /// What keeping the newest `keep` of each stream removes, per stream that
 /// loses any; an error when no stream does.
+///
+/// A release that a kept pulled release sends its clients back to (its
+/// signed `rollback_to`) is never removed, nor anything newer: removing it
+/// would leave clients on the pulled release with a rollback target that
+/// is gone, so they would stay on the release that was withdrawn.
 pub(super) fn pruned(streams: &[Stream], keep: usize) -> Result<Vec<(&Stream, &[Release])>> {
     let out: Vec<(&Stream, &[Release])> = streams
         .iter()
-        .filter(|s| s.releases.len() > keep)
-        .map(|s| (s, &s.releases[..s.releases.len() - keep]))
+        .map(|s| (s, removable(&s.releases, keep)))
+        .filter(|(_, gone)| !gone.is_empty())
         .collect();
+    if out.is_empty() && streams.iter().any(|s| s.releases.len() > keep) {
+        return Err(Error::InvalidSetting {
+            field: "keep".into(),
+            reason: "nothing to remove: the older releases stay because clients of a pulled \
+                     release go back to them (its rollback target and every release after it \
+                     are kept)"
+                .into(),
+        });
+    }
     if out.is_empty() {
         return Err(Error::NothingToRemove {
             releases: streams.iter().map(|s| s.releases.len()).max().unwrap_or(0),
@@ -94,6 +108,25 @@ pub(super) fn pruned(streams: &[Stream], keep: usize) -> Result<Vec<(&Stream, &[
         });
     }
     Ok(out)
+}
+
+/// The oldest releases of one stream that pruning to `keep` removes: at
+/// most all but the newest `keep`, stopping before the oldest rollback
+/// target of a pulled release that stays.
+pub(super) fn removable(releases: &[Release], keep: usize) -> &[Release] {
+    let mut cut = releases.len().saturating_sub(keep);
+    for kept in &releases[cut..] {
+        let pulled = kept
+            .rollout
+            .is_some_and(|r| r.state == crate::target::RolloutState::Pulled);
+        let Some(back) = kept.rollback_to.as_ref().filter(|_| pulled) else {
+            continue;
+        };
+        if let Some(i) = releases[..cut].iter().position(|r| &r.version == back) {
+            cut = i;
+        }
+    }
+    &releases[..cut]
 }
 
 /// The target files of a release: its archive and its patch.

@@ -57,6 +57,46 @@ pub struct RolloutChanged {
     pub rollback_to: Option<AppVersion>,
 }
 
+/// Which releases of a version a rollout change (or a pull preview)
+/// applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams<'a> {
+    /// Every stream that has the version: the platform-less one and each
+    /// platform's.
+    Every,
+    /// One stream: a platform's, or (none) the platform-less one.
+    Only(Option<&'a str>),
+}
+
+impl<'a> Streams<'a> {
+    /// `platform`'s stream, or every stream when none is given (the
+    /// command line's `--platform`).
+    pub fn from_platform(platform: Option<&'a str>) -> Self {
+        platform.map_or(Streams::Every, |p| Streams::Only(Some(p)))
+    }
+
+    fn platform(self) -> Option<&'a str> {
+        match self {
+            Streams::Every | Streams::Only(None) => None,
+            Streams::Only(Some(p)) => Some(p),
+        }
+    }
+
+    fn check(self) -> Result<()> {
+        match self.platform() {
+            Some(p) => crate::target::validate_platform(p),
+            None => Ok(()),
+        }
+    }
+
+    fn of(self, roles: &super::streams::TargetRoles) -> Result<Vec<super::streams::Stream>> {
+        match self {
+            Streams::Every => roles.streams(None),
+            Streams::Only(p) => Ok(vec![roles.stream(p)?]),
+        }
+    }
+}
+
 impl Publisher {
     /// What pulling release `version` of `platform` (every stream that has
     /// it, when none is given) would do, without changing anything.
@@ -65,13 +105,20 @@ impl Publisher {
         version: &str,
         platform: Option<&str>,
     ) -> Result<Vec<crate::policy::PullPreview>> {
-        if let Some(p) = platform {
-            crate::target::validate_platform(p)?;
-        }
+        self.preview_pull_in(version, Streams::from_platform(platform))
+    }
+
+    /// What pulling release `version` of the chosen streams would do.
+    pub fn preview_pull_in(
+        &self,
+        version: &str,
+        streams: Streams<'_>,
+    ) -> Result<Vec<crate::policy::PullPreview>> {
+        streams.check()?;
         let version: AppVersion = version.parse()?;
         let meta = self.metadata()?;
         let mut out = Vec::new();
-        for stream in self.target_roles(&meta)?.streams(platform)? {
+        for stream in streams.of(&self.target_roles(&meta)?)? {
             out.extend(crate::policy::pull_preview(
                 &stream.releases,
                 &version,
@@ -92,9 +139,19 @@ impl Publisher {
         platform: Option<&str>,
         change: RolloutChange,
     ) -> Result<(Vec<RolloutChanged>, PublishOutcome)> {
-        if let Some(p) = platform {
-            crate::target::validate_platform(p)?;
-        }
+        self.set_rollout_in(version, Streams::from_platform(platform), change)
+    }
+
+    /// Changes the rollout of release `version` in the chosen streams
+    /// (the app acts on one stream's row: [`Streams::Only`]).
+    pub fn set_rollout_in(
+        &self,
+        version: &str,
+        streams: Streams<'_>,
+        change: RolloutChange,
+    ) -> Result<(Vec<RolloutChanged>, PublishOutcome)> {
+        streams.check()?;
+        let platform = streams.platform();
         if let RolloutChange::Percent(p) = change {
             release::check_percent(p)?;
         }
@@ -105,7 +162,7 @@ impl Publisher {
         let roles = self.target_roles_for_change(&session.meta, platform)?;
         let mut edits = RoleEdits::default();
         let mut changed = Vec::new();
-        for stream in roles.streams(platform)? {
+        for stream in streams.of(&roles)? {
             let all = &stream.releases;
             let Some(release) = all.iter().find(|r| r.version == version) else {
                 continue;
@@ -165,9 +222,12 @@ impl Publisher {
         if changed.is_empty() {
             return Err(Error::InvalidSetting {
                 field: "version".into(),
-                reason: match platform {
-                    Some(p) => format!("{app} has no release {version} for {p}"),
-                    None => format!("{app} has no release {version}"),
+                reason: match streams {
+                    Streams::Only(Some(p)) => format!("{app} has no release {version} for {p}"),
+                    Streams::Only(None) => {
+                        format!("{app} has no release {version} without a platform")
+                    }
+                    Streams::Every => format!("{app} has no release {version}"),
                 },
             });
         }

@@ -17,4 +17,8 @@ to_version: string,
 /**
  * What they download (the full archive).
  */
-bytes: number, };
+bytes: number, 
+/**
+ * The platform of those clients (none: the platform-less releases).
+ */
+platform: string | null, };

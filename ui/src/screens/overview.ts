@@ -77,16 +77,21 @@ export async function showOverview(): Promise<void> {
             streams.length > 0
               ? html`<ul class="plain" id="latest-releases">${streams.map(([platform, releases]) => {
                   const r = releases[releases.length - 1];
-                  return html`<li class="latest-release" data-platform="${platform ?? ""}">${platform && html`<span class="muted">${platform}:</span> `}<strong>${r.version}</strong> ${
+                  // A paused or pulled newest release is not what new installs get: say what is.
+                  const offered = [...releases].reverse().find((x) => !x.rollout || x.rollout.state === "rolling");
+                  const label = platform ?? (streams.length > 1 ? "without platform" : null);
+                  return html`<li class="latest-release" data-platform="${platform ?? ""}">${label && html`<span class="muted">${label}:</span> `}<strong>${r.version}</strong> ${
                     r.required && html`<span class="badge required">required</span>`
                   } ${r.channel !== "stable" && html`<span class="badge channel">${r.channel}</span>`} ${rolloutBadge(r, rollbackTargets(releases))} — ${bytes(r.archive_size)}${
                     r.patch && `, patch ${bytes(r.patch.size)}`
-                  }</li>`;
+                  }${offered && offered.version !== r.version && html` <span class="offered">— new installs get ${offered.version}</span>`}</li>`;
                 })}</ul>${
                   inRollout.length > 0 &&
-                  html`<h3>Not yet out to every install</h3><ul class="plain" id="rollout-states">${inRollout.map(
-                    ([platform, r, backs]) =>
-                      html`<li data-version="${r.version}" data-platform="${platform ?? ""}"><strong>${r.version}</strong>${platform && html` <span class="muted">${platform}</span>`} ${rolloutBadge(r, backs)}</li>`,
+                  html`<h3>Held back from some installs</h3><ul class="plain" id="rollout-states">${inRollout.map(
+                    ([platform, r, backs]) => {
+                      const label = platform ?? (streams.length > 1 ? "without platform" : null);
+                      return html`<li data-version="${r.version}" data-platform="${platform ?? ""}">${label && html`<span class="muted">${label}:</span> `}<strong>${r.version}</strong> ${rolloutBadge(r, backs)}</li>`;
+                    },
                   )}</ul>`
                 }`
               : html`<p class="muted" id="no-releases">No releases yet.</p>`

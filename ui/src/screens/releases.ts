@@ -30,7 +30,11 @@ function releasesTable(releases: Release[], platform: string | null, pullable: P
           <label class="check">Offer to <input class="rollout-range" type="range" min="0" max="100" step="1" value="${percent}" aria-label="Rollout percentage of ${r.version}${platform ? ` on ${platform}` : ""}"/>
           <input class="rollout-percent" type="number" min="0" max="100" value="${percent}" style="width:4.5rem" aria-label="Rollout percentage of ${r.version}${platform ? ` on ${platform}` : ""}, as a number"/> % of installs</label>
           <button class="rollout-set">Set</button>
-          ${r.rollout?.state !== "paused" && html`<button class="rollout-pause">Pause</button>`}
+          ${
+            r.rollout?.state === "paused"
+              ? html`<button class="rollout-resume" data-percent="${percent}">Resume at ${percent}%</button>`
+              : html`<button class="rollout-pause">Pause</button>`
+          }
           ${
             canPull
               ? html`<button class="rollout-pull danger">Pull…</button>`
@@ -43,7 +47,7 @@ function releasesTable(releases: Release[], platform: string | null, pullable: P
       <td class="muted">${r.notes ?? ""}</td></tr>${controls}`;
   });
   const id = platform === null ? "releases" : `releases-${platform}`;
-  return html`<div class="table-wrap"><table id="${id}" class="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th></th><th>Rollout</th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return html`<div class="table-wrap"><table id="${id}" class="releases"><thead><tr><th>Version</th><th>Added</th><th>Archive</th><th>Patch</th><th>Channel</th><th>Rollout</th><th>Notes</th></tr></thead><tbody>${rows}</tbody></table></div><div class="rollout-result" data-stream="${platform ?? ""}"></div>`;
 }
 
 /** Versions × platforms at a glance: which platform has which release and
@@ -85,9 +89,15 @@ function wireRollout(): void {
     number.addEventListener("input", () => (range.value = number.value));
     const version = row.dataset.version ?? "";
     const platform = row.dataset.platform || null;
+    // Each row acts on its own stream: say which, under that stream's table.
+    const platforms = app().querySelectorAll("h2.platform-group").length > 0;
+    const name = `${version}${platform ? ` for ${platform}` : platforms ? " without a platform" : ""}`;
     const done = async (words: string) => {
       await showReleases();
-      render($("#rollout-result"), html`<p class="note" id="rollout-done">${words} Upload to publish the change.</p>`);
+      const box = app().querySelector<HTMLElement>(`.rollout-result[data-stream="${platform ?? ""}"]`);
+      if (!box) return;
+      render(box, html`<p class="note" id="rollout-done">${words} Upload to publish the change.</p>`);
+      box.scrollIntoView({ block: "nearest" });
     };
     const act = (sel: string, f: (b: HTMLButtonElement) => Promise<void>) => {
       const b = row.querySelector<HTMLButtonElement>(sel);
@@ -99,17 +109,28 @@ function wireRollout(): void {
         throw { code: "invalid_setting", message: "A rollout percentage is a whole number from 0 to 100." };
       }
       await api.setRollout(version, platform, { kind: "percent", percent });
-      await done(percent === 100 ? `${version} is offered to every install.` : `${version} is rolling out to ${percent}% of installs.`);
+      await done(
+        percent === 100
+          ? `${name} is offered to every install.`
+          : percent === 0
+            ? `${name} is offered to no install yet (0%): raise it to start the rollout.`
+            : `${name} is rolling out to ${percent}% of installs.`,
+      );
     });
     act(".rollout-pause", async () => {
       await api.setRollout(version, platform, { kind: "pause" });
-      await done(`${version} is paused: no new installs get it.`);
+      await done(`${name} is paused: no new installs get it.`);
+    });
+    act(".rollout-resume", async (b) => {
+      const percent = Number(b.dataset.percent ?? "100");
+      await api.setRollout(version, platform, { kind: "percent", percent });
+      await done(`${name} is rolling out again to ${percent}% of installs.`);
     });
     act(".rollout-pull", async (b) => {
       const previews = await api.previewPull(version, platform);
       if (!(await confirmAt(b, pullHtml(previews), `Pull ${version}`))) return;
       await api.setRollout(version, platform, { kind: "pull" });
-      await done(`${version} is pulled.`);
+      await done(`${name} is pulled.`);
     });
   }
 }
@@ -151,12 +172,12 @@ export async function showReleases(): Promise<void> {
       <div class="actions"><button id="new-release" class="primary">New release</button></div>
       ${
         any
-          ? html`${tables}<p class="muted">Rollout: each install falls in one of 100 buckets (from a random id it keeps); a release rolling out to N% reaches the buckets below N. Pause stops new installs; pull withdraws it and sends its clients back to the release before.</p><div id="rollout-result"></div>`
+          ? html`${tables}<p class="muted">Rollout: each install falls in one of 100 buckets (from a random id it keeps); a release rolling out to N% reaches the buckets below N. Pause stops new installs; pull withdraws it and sends its clients back to the release before.</p>`
           : html`<p class="muted" id="no-releases">No releases yet.</p>`
       }
       ${
         s.clients.length > 0 &&
-        html`<h2>What clients on older releases download now</h2>${chartLegend()}<div id="release-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>`
+        html`<h2>What clients${platforms.length > 0 ? " without a platform" : ""} on older releases download now</h2>${chartLegend()}<div id="release-clients">${downloadsChart(s.clients, s.releases[s.releases.length - 1]?.archive_size ?? 0)}</div>`
       }
       ${
         any &&
@@ -180,13 +201,19 @@ export async function showReleases(): Promise<void> {
     const remove = async (b: HTMLButtonElement, removal: Removal) => {
       const preview = await api.previewRemoval(removal);
       const of = removal.kind === "latest" && removal.platform ? ` of ${removal.platform}` : "";
-      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${preview.removed.join(", ")}${of}`);
+      // A prune over platforms may remove different versions of each: the
+      // confirmation lists them, the button counts them.
+      const what =
+        preview.by_stream.length > 1
+          ? count(preview.by_stream.reduce((n, st) => n + st.removed.length, 0), "release")
+          : `${preview.removed.join(", ")}${of}`;
+      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${what}`);
       if (!ok) return;
       const o = await api.removeReleases(removal);
       await showReleases();
       render(
         $("#removal-result"),
-        html`<p class="note" id="removed">Removed ${preview.removed.join(", ")} from the local repository (${count(o.removed.length, "file")}). Upload to publish the change.</p>`,
+        html`<p class="note" id="removed">Removed ${what} from the local repository (${count(o.removed.length, "file")}). Upload to publish the change.</p>`,
       );
     };
     // One stream: its own; several: the one picked (the first, platform-less or not, by default).
