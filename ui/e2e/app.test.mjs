@@ -212,6 +212,8 @@ test("create a repository, add two releases by typed path, preview equals the en
     await waitPort(port);
     await type("#verify-url", `http://127.0.0.1:${port}`);
     await click("#verify-btn");
+    // The first check's summary is on screen until this one replaces it.
+    await browser.waitUntil(async () => (await (await el("#verify-btn")).getAttribute("aria-busy")) === null, { timeout: 30000 });
     const summary = await el("#verify-summary", 30000);
     assert.match(await summary.getText(), /^OK: clients can update/);
     // What the app being updated needs, with this copy's address.

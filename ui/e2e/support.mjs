@@ -75,9 +75,18 @@ export async function startSession(application, env) {
 /** Helpers bound to one session: find, click, type, screenshot. */
 export function actions(browser) {
   const el = async (sel, timeout = 15000) => {
-    const e = await browser.$(sel);
-    await e.waitForExist({ timeout });
-    return e;
+    // A screen that re-renders between finding and using an element makes
+    // it stale: find it again rather than fail on the app's own redraw.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const e = await browser.$(sel);
+        await e.waitForExist({ timeout });
+        return e;
+      } catch (err) {
+        if (attempt >= 3 || !/stale element/i.test(String(err?.name) + String(err?.message))) throw err;
+        await browser.pause(200);
+      }
+    }
   };
   return {
     el,
