@@ -342,3 +342,42 @@ fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
     let preview = publisher.preview_remove_latest().unwrap();
     assert_eq!(preview.rollback_lost.as_deref(), Some("1.1"));
 }
+
+/// A chain of pulls: 1.2 sends its clients to 1.1, then 1.1 is found bad
+/// too and sends its clients to 1.0. A prune keeping 1 must keep 1.0, or
+/// clients on 1.1 would stay on a withdrawn release (an outside review
+/// found the first version of the rule checked only one link).
+#[test]
+fn prune_follows_a_chain_of_pulls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (publisher, _) =
+        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
+    for v in ["0.9", "1.0", "1.1", "1.2"] {
+        publisher
+            .add(&AddRequest::new(bundle(tmp.path(), v), v), &mut NoProgress)
+            .unwrap();
+    }
+    publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    let (changed, _) = publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(
+        changed[0].rollback_to.as_ref().map(ToString::to_string),
+        Some("1.0".into())
+    );
+    assert_eq!(
+        publisher.preview_prune(1).unwrap().removed,
+        vec!["0.9".to_string()]
+    );
+    publisher.prune(1).unwrap();
+    let left: Vec<String> = published(&publisher)
+        .iter()
+        .map(|r| r.version.to_string())
+        .collect();
+    assert_eq!(left, vec!["1.0", "1.1", "1.2"]);
+    // 1.2's own target (1.1) is pulled: removing 1.2 loses no real way back.
+    let preview = publisher.preview_remove_latest().unwrap();
+    assert_eq!(preview.rollback_lost, None);
+}

@@ -12,8 +12,10 @@ function onStream(platform: string | null, platforms: boolean): string {
   return platform ? ` on ${platform}` : " without a platform";
 }
 
-export function consequenceHtml(p: RemovalPreview): Html {
-  const platforms = p.by_stream.some((s) => s.platform !== null);
+/** `hasPlatforms`: the repository has platforms, so even the
+ *  platform-less stream is named ("1.2 without a platform"). */
+export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
+  const platforms = hasPlatforms || p.by_stream.some((s) => s.platform !== null);
   const lines: Html[] = [];
   const what = platforms
     ? p.by_stream.map((s) => `${s.removed.join(", ")}${onStream(s.platform, true)}`).join("; ")

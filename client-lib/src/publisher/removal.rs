@@ -197,13 +197,17 @@ fn removal_preview(
         freed_bytes,
         latest_after: newest.map(|r| r.version.to_string()),
         ahead,
+        // Only a downgrade that was really on offer: its target is still
+        // there and not itself withdrawn (the client refuses those).
         rollback_lost: if latest {
+            let pulled = |r: &Release| {
+                r.rollout
+                    .is_some_and(|o| o.state == crate::target::RolloutState::Pulled)
+            };
             gone.last()
-                .filter(|r| {
-                    r.rollout
-                        .is_some_and(|o| o.state == crate::target::RolloutState::Pulled)
-                })
+                .filter(|r| pulled(r))
                 .and_then(|r| r.rollback_to.as_ref())
+                .filter(|back| kept.iter().any(|k| &k.version == *back && !pulled(k)))
                 .map(ToString::to_string)
         } else {
             None

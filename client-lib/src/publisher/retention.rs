@@ -115,18 +115,25 @@ pub(super) fn pruned(streams: &[Stream], keep: usize) -> Result<Vec<(&Stream, &[
 /// target of a pulled release that stays.
 pub(super) fn removable(releases: &[Release], keep: usize) -> &[Release] {
     let mut cut = releases.len().saturating_sub(keep);
-    for kept in &releases[cut..] {
-        let pulled = kept
-            .rollout
-            .is_some_and(|r| r.state == crate::target::RolloutState::Pulled);
-        let Some(back) = kept.rollback_to.as_ref().filter(|_| pulled) else {
-            continue;
-        };
-        if let Some(i) = releases[..cut].iter().position(|r| &r.version == back) {
-            cut = i;
+    // Until nothing moves: a release kept because a pull points at it may
+    // itself be pulled and point further back (1.2 → 1.1 → 1.0).
+    loop {
+        let before = cut;
+        for kept in &releases[before..] {
+            let pulled = kept
+                .rollout
+                .is_some_and(|r| r.state == crate::target::RolloutState::Pulled);
+            let Some(back) = kept.rollback_to.as_ref().filter(|_| pulled) else {
+                continue;
+            };
+            if let Some(i) = releases[..cut].iter().position(|r| &r.version == back) {
+                cut = i;
+            }
+        }
+        if cut == before {
+            return &releases[..cut];
         }
     }
-    &releases[..cut]
 }
 
 /// The target files of a release: its archive and its patch.

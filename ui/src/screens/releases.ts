@@ -32,7 +32,8 @@ function releasesTable(releases: Release[], platform: string | null, pullable: P
           <button class="rollout-set">Set</button>
           ${
             r.rollout?.state === "paused"
-              ? html`<button class="rollout-resume" data-percent="${percent}">Resume at ${percent}%</button>`
+              ? percent > 0 &&
+                html`<button class="rollout-resume" data-percent="${percent}">Resume at ${percent}%</button>`
               : html`<button class="rollout-pause">Pause</button>`
           }
           ${
@@ -200,14 +201,14 @@ export async function showReleases(): Promise<void> {
   if (any) {
     const remove = async (b: HTMLButtonElement, removal: Removal) => {
       const preview = await api.previewRemoval(removal);
-      const of = removal.kind === "latest" && removal.platform ? ` of ${removal.platform}` : "";
+      const of = removal.kind !== "latest" ? "" : removal.platform ? ` of ${removal.platform}` : platforms.length > 0 ? " without a platform" : "";
       // A prune over platforms may remove different versions of each: the
       // confirmation lists them, the button counts them.
       const what =
         preview.by_stream.length > 1
           ? count(preview.by_stream.reduce((n, st) => n + st.removed.length, 0), "release")
           : `${preview.removed.join(", ")}${of}`;
-      const ok = await confirmAt(b, consequenceHtml(preview), `Remove ${what}`);
+      const ok = await confirmAt(b, consequenceHtml(preview, platforms.length > 0), `Remove ${what}`);
       if (!ok) return;
       const o = await api.removeReleases(removal);
       await showReleases();
