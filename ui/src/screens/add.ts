@@ -43,6 +43,10 @@ export async function showAdd(): Promise<void> {
   const versionBox = input("#version");
   const bundleBox = input("#bundle-path");
   let versionTyped = false;
+  // What the field held when the engine last filled it: a suggestion only
+  // replaces its own earlier suggestion, never what the user cleared or
+  // is typing (clearing a field fires no input event).
+  let lastSuggested = versionBox.value;
   const stale = () => {
     $("#preview").innerHTML = "";
     step("bundle");
@@ -56,7 +60,10 @@ export async function showAdd(): Promise<void> {
     if (versionTyped || !bundleBox.value.trim()) return;
     const suggested = await api.suggestVersion(bundleBox.value).catch(() => null);
     // The user may have typed a version while the engine answered.
-    if (suggested && !versionTyped) versionBox.value = suggested;
+    if (suggested && !versionTyped && versionBox.value === lastSuggested) {
+      versionBox.value = suggested;
+      lastSuggested = suggested;
+    }
   };
   bundleBox.addEventListener("change", () => void bundleChanged());
   setPathsHandler((paths) => {
