@@ -328,7 +328,7 @@ pub fn rollout_offers(release: &Release, audience: Audience) -> bool {
     }
 }
 
-fn is_pulled(release: &Release) -> bool {
+pub(crate) fn is_pulled(release: &Release) -> bool {
     release
         .rollout
         .is_some_and(|r| r.state == RolloutState::Pulled)

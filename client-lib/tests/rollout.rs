@@ -377,7 +377,27 @@ fn prune_follows_a_chain_of_pulls() {
         .map(|r| r.version.to_string())
         .collect();
     assert_eq!(left, vec!["1.0", "1.1", "1.2"]);
-    // 1.2's own target (1.1) is pulled: removing 1.2 loses no real way back.
+    // Pulling 1.1 re-pointed 1.2's way back past it: a client refuses a
+    // pulled rollback target and would have stayed on 1.2.
+    let back_of = |v: &str| {
+        published(&publisher)
+            .iter()
+            .find(|r| r.version.to_string() == v)
+            .and_then(|r| r.rollback_to.as_ref().map(ToString::to_string))
+    };
+    assert_eq!(back_of("1.2").as_deref(), Some("1.0"));
+    assert_eq!(back_of("1.1").as_deref(), Some("1.0"));
+    let rs = published(&publisher);
+    let ids = install_ids();
+    for (current, clients) in [("1.2", &ids[..100]), ("1.1", &ids[100..200])] {
+        for offer in offered(&rs, current, clients) {
+            assert_eq!(
+                offer,
+                Some(("1.0".parse().unwrap(), true)),
+                "a client on {current}"
+            );
+        }
+    }
     let preview = publisher.preview_remove_latest().unwrap();
-    assert_eq!(preview.rollback_lost, None);
+    assert_eq!(preview.rollback_lost.as_deref(), Some("1.0"));
 }

@@ -191,25 +191,21 @@ impl Publisher {
                     last_good_before(all, &version).map(|r| r.version.clone()),
                 ),
             };
-            let name = TargetName::new(release.archive.as_str()).map_err(|e| {
-                Error::InvalidTargetName {
-                    name: release.archive.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-            if let Some(target) = edits
-                .targets_mut(&roles, &stream.role)
-                .targets
-                .get_mut(&name)
-            {
-                let mut custom = ArchiveCustom::from_custom(&target.custom)?;
+            let role = edits.targets_mut(&roles, &stream.role);
+            edit_tufa(role, &release.archive, |custom| {
                 custom.rollout = rollout;
                 custom.rollback_to = rollback_to.clone();
-                // Only the `tufa` entry changes; anything else another
-                // tool wrote stays as it was.
-                target.custom.remove("tufa");
-                if let Some(tufa) = custom.to_custom().remove("tufa") {
-                    target.custom.insert("tufa".into(), tufa);
+            })?;
+            if change == RolloutChange::Pull {
+                // Releases pulled earlier that sent their clients to this
+                // one now send them where this one does: a client refuses
+                // a pulled rollback target and would stay where it is.
+                for earlier in all.iter().filter(|r| {
+                    crate::policy::is_pulled(r) && r.rollback_to.as_ref() == Some(&version)
+                }) {
+                    edit_tufa(role, &earlier.archive, |custom| {
+                        custom.rollback_to = rollback_to.clone();
+                    })?;
                 }
             }
             changed.push(RolloutChanged {
@@ -236,4 +232,26 @@ impl Publisher {
         let outcome = self.publish_staged(&session, &BTreeMap::new(), &BTreeSet::new())?;
         Ok((changed, outcome))
     }
+}
+
+/// Changes the `tufa` entry of `archive`'s custom metadata in `targets`;
+/// anything else another tool wrote there stays as it was.
+fn edit_tufa(
+    targets: &mut Targets,
+    archive: &str,
+    f: impl FnOnce(&mut ArchiveCustom),
+) -> Result<()> {
+    let name = TargetName::new(archive).map_err(|e| Error::InvalidTargetName {
+        name: archive.to_string(),
+        reason: e.to_string(),
+    })?;
+    if let Some(target) = targets.targets.get_mut(&name) {
+        let mut custom = ArchiveCustom::from_custom(&target.custom)?;
+        f(&mut custom);
+        target.custom.remove("tufa");
+        if let Some(tufa) = custom.to_custom().remove("tufa") {
+            target.custom.insert("tufa".into(), tufa);
+        }
+    }
+    Ok(())
 }
