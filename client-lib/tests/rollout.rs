@@ -27,6 +27,25 @@ fn published(publisher: &Publisher) -> Vec<Release> {
     releases(&signed.signed, "demo").unwrap()
 }
 
+/// A project of app "demo" with `versions` released, oldest first.
+fn with_releases(dir: &Path, versions: &[&str]) -> Publisher {
+    let (publisher, _) = Publisher::init(&dir.join("proj"), &InitOptions::new("demo")).unwrap();
+    for v in versions {
+        publisher
+            .add(&AddRequest::new(bundle(dir, v), v), &mut NoProgress)
+            .unwrap();
+    }
+    publisher
+}
+
+/// The versions the published targets.json lists, oldest first.
+fn published_versions(publisher: &Publisher) -> Vec<String> {
+    published(publisher)
+        .iter()
+        .map(|r| r.version.to_string())
+        .collect()
+}
+
 /// 1,000 install ids, made like the client's: 16 random bytes in hex
 /// (here from a fixed generator, so the test is repeatable).
 fn install_ids() -> Vec<String> {
@@ -303,13 +322,7 @@ fn a_change_to_one_stream_leaves_the_others_alone() {
 #[test]
 fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
     let tmp = tempfile::tempdir().unwrap();
-    let (publisher, _) =
-        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
-    for v in ["1.0", "1.1", "1.2"] {
-        publisher
-            .add(&AddRequest::new(bundle(tmp.path(), v), v), &mut NoProgress)
-            .unwrap();
-    }
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
     let (changed, _) = publisher
         .set_rollout("1.2", None, RolloutChange::Pull)
         .unwrap();
@@ -326,10 +339,7 @@ fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
     assert_eq!(preview.stranded[0].to_version, "1.1");
     let (removed, _) = publisher.prune(1).unwrap();
     assert_eq!(removed, vec!["1.0".parse::<AppVersion>().unwrap()]);
-    let left: Vec<String> = published(&publisher)
-        .iter()
-        .map(|r| r.version.to_string())
-        .collect();
+    let left = published_versions(&publisher);
     assert_eq!(left, vec!["1.1", "1.2"]);
     let err = publisher.prune(1).unwrap_err();
     assert!(
@@ -350,13 +360,7 @@ fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
 #[test]
 fn prune_follows_a_chain_of_pulls() {
     let tmp = tempfile::tempdir().unwrap();
-    let (publisher, _) =
-        Publisher::init(&tmp.path().join("proj"), &InitOptions::new("demo")).unwrap();
-    for v in ["0.9", "1.0", "1.1", "1.2"] {
-        publisher
-            .add(&AddRequest::new(bundle(tmp.path(), v), v), &mut NoProgress)
-            .unwrap();
-    }
+    let publisher = with_releases(tmp.path(), &["0.9", "1.0", "1.1", "1.2"]);
     publisher
         .set_rollout("1.2", None, RolloutChange::Pull)
         .unwrap();
@@ -372,10 +376,7 @@ fn prune_follows_a_chain_of_pulls() {
         vec!["0.9".to_string()]
     );
     publisher.prune(1).unwrap();
-    let left: Vec<String> = published(&publisher)
-        .iter()
-        .map(|r| r.version.to_string())
-        .collect();
+    let left = published_versions(&publisher);
     assert_eq!(left, vec!["1.0", "1.1", "1.2"]);
     // Pulling 1.1 re-pointed 1.2's way back past it: a client refuses a
     // pulled rollback target and would have stayed on 1.2.

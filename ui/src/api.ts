@@ -57,7 +57,6 @@ export interface AppError {
   remedy?: Remedy | null;
 }
 
-/** Remove the latest release, or keep the newest `keep`. */
 /** Remove the latest release of a stream (null: the platform-less one), or keep the newest `keep` of every stream. */
 export type Removal = { kind: "latest"; platform: string | null } | { kind: "prune"; keep: number };
 

@@ -18,8 +18,7 @@ export function duration(secs: number): string {
   const s = Math.abs(secs);
   if (s >= 2 * 86400) return `${Math.floor(s / 86400)} days`;
   if (s >= 2 * 3600) return `${Math.floor(s / 3600)} hours`;
-  const m = Math.floor(s / 60);
-  return m === 1 ? "1 minute" : `${m} minutes`;
+  return count(Math.floor(s / 60), "minute");
 }
 
 /** "in 3 days", "5 hours ago", "just now". */

@@ -187,12 +187,13 @@ fn removal_preview(
             })
             .collect()
     };
+    let removed: Vec<String> = gone.iter().map(|r| r.version.to_string()).collect();
     RemovalPreview {
-        removed: gone.iter().map(|r| r.version.to_string()).collect(),
         by_stream: vec![StreamRemoval {
             platform: platform.map(String::from),
-            removed: gone.iter().map(|r| r.version.to_string()).collect(),
+            removed: removed.clone(),
         }],
+        removed,
         files,
         freed_bytes,
         latest_after: newest.map(|r| r.version.to_string()),
@@ -200,14 +201,11 @@ fn removal_preview(
         // Only a downgrade that was really on offer: its target is still
         // there and not itself withdrawn (the client refuses those).
         rollback_lost: if latest {
-            let pulled = |r: &Release| {
-                r.rollout
-                    .is_some_and(|o| o.state == crate::target::RolloutState::Pulled)
-            };
+            use crate::policy::is_pulled;
             gone.last()
-                .filter(|r| pulled(r))
+                .filter(|r| is_pulled(r))
                 .and_then(|r| r.rollback_to.as_ref())
-                .filter(|back| kept.iter().any(|k| &k.version == *back && !pulled(k)))
+                .filter(|back| kept.iter().any(|k| &k.version == *back && !is_pulled(k)))
                 .map(ToString::to_string)
         } else {
             None

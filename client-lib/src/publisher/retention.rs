@@ -120,9 +120,7 @@ pub(super) fn removable(releases: &[Release], keep: usize) -> &[Release] {
     loop {
         let before = cut;
         for kept in &releases[before..] {
-            let pulled = kept
-                .rollout
-                .is_some_and(|r| r.state == crate::target::RolloutState::Pulled);
+            let pulled = crate::policy::is_pulled(kept);
             let Some(back) = kept.rollback_to.as_ref().filter(|_| pulled) else {
                 continue;
             };

@@ -28,6 +28,8 @@ export async function showOverview(): Promise<void> {
   // Every stream's newest release, and every release whose rollout is not
   // "all installs" (rolling, paused or pulled), newest first.
   const streams = streamsOf(s);
+  // With more than one stream, each line says whose it is.
+  const labelOf = (platform: string | null) => platform ?? (streams.length > 1 ? "without platform" : null);
   const inRollout = streams.flatMap(([platform, releases]) => {
     const backs = rollbackTargets(releases);
     return [...releases]
@@ -79,7 +81,7 @@ export async function showOverview(): Promise<void> {
                   const r = releases[releases.length - 1];
                   // A paused or pulled newest release is not what new installs get: say what is.
                   const offered = [...releases].reverse().find((x) => !x.rollout || x.rollout.state === "rolling");
-                  const label = platform ?? (streams.length > 1 ? "without platform" : null);
+                  const label = labelOf(platform);
                   return html`<li class="latest-release" data-platform="${platform ?? ""}">${label && html`<span class="muted">${label}:</span> `}<strong>${r.version}</strong> ${
                     r.required && html`<span class="badge required">required</span>`
                   } ${r.channel !== "stable" && html`<span class="badge channel">${r.channel}</span>`} ${rolloutBadge(r, rollbackTargets(releases))} — ${bytes(r.archive_size)}${
@@ -89,7 +91,7 @@ export async function showOverview(): Promise<void> {
                   inRollout.length > 0 &&
                   html`<h3>Held back from some installs</h3><ul class="plain" id="rollout-states">${inRollout.map(
                     ([platform, r, backs]) => {
-                      const label = platform ?? (streams.length > 1 ? "without platform" : null);
+                      const label = labelOf(platform);
                       return html`<li data-version="${r.version}" data-platform="${platform ?? ""}">${label && html`<span class="muted">${label}:</span> `}<strong>${r.version}</strong> ${rolloutBadge(r, backs)}</li>`;
                     },
                   )}</ul>`

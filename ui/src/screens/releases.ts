@@ -80,8 +80,9 @@ function pullHtml(previews: PullPreview[]): Html {
   return html`<ul class="consequence">${lines}<li>Clients see this after the next upload.</li></ul>`;
 }
 
-/** Wires the rollout controls of every release row. */
-function wireRollout(): void {
+/** Wires the rollout controls of every release row; `platforms`: the
+ *  repository has platforms, so results name the platform-less stream too. */
+function wireRollout(platforms: boolean): void {
   for (const row of Array.from(app().querySelectorAll<HTMLElement>("tr.rollout-row"))) {
     const range = row.querySelector<HTMLInputElement>(".rollout-range");
     const number = row.querySelector<HTMLInputElement>(".rollout-percent");
@@ -91,7 +92,6 @@ function wireRollout(): void {
     const version = row.dataset.version ?? "";
     const platform = row.dataset.platform || null;
     // Each row acts on its own stream: say which, under that stream's table.
-    const platforms = app().querySelectorAll("h2.platform-group").length > 0;
     const name = `${version}${platform ? ` for ${platform}` : platforms ? " without a platform" : ""}`;
     const done = async (words: string) => {
       await showReleases();
@@ -197,7 +197,7 @@ export async function showReleases(): Promise<void> {
     </section>`,
   );
   on("#new-release", async () => go("add"));
-  wireRollout();
+  wireRollout(platforms.length > 0);
   if (any) {
     const remove = async (b: HTMLButtonElement, removal: Removal) => {
       const preview = await api.previewRemoval(removal);
