@@ -6,6 +6,13 @@ import net from "node:net";
 import path from "node:path";
 import { remote } from "webdriverio";
 
+// Every wait in these tests is measured on a monotonic clock. WebdriverIO's
+// waitUntil and waitFor* compare Date.now(), so a wall clock stepped forward
+// while a wait is in flight fails it early: CI saw a 15 s wait time out in a
+// test that ran 6 s in all, and every later test that needed its project.
+const epoch = Date.now() - performance.now();
+Date.now = () => Math.floor(epoch + performance.now());
+
 export const root = path.resolve(import.meta.dirname, "../..");
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
 export const appBin = path.join(target, "debug", "tufa-app");
