@@ -404,24 +404,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Prune { keep } => {
             let publisher = crate::secrets::open(&dir)?;
+            // What clients left on a removed release do, as the engine's
+            // policy decides it (rollouts split them), before it changes.
+            let preview = publisher.preview_prune(keep)?;
             let (removed, outcome) = publisher.prune(keep)?;
-            // The newest archive of each stream (platform-less first, then
-            // each platform, delegated ones included): what clients left
-            // on a removed release of that stream download.
-            let status = publisher.status()?;
-            let latest = std::iter::once(&status.releases)
-                .chain(status.platforms.iter().map(|p| &p.releases))
-                .filter_map(|rs| rs.last().map(|r| r.archive.clone()))
-                .collect::<Vec<_>>()
-                .join(", ");
             let removed: Vec<String> = removed.iter().map(ToString::to_string).collect();
             if json {
-                output::json(
-                    &serde_json::json!({ "removed_versions": removed, "clients_on_removed_download": latest, "outcome": outcome }),
-                );
+                output::json(&serde_json::json!({
+                    "removed_versions": removed,
+                    "stranded": preview.stranded,
+                    "outcome": outcome,
+                }));
             } else {
                 println!("Removed releases {}.", removed.join(", "));
-                println!("Clients still on them download the full archive {latest}; clients on kept releases keep updating by patch.");
+                output::stranded(&preview.stranded);
+                println!("Clients on kept releases keep updating by patch.");
                 output::outcome(&outcome, false);
             }
             Ok(exit_for(&outcome))

@@ -254,7 +254,9 @@ fn print_clients(clients: &[tufa::policy::ClientDownload]) {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
-        let stop = if c.stops_first_at.is_some() {
+        let stop = if c.rollback {
+            " (rollback: the release is pulled)"
+        } else if c.stops_first_at.is_some() {
             " (required: updates on from there)"
         } else {
             ""
@@ -328,6 +330,29 @@ pub fn removed(version: &AppVersion, outcome: &PublishOutcome, json: bool) {
     }
     println!("Removed release {version}");
     print_outcome(outcome);
+}
+
+/// What clients on pruned releases download, one line per share of
+/// installs (a staged rollout splits them), as the engine decided it.
+pub fn stranded(stranded: &[tufa::publisher::removal::StrandedClients]) {
+    for s in stranded {
+        let on = match &s.platform {
+            Some(p) => format!("{} on {p}", s.version),
+            None => s.version.clone(),
+        };
+        let who = if s.share < 100 {
+            format!(" ({}% of those installs)", s.share)
+        } else {
+            String::new()
+        };
+        match &s.to_version {
+            Some(to) => println!(
+                "Clients on {on}{who} download the full archive of {to} ({}).",
+                mb(s.bytes)
+            ),
+            None => println!("Clients on {on}{who} get no update until a rollout reaches them."),
+        }
+    }
 }
 
 pub fn outcome(outcome: &PublishOutcome, json: bool) {

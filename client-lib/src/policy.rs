@@ -291,9 +291,13 @@ fn human_bytes(n: u64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     /// Every rolling or paused release counts: testers
-    /// (`--ignore-rollout`) and the publisher's preview. Pulled releases
-    /// never count.
+    /// (`--ignore-rollout`). Pulled releases never count.
     Everyone,
+    /// An install every rollout has reached: a rolling release counts
+    /// whatever its percentage (unless 0%), a paused or pulled one never.
+    /// What the publisher's previews show: where installs go once the
+    /// rollout includes them, never to a release no install gets.
+    Admitted,
     /// An install in this bucket, 0 to 99 (see [`install_bucket`]).
     Bucket(u8),
 }
@@ -323,8 +327,9 @@ pub fn rollout_offers(release: &Release, audience: Audience) -> bool {
     match (rollout.state, audience) {
         (RolloutState::Pulled, _) => false,
         (_, Audience::Everyone) => true,
+        (RolloutState::Rolling, Audience::Admitted) => rollout.percent > 0,
         (RolloutState::Rolling, Audience::Bucket(b)) => b < rollout.percent,
-        (RolloutState::Paused, Audience::Bucket(_)) => false,
+        (RolloutState::Paused, Audience::Admitted | Audience::Bucket(_)) => false,
     }
 }
 
@@ -544,24 +549,34 @@ pub struct ClientDownload {
     /// client stops there first (it is `to_version`).
     #[serde(serialize_with = "crate::serde_util::opt_display")]
     pub stops_first_at: Option<AppVersion>,
+    /// `from_version` is pulled and nothing newer is offered: `to_version`
+    /// is its signed rollback target, an older release (by full archive).
+    pub rollback: bool,
 }
 
 /// For every release but the newest (`releases` oldest first): what its
-/// clients download next, by [`select`] on the release's own channel,
+/// clients download next, by [`select_with`] on the release's own channel,
 /// honouring required releases, assuming they cached their current
-/// archive (as patching needs) and no patch failed for them.
+/// archive (as patching needs) and no patch failed for them, and that
+/// every rollout has reached them ([`Audience::Admitted`]: never a paused
+/// release). The newest release is listed too when it is pulled and its
+/// clients are sent back to its rollback target.
 pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
-    let Some((_, older)) = releases.split_last() else {
+    let Some(newest) = releases.len().checked_sub(1) else {
         return Vec::new();
     };
-    older
+    let admitted = |r: &Release| !is_pulled(r) && rollout_offers(r, Audience::Admitted);
+    releases
         .iter()
-        .map(|from| {
+        .enumerate()
+        .filter_map(|(i, from)| {
             let channel = channel_of(&from.version);
             let newest_offered = releases
                 .iter()
                 .rev()
-                .find(|r| r.version > from.version && offered_on(&r.version, channel))
+                .find(|r| {
+                    r.version > from.version && offered_on(&r.version, channel) && admitted(r)
+                })
                 .map(|r| r.version.clone());
             let none = ClientDownload {
                 from_version: from.version.clone(),
@@ -574,9 +589,18 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                 patch_chain_bytes: None,
                 patch_limit_bytes: 0,
                 stops_first_at: None,
+                rollback: false,
             };
-            let Some(sel) = select(releases, &from.version, channel, false, true, &[]) else {
-                return none;
+            let opts = SelectOptions {
+                channel,
+                ignore_required: false,
+                patches_allowed: true,
+                failed_patches: &[],
+                audience: Audience::Admitted,
+            };
+            let Some(sel) = select_with(releases, &from.version, &opts) else {
+                // The newest has nothing to go to: not a row of its own.
+                return (i < newest).then_some(none);
             };
             let target = &releases[sel.target];
             let (files, bytes) = match sel.method() {
@@ -590,7 +614,7 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                     }),
                 Method::Full => (vec![target.archive.clone()], target.archive_size),
             };
-            ClientDownload {
+            Some(ClientDownload {
                 to_version: Some(target.version.clone()),
                 method: Some(sel.method()),
                 files,
@@ -598,12 +622,58 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                 full_bytes: target.archive_size,
                 patch_chain_bytes: sel.chain_bytes,
                 patch_limit_bytes: patch_limit_bytes(target.archive_size),
-                stops_first_at: (newest_offered.as_ref() != Some(&target.version))
+                stops_first_at: (!sel.rollback && newest_offered.as_ref() != Some(&target.version))
                     .then(|| target.version.clone()),
+                rollback: sel.rollback,
                 ..none
-            }
+            })
         })
         .collect()
+}
+
+/// The share of installs, in rollout buckets out of 100, that go to one
+/// release (or nowhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketShare {
+    /// Index of the release they update to (none: no update for them).
+    pub target: Option<usize>,
+    /// Their signed rollback (see [`Selection::rollback`]).
+    pub rollback: bool,
+    /// How many of the 100 buckets.
+    pub buckets: u8,
+}
+
+/// How installs on `current` (following `channel`) split bucket by bucket,
+/// as the client decides it ([`select_with`] for each of the 100 rollout
+/// buckets), newest target first and "no update" last. `current` need not
+/// be listed: clients on a removed release are judged the same way.
+pub fn split_by_bucket(
+    releases: &[Release],
+    current: &AppVersion,
+    channel: Channel,
+) -> Vec<BucketShare> {
+    let mut out: Vec<BucketShare> = Vec::new();
+    for bucket in 0..100u8 {
+        let opts = SelectOptions {
+            channel,
+            ignore_required: false,
+            patches_allowed: false,
+            failed_patches: &[],
+            audience: Audience::Bucket(bucket),
+        };
+        let sel = select_with(releases, current, &opts);
+        let target = sel.as_ref().map(|s| s.target);
+        match out.iter_mut().find(|s| s.target == target) {
+            Some(share) => share.buckets += 1,
+            None => out.push(BucketShare {
+                target,
+                rollback: sel.is_some_and(|s| s.rollback),
+                buckets: 1,
+            }),
+        }
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.target.map(|t| t + 1).unwrap_or(0)));
+    out
 }
 
 // ----------------------------------------------------------- release notes
@@ -945,6 +1015,73 @@ mod tests {
             last_good_before(&fixed, &v("1.2")).map(|r| r.version.clone()),
             Some(v("1.0"))
         );
+    }
+
+    #[test]
+    fn previews_never_send_clients_to_a_release_no_install_gets() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1", false, Some(10)),
+            rolled("1.2", 50, RolloutState::Paused),
+        ];
+        // Testers would take the paused 1.2; the publisher's preview must
+        // not say clients do.
+        assert_eq!(
+            pick(&rs, "1.0", Audience::Everyone),
+            Some((v("1.2"), false))
+        );
+        let d = client_downloads(&rs);
+        assert_eq!(d[0].to_version, Some(v("1.1")));
+        assert_eq!(d[0].stops_first_at, None);
+        assert_eq!(d[1].to_version, None);
+        // 0% is nobody; any other percentage is where admitted installs go.
+        let zero = [
+            rel("1.0", false, None),
+            rolled("1.1", 0, RolloutState::Rolling),
+        ];
+        assert_eq!(client_downloads(&zero)[0].to_version, None);
+        let some = [
+            rel("1.0", false, None),
+            rolled("1.1", 1, RolloutState::Rolling),
+        ];
+        assert_eq!(client_downloads(&some)[0].to_version, Some(v("1.1")));
+    }
+
+    #[test]
+    fn a_pulled_newest_release_lists_its_clients_going_back() {
+        let mut bad = rolled("1.1", 100, RolloutState::Pulled);
+        bad.rollback_to = Some(v("1.0"));
+        let d = client_downloads(&[rel("1.0", false, None), bad]);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1].from_version, v("1.1"));
+        assert_eq!(d[1].to_version, Some(v("1.0")));
+        assert!(d[1].rollback);
+        assert_eq!(d[1].method, Some(Method::Full));
+        assert_eq!(d[1].stops_first_at, None);
+        // Clients on 1.0 have nothing newer: the pulled 1.1 is no offer.
+        assert_eq!(d[0].to_version, None);
+    }
+
+    #[test]
+    fn installs_split_by_bucket_as_each_client_decides() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1", false, Some(10)),
+            rolled("1.2", 30, RolloutState::Rolling),
+        ];
+        let split = split_by_bucket(&rs, &v("0.9"), Channel::Stable);
+        let shares: Vec<(Option<usize>, u8)> =
+            split.iter().map(|s| (s.target, s.buckets)).collect();
+        assert_eq!(shares, vec![(Some(2), 30), (Some(1), 70)]);
+        // A required release in rollout stops everyone: those it has not
+        // reached wait for it.
+        let mut req = rolled("1.1", 40, RolloutState::Rolling);
+        req.required = true;
+        let rs = [rel("1.0", false, None), req, rel("1.2", false, Some(10))];
+        let split = split_by_bucket(&rs, &v("1.0"), Channel::Stable);
+        let shares: Vec<(Option<usize>, u8)> =
+            split.iter().map(|s| (s.target, s.buckets)).collect();
+        assert_eq!(shares, vec![(Some(1), 40), (None, 60)]);
     }
 
     #[test]

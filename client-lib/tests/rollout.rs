@@ -336,7 +336,7 @@ fn prune_keeps_the_release_a_pull_sends_clients_back_to() {
     assert_eq!(preview.removed, vec!["1.0".to_string()]);
     // Clients on 1.0 are offered 1.1, never the pulled 1.2.
     assert_eq!(preview.stranded.len(), 1);
-    assert_eq!(preview.stranded[0].to_version, "1.1");
+    assert_eq!(preview.stranded[0].to_version.as_deref(), Some("1.1"));
     let (removed, _) = publisher.prune(1).unwrap();
     assert_eq!(removed, vec!["1.0".parse::<AppVersion>().unwrap()]);
     let left = published_versions(&publisher);
@@ -401,4 +401,158 @@ fn prune_follows_a_chain_of_pulls() {
     }
     let preview = publisher.preview_remove_latest().unwrap();
     assert_eq!(preview.rollback_lost.as_deref(), Some("1.0"));
+}
+
+/// A removal's preview says what the clients will really do: a prune's
+/// stranded installs split by the newest release's rollout exactly as
+/// 1,000 simulated clients split after the prune, never go to a paused
+/// release or one at 0%, and nobody is said to patch to a paused release.
+#[test]
+fn prune_preview_splits_stranded_installs_like_the_clients() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.3"), "1.3");
+    req.rollout = Some(25);
+    publisher.add(&req, &mut NoProgress).unwrap();
+
+    let preview = publisher.preview_prune(2).unwrap();
+    assert_eq!(preview.removed, vec!["1.0".to_string(), "1.1".to_string()]);
+    let on_1_0: Vec<(Option<&str>, u8)> = preview
+        .stranded
+        .iter()
+        .filter(|s| s.version == "1.0")
+        .map(|s| (s.to_version.as_deref(), s.share))
+        .collect();
+    assert_eq!(on_1_0, vec![(Some("1.3"), 25), (Some("1.2"), 75)]);
+
+    // Paused: no stranded install goes to 1.3, and no client on a kept
+    // release is said to download it.
+    publisher
+        .set_rollout("1.3", None, RolloutChange::Pause)
+        .unwrap();
+    let paused = publisher.preview_prune(2).unwrap();
+    assert!(
+        paused
+            .stranded
+            .iter()
+            .all(|s| s.to_version.as_deref() == Some("1.2") && s.share == 100),
+        "{:?}",
+        paused.stranded
+    );
+    let from_1_2 = paused
+        .clients_after
+        .iter()
+        .find(|c| c.from_version.to_string() == "1.2")
+        .unwrap();
+    assert_eq!(from_1_2.to_version, None, "{from_1_2:?}");
+
+    // 0%: the same.
+    publisher
+        .set_rollout("1.3", None, RolloutChange::Percent(0))
+        .unwrap();
+    let none = publisher.preview_prune(2).unwrap();
+    assert!(none
+        .stranded
+        .iter()
+        .all(|s| s.to_version.as_deref() == Some("1.2") && s.share == 100));
+
+    // Back to 25%, pruned: 1,000 installs left on 1.0 split as the
+    // preview said, bucket for bucket.
+    publisher
+        .set_rollout("1.3", None, RolloutChange::Percent(25))
+        .unwrap();
+    publisher.prune(2).unwrap();
+    let rs = published(&publisher);
+    assert_eq!(published_versions(&publisher), vec!["1.2", "1.3"]);
+    let ids = install_ids();
+    let offers = offered(&rs, "1.0", &ids);
+    let low: BTreeSet<usize> = (0..ids.len())
+        .filter(|&i| install_bucket(&ids[i]) < 25)
+        .collect();
+    assert_eq!(takers(&offers, "1.3"), low);
+    assert_eq!(takers(&offers, "1.2").len(), ids.len() - low.len());
+}
+
+/// Removing the newest release can leave a pulled release the newest: its
+/// clients, who were moving forward, are then sent back to its rollback
+/// target. The preview says so, and the clients do it.
+#[test]
+fn removing_the_latest_shows_a_pulled_release_sending_its_clients_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    // Today clients on 1.1 move forward to 1.2.
+    let before = publisher.status().unwrap().clients;
+    let from_1_1 = before
+        .iter()
+        .find(|c| c.from_version.to_string() == "1.1")
+        .unwrap();
+    assert_eq!(
+        from_1_1.to_version.as_ref().map(ToString::to_string),
+        Some("1.2".into())
+    );
+    assert!(!from_1_1.rollback);
+
+    let preview = publisher.preview_remove_latest().unwrap();
+    let back = preview
+        .clients_after
+        .iter()
+        .find(|c| c.from_version.to_string() == "1.1")
+        .expect("clients on the pulled 1.1 are in the preview");
+    assert!(back.rollback, "{back:?}");
+    assert_eq!(
+        back.to_version.as_ref().map(ToString::to_string),
+        Some("1.0".into())
+    );
+    assert_eq!(back.files, vec!["demo-1.0.tar.gz".to_string()]);
+
+    publisher.remove_latest().unwrap();
+    let rs = published(&publisher);
+    for offer in offered(&rs, "1.1", &install_ids()[..100]) {
+        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
+    }
+}
+
+/// Removing a platform's only release: installs of it that do not set a
+/// platform then follow the platform-less releases. The preview names the
+/// release they would go to.
+#[test]
+fn removing_a_platforms_only_release_names_the_fallback() {
+    use tufa::publisher::rollout::Streams;
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.4"]);
+    let dir = tmp.path().join("linux");
+    let mut req = AddRequest::new(bundle(&dir, "1.0"), "1.0");
+    req.platform = Some("linux-x86_64".into());
+    publisher.add(&req, &mut NoProgress).unwrap();
+
+    let fallback = |publisher: &Publisher| {
+        publisher
+            .preview_remove_latest_of(Some("linux-x86_64"))
+            .unwrap()
+            .platform_fallback
+            .map(|f| (f.platform, f.to_version))
+    };
+    assert_eq!(
+        fallback(&publisher),
+        Some(("linux-x86_64".into(), Some("1.4".into())))
+    );
+    // A pulled 1.4 is no update: they follow the stream, nothing yet.
+    publisher
+        .set_rollout_in("1.4", Streams::Only(None), RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(fallback(&publisher), Some(("linux-x86_64".into(), None)));
+    // A platform with releases left, or the platform-less stream: no
+    // fallback to speak of.
+    assert!(publisher
+        .preview_remove_latest()
+        .unwrap()
+        .platform_fallback
+        .is_none());
+    let mut req = AddRequest::new(bundle(&dir, "1.1"), "1.1");
+    req.platform = Some("linux-x86_64".into());
+    publisher.add(&req, &mut NoProgress).unwrap();
+    assert_eq!(fallback(&publisher), None);
 }

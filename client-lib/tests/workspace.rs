@@ -115,7 +115,8 @@ fn destination_saved_in_the_project_and_removals_previewed() {
     let prune = again.preview_prune(1).unwrap();
     assert_eq!(prune.removed, vec!["1.0", "1.1"]);
     assert_eq!(prune.stranded.len(), 2);
-    assert_eq!(prune.stranded[0].to_version, "1.2");
+    assert_eq!(prune.stranded[0].to_version.as_deref(), Some("1.2"));
+    assert_eq!(prune.stranded[0].share, 100);
     assert_eq!(prune.stranded[0].bytes, latest_size);
     assert!(prune.files.contains(&"demo-1.0.tar.gz".to_string()));
     assert!(

@@ -395,10 +395,12 @@ fn remove_latest_and_prune_take_back_a_delegated_platforms_releases() {
     // not touched, so its key is not needed); linux keeps 1.1.
     let pruned = tufa(&proj, &["--json", "prune", "--keep", "1"]).json();
     assert_eq!(pruned["removed_versions"], json!(["1.0"]));
+    // Only linux lost a release: its clients on 1.0 take 1.1's archive.
     assert_eq!(
-        pruned["clients_on_removed_download"],
-        "demo-linux-x86_64-1.1.tar.gz, demo-windows-x86_64-1.0.tar.gz"
+        pruned["stranded"],
+        json!([{ "version": "1.0", "to_version": "1.1", "bytes": pruned["stranded"][0]["bytes"], "share": 100, "platform": LINUX }])
     );
+    assert!(pruned["stranded"][0]["bytes"].as_u64().unwrap() > 0);
     assert_eq!(pruned["outcome"]["published"], true);
     assert!(!targets_dir.join("demo-linux-x86_64-1.0.tar.gz").exists());
     assert!(targets_dir.join("demo-windows-x86_64-1.0.tar.gz").exists());

@@ -173,7 +173,15 @@ fn retention_keeps_every_kept_release_updatable_by_patch() {
     }
     let pruned = tufa(&proj, &["--json", "prune", "--keep", "10"]).json();
     assert_eq!(pruned["removed_versions"].as_array().unwrap().len(), 40);
-    assert_eq!(pruned["clients_on_removed_download"], "demo-1.49.tar.gz");
+    // Every client on a removed release downloads the newest archive.
+    let stranded = pruned["stranded"].as_array().unwrap();
+    assert_eq!(stranded.len(), 40, "{pruned}");
+    assert!(
+        stranded
+            .iter()
+            .all(|s| s["to_version"] == "1.49" && s["share"] == 100),
+        "{pruned}"
+    );
     let env: Vec<(&str, &str)> = ENV.to_vec();
     tufa_env(
         &proj,

@@ -660,6 +660,9 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   await click("#remove-latest-btn");
   const removal = await (await el(".feedback.confirm")).getText();
   assert.match(removal, /Removes 1\.0 on linux-x86_64 \(1 file, /);
+  // Its only release: installs that set no platform follow the
+  // platform-less stream, whose 1.1 is pulled, so nothing yet.
+  assert.match(removal, /linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on, and take the next one newer than theirs\./);
   assert.match(removal, /Remove 1\.0 of linux-x86_64/);
   await click(".feedback.confirm .confirm-yes");
   await el("#removed");

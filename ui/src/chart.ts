@@ -5,9 +5,10 @@ import type { ClientDownload, RoleStatus } from "./api";
 import { bytes } from "./format";
 import { html, type Html } from "./html";
 
-/** SVG bar chart; one row per older release: the full archive of the
- *  release it updates to next, the patch chain, the patch limit, and the
- *  client's choice. `archiveSize` is the new release's archive. */
+/** SVG bar chart; one row per older release (and a pulled newest one,
+ *  whose clients are sent back): the full archive of the release it
+ *  updates to next, the patch chain, the patch limit, and the client's
+ *  choice. `archiveSize` is the new release's archive. */
 export function downloadsChart(clients: ClientDownload[], archiveSize: number): Html {
   if (clients.length === 0) {
     return html`<p class="muted">This is the first release: every client downloads the full archive (${bytes(archiveSize)}).</p>`;
@@ -37,7 +38,8 @@ export function downloadsChart(clients: ClientDownload[], archiveSize: number): 
     }
     const lx = x(c.patch_limit_bytes);
     rows.push(html`<line class="limit" data-from="${label}" x1="${lx}" x2="${lx}" y1="${y}" y2="${y + 30}"><title>patches are used up to ${bytes(c.patch_limit_bytes)}</title></line>`);
-    const stop = c.stops_first_at !== null ? " (required)" : "";
+    // A pulled release's clients go back: the one downgrade, signed.
+    const stop = c.rollback ? " (rollback: pulled)" : c.stops_first_at !== null ? " (required)" : "";
     rows.push(html`<text x="${width - 4}" y="${y + 17}" text-anchor="end" class="note" data-from="${label}" data-method="${method}" data-to="${to}">→ ${to}${stop}: ${method} ${bytes(c.bytes)}</text>`);
   });
   const legend = html`<text class="limit-label" x="${left}" y="${height - 4}">| patch limit: above it the client downloads the archive</text>`;

@@ -34,14 +34,31 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
       html`${p.ahead} is pulled: its clients are being sent back to ${p.rollback_lost}. Removing it cancels that signed downgrade; they stay on the withdrawn ${p.ahead}.`,
     );
   }
+  if (p.platform_fallback) {
+    const f = p.platform_fallback;
+    const now = f.to_version ? `: they update to ${f.to_version} now` : ", and take the next one newer than theirs";
+    lines.push(html`${f.platform} has no release left: its installs that do not set a platform follow the releases without a platform from then on${now}.`);
+  }
   for (const s of p.stranded) {
-    lines.push(html`Clients on ${s.version}${onStream(s.platform, platforms)} will download the full ${bytes(s.bytes)} of ${s.to_version}.`);
+    // A staged rollout splits them: say which share goes where.
+    const who = s.share < 100 ? ` (${s.share}% of those installs)` : "";
+    const on = `${s.version}${onStream(s.platform, platforms)}`;
+    lines.push(
+      s.to_version === null
+        ? html`Clients on ${on}${who} get no update until a rollout reaches them.`
+        : html`Clients on ${on}${who} will download the full ${bytes(s.bytes)} of ${s.to_version}.`,
+    );
   }
   const single = p.by_stream.length === 1 ? (p.by_stream[0]?.platform ?? null) : null;
   for (const c of p.clients_after) {
     if (c.method === null || c.to_version === null) continue;
     const how = c.method === "patch" ? `a ${bytes(c.bytes)} patch` : `the full ${bytes(c.bytes)} archive`;
-    lines.push(html`Clients on ${c.from_version}${onStream(single, platforms)} will download ${how} of ${c.to_version}.`);
+    const on = `${c.from_version}${onStream(single, platforms)}`;
+    lines.push(
+      c.rollback
+        ? html`${c.from_version} is pulled: clients on ${on} are sent back to ${c.to_version} (${how}).`
+        : html`Clients on ${on} will download ${how} of ${c.to_version}.`,
+    );
   }
   lines.push(html`Clients see this after the next upload.`);
   return html`<ul class="consequence">${lines.map((l) => html`<li>${l}</li>`)}</ul>`;

@@ -13,6 +13,7 @@ const client = (from: string, method: "patch" | "full" | null, chain: number | n
   // The engine's figure for a 1000-byte archive.
   patch_limit_bytes: method === null ? 0 : (archive * 4) / 5,
   stops_first_at: null,
+  rollback: false,
 });
 
 test("one row per older release, the engine's choice marked, its patch limit drawn", () => {
@@ -46,6 +47,12 @@ test("a required stop and a client with nothing on its channel", () => {
   expect(doc.querySelector('text.note[data-from="1.0"]')?.textContent).toBe("→ 1.1 (required): patch 30 B");
   expect(doc.querySelector('text.note[data-from="1.1b1"]')?.getAttribute("data-method")).toBe("none");
   expect(doc.querySelector('text.note[data-from="1.1b1"]')?.textContent).toBe("nothing newer on beta");
+});
+
+test("a pulled release's clients are marked as sent back", () => {
+  const back = { ...client("1.2", "full", null, 1000), to_version: "1.0", rollback: true };
+  const doc = new DOMParser().parseFromString(String(downloadsChart([back], 1000)), "image/svg+xml");
+  expect(doc.querySelector('text.note[data-from="1.2"]')?.textContent).toBe("→ 1.0 (rollback: pulled): full 1000 B");
 });
 
 test("first release has no chart", () => {

@@ -1,3 +1,4 @@
+import type { RemovalPreview } from "../src/api";
 import { consequenceHtml } from "../src/consequence";
 import { describeError, health, plainMessage } from "../src/feedback";
 
@@ -44,7 +45,7 @@ test("a removal's consequence names who downloads what", () => {
     freed_bytes: 3 * 1024 * 1024,
     latest_after: "1.2",
     ahead: null,
-    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024, platform: null }],
+    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024, share: 100, platform: null }],
     clients_after: [],
     by_stream: [{ platform: null, removed: ["1.0", "1.1"] }],
   });
@@ -61,7 +62,7 @@ test("a prune over platforms says which platform loses which release", () => {
     freed_bytes: 3 * 1024 * 1024,
     latest_after: "1.4",
     ahead: null,
-    stranded: [{ version: "1.1", to_version: "1.2", bytes: 1024 * 1024, platform: "linux-x86_64" }],
+    stranded: [{ version: "1.1", to_version: "1.2", bytes: 1024 * 1024, share: 100, platform: "linux-x86_64" }],
     clients_after: [],
     by_stream: [
       { platform: null, removed: ["1.0"] },
@@ -86,4 +87,73 @@ test("removing a pulled release says its clients lose the way back", () => {
   });
   expect(html.html).toContain("The newest release on macos-aarch64 becomes 1.2.");
   expect(html.html).toContain("1.3 is pulled: its clients are being sent back to 1.0. Removing it cancels that signed downgrade");
+});
+
+test("a staged rollout splits stranded clients, a pulled newest sends its clients back, an emptied platform says where its installs go", () => {
+  const split = consequenceHtml({
+    removed: ["1.0"],
+    files: ["a-1.0.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: "1.3",
+    ahead: null,
+    stranded: [
+      { version: "1.0", to_version: "1.3", bytes: 3 * 1024 * 1024, share: 25, platform: null },
+      { version: "1.0", to_version: "1.2", bytes: 2 * 1024 * 1024, share: 75, platform: null },
+    ],
+    clients_after: [],
+    by_stream: [{ platform: null, removed: ["1.0"] }],
+  });
+  expect(split.html).toContain("Clients on 1.0 (25% of those installs) will download the full 3.0 MiB of 1.3.");
+  expect(split.html).toContain("Clients on 1.0 (75% of those installs) will download the full 2.0 MiB of 1.2.");
+  const waiting = consequenceHtml({
+    removed: ["1.0"],
+    files: ["a-1.0.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: "1.1",
+    ahead: null,
+    stranded: [{ version: "1.0", to_version: null, bytes: 0, share: 90, platform: null }],
+    clients_after: [],
+    by_stream: [{ platform: null, removed: ["1.0"] }],
+  });
+  expect(waiting.html).toContain("Clients on 1.0 (90% of those installs) get no update until a rollout reaches them.");
+  const back = consequenceHtml({
+    removed: ["1.2"],
+    files: ["a-1.2.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: "1.1",
+    ahead: "1.2",
+    stranded: [],
+    clients_after: [
+      {
+        from_version: "1.1",
+        channel: "stable",
+        to_version: "1.0",
+        method: "full",
+        files: ["a-1.0.tar.gz"],
+        bytes: 5 * 1024 * 1024,
+        full_bytes: 5 * 1024 * 1024,
+        patch_chain_bytes: null,
+        patch_limit_bytes: 4 * 1024 * 1024,
+        stops_first_at: null,
+        rollback: true,
+      },
+    ],
+    by_stream: [{ platform: null, removed: ["1.2"] }],
+  });
+  expect(back.html).toContain("1.1 is pulled: clients on 1.1 are sent back to 1.0 (the full 5.0 MiB archive).");
+  const emptiedPreview: RemovalPreview = {
+    removed: ["1.0"],
+    files: ["a-linux-x86_64-1.0.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: null,
+    ahead: "1.0",
+    platform_fallback: { platform: "linux-x86_64", to_version: "1.4" },
+    stranded: [],
+    clients_after: [],
+    by_stream: [{ platform: "linux-x86_64", removed: ["1.0"] }],
+  };
+  const emptied = consequenceHtml(emptiedPreview);
+  expect(emptied.html).toContain("linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on: they update to 1.4 now.");
+  const nothingYet = consequenceHtml({ ...emptiedPreview, platform_fallback: { platform: "linux-x86_64", to_version: null } });
+  expect(nothingYet.html).toContain("follow the releases without a platform from then on, and take the next one newer than theirs.");
 });

@@ -6,19 +6,36 @@
 use super::*;
 
 /// Clients on a release that is removed: they no longer find their own
-/// release, so they download the full archive of the newest on their
-/// channel (see [`Publisher::prune`]).
+/// release, so they download the full archive of what the client's policy
+/// gives them (see [`Publisher::prune`]). A staged rollout splits them:
+/// one entry per release they go to, with the share of installs.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StrandedClients {
     /// Their version.
     pub version: String,
-    /// The release they update to.
-    pub to_version: String,
-    /// What they download (the full archive).
+    /// The release they update to (none: no update for them until a
+    /// rollout reaches them).
+    pub to_version: Option<String>,
+    /// What they download (the full archive; 0 without an update).
     pub bytes: u64,
+    /// Percent of those installs (rollout buckets out of 100).
+    pub share: u8,
     /// The platform of those clients (none: the platform-less releases).
     pub platform: Option<String>,
+}
+
+/// Where the installs of a platform left without releases turn.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PlatformFallback {
+    /// The platform left without releases.
+    pub platform: String,
+    /// The platform-less release that installs on the removed release then
+    /// update to, as the client decides it once every rollout has reached
+    /// them (none: nothing yet; they take the next platform-less release
+    /// newer than theirs).
+    pub to_version: Option<String>,
 }
 
 /// The releases one stream loses.
@@ -56,6 +73,12 @@ pub struct RemovalPreview {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub rollback_lost: Option<String>,
+    /// Removing a platform's only release: from then on, installs of that
+    /// platform that do not set one follow the releases without a platform
+    /// (as the client does when its platform has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub platform_fallback: Option<PlatformFallback>,
     /// Clients on removed releases other than `ahead`.
     pub stranded: Vec<StrandedClients>,
     /// What clients on the releases that stay download afterwards (for
@@ -77,17 +100,34 @@ impl Publisher {
             crate::target::validate_platform(p)?;
         }
         let meta = self.metadata()?;
-        let stream = self.target_roles(&meta)?.stream(platform)?;
+        let roles = self.target_roles(&meta)?;
+        let stream = roles.stream(platform)?;
         let all = &stream.releases;
         if all.is_empty() {
             return Err(Error::NoReleases { app: stream.name });
         }
-        Ok(removal_preview(
+        let mut preview = removal_preview(
             all,
             all.len() - 1..all.len(),
             true,
             stream.platform.as_deref(),
-        ))
+        );
+        if let (Some(platform), [only]) = (&stream.platform, all.as_slice()) {
+            let fallback = roles.stream(None)?.releases;
+            let opts = crate::policy::SelectOptions {
+                channel: crate::policy::channel_of(&only.version),
+                ignore_required: false,
+                patches_allowed: false,
+                failed_patches: &[],
+                audience: crate::policy::Audience::Admitted,
+            };
+            preview.platform_fallback = Some(PlatformFallback {
+                platform: platform.clone(),
+                to_version: crate::policy::select_with(&fallback, &only.version, &opts)
+                    .map(|s| fallback[s.target].version.to_string()),
+            });
+        }
+        Ok(preview)
     }
 
     /// What [`Publisher::prune`] with `keep` would do. Like the prune, it
@@ -163,27 +203,28 @@ fn removal_preview(
     } else {
         None
     };
+    // Exactly what the client does from a version the repository no
+    // longer lists, bucket by bucket: rollouts, pauses, pulls and required
+    // releases included.
     let stranded = if latest {
         Vec::new()
     } else {
         gone.iter()
-            .filter_map(|r| {
-                // The newest kept release the removed one's channel offers.
+            .flat_map(|r| {
                 let channel = crate::policy::channel_of(&r.version);
-                // A paused or pulled release is offered to no new install.
-                kept.iter()
-                    .rev()
-                    .filter(|k| {
-                        k.rollout
-                            .is_none_or(|o| o.state == crate::target::RolloutState::Rolling)
+                crate::policy::split_by_bucket(&kept, &r.version, channel)
+                    .into_iter()
+                    .map(|s| {
+                        let to = s.target.map(|t| &kept[t]);
+                        StrandedClients {
+                            version: r.version.to_string(),
+                            to_version: to.map(|k| k.version.to_string()),
+                            bytes: to.map_or(0, |k| k.archive_size),
+                            share: s.buckets,
+                            platform: platform.map(String::from),
+                        }
                     })
-                    .find(|k| crate::policy::offered_on(&k.version, channel))
-                    .map(|to| StrandedClients {
-                        version: r.version.to_string(),
-                        to_version: to.version.to_string(),
-                        bytes: to.archive_size,
-                        platform: platform.map(String::from),
-                    })
+                    .collect::<Vec<_>>()
             })
             .collect()
     };
@@ -210,6 +251,7 @@ fn removal_preview(
         } else {
             None
         },
+        platform_fallback: None,
         stranded,
         clients_after: client_downloads(&kept),
     }

@@ -49,4 +49,9 @@ patch_limit_bytes: number,
  * A required release before the newest on the client's channel: the
  * client stops there first (it is `to_version`).
  */
-stops_first_at: string | null, };
+stops_first_at: string | null, 
+/**
+ * `from_version` is pulled and nothing newer is offered: `to_version`
+ * is its signed rollback target, an older release (by full archive).
+ */
+rollback: boolean, };

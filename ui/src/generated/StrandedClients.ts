@@ -2,8 +2,9 @@
 
 /**
  * Clients on a release that is removed: they no longer find their own
- * release, so they download the full archive of the newest on their
- * channel (see [`Publisher::prune`]).
+ * release, so they download the full archive of what the client's policy
+ * gives them (see [`Publisher::prune`]). A staged rollout splits them:
+ * one entry per release they go to, with the share of installs.
  */
 export type StrandedClients = { 
 /**
@@ -11,13 +12,18 @@ export type StrandedClients = {
  */
 version: string, 
 /**
- * The release they update to.
+ * The release they update to (none: no update for them until a
+ * rollout reaches them).
  */
-to_version: string, 
+to_version: string | null, 
 /**
- * What they download (the full archive).
+ * What they download (the full archive; 0 without an update).
  */
 bytes: number, 
+/**
+ * Percent of those installs (rollout buckets out of 100).
+ */
+share: number, 
 /**
  * The platform of those clients (none: the platform-less releases).
  */
