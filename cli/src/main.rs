@@ -418,7 +418,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("Removed releases {}.", removed.join(", "));
                 output::stranded(&preview.stranded);
-                println!("Clients on kept releases keep updating by patch.");
+                println!("Clients on kept releases update as before.");
                 output::outcome(&outcome, false);
             }
             Ok(exit_for(&outcome))
@@ -468,12 +468,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Pull { version, platform } => {
             let publisher = crate::secrets::open(&dir)?;
+            // Where its installs go, as the engine's policy decides it
+            // (forward where a rollout offers a newer release, else back).
+            let previews = publisher.preview_pull(&version, platform.as_deref())?;
             let (changed, outcome) = publisher.set_rollout(
                 &version,
                 platform.as_deref(),
                 tufa::publisher::rollout::RolloutChange::Pull,
             )?;
-            output::rollout(&version, &changed, &outcome, json);
+            output::pulled(&version, &previews, &changed, &outcome, json);
             Ok(exit_for(&outcome))
         }
         Command::RemoveLatest { platform } => {

@@ -321,6 +321,58 @@ pub fn rollout(
     print_outcome(outcome);
 }
 
+/// A pull: each release pulled, where its installs go (bucket shares, as
+/// the engine's preview decided), and the earlier pulls re-pointed.
+pub fn pulled(
+    version: &str,
+    previews: &[tufa::policy::PullPreview],
+    changed: &[tufa::publisher::rollout::RolloutChanged],
+    outcome: &PublishOutcome,
+    json: bool,
+) {
+    if json {
+        print_json(&serde_json::json!({
+            "version": version,
+            "changed": changed,
+            "preview": previews,
+            "outcome": outcome,
+        }));
+        return;
+    }
+    for p in previews {
+        let on = p
+            .platform
+            .as_ref()
+            .map(|x| format!(" on {x}"))
+            .unwrap_or_default();
+        println!(
+            "Pulled {}{on}: installs in {} of 100 buckets may have it.",
+            p.version, p.buckets
+        );
+        for o in &p.outcomes {
+            let what = match (&o.to_version, o.rollback) {
+                (None, _) => format!("stay on {} (no good release to go back to)", p.version),
+                (Some(v), true) => format!("go back to {v} (signed downgrade, full archive)"),
+                (Some(v), false) => format!("go forward to {v} (its rollout reaches them)"),
+            };
+            println!("  clients in {} buckets {what}", o.buckets);
+        }
+        for r in &p.repointed {
+            match &r.rollback_to {
+                Some(v) => println!(
+                    "  {}{on}, pulled earlier, now sends its clients back to {v}",
+                    r.version
+                ),
+                None => println!(
+                    "  {}{on}, pulled earlier, has no good release left before it: its clients stay",
+                    r.version
+                ),
+            }
+        }
+    }
+    print_outcome(outcome);
+}
+
 pub fn removed(version: &AppVersion, outcome: &PublishOutcome, json: bool) {
     if json {
         print_json(
@@ -350,7 +402,9 @@ pub fn stranded(stranded: &[tufa::publisher::removal::StrandedClients]) {
                 "Clients on {on}{who} download the full archive of {to} ({}).",
                 mb(s.bytes)
             ),
-            None => println!("Clients on {on}{who} get no update until a rollout reaches them."),
+            None => println!(
+                "Clients on {on}{who} get no update: no newer release on their channel is offered to them yet."
+            ),
         }
     }
 }

@@ -19,7 +19,7 @@
 
 use crate::metadata::TopRole;
 use crate::releases::Release;
-use crate::target::RolloutState;
+use crate::target::{Rollout, RolloutState};
 use crate::{AppVersion, Channel};
 use pep440_rs::PrereleaseKind;
 use serde::Serialize;
@@ -474,13 +474,70 @@ fn rollback_from(releases: &[Release], current: &AppVersion) -> Option<Selection
     })
 }
 
-/// The last good release before `version`: the newest older one that is
-/// not pulled, what a pull sends `version`'s clients back to.
+/// The last good release before `version`, what a pull sends `version`'s
+/// clients back to: the newest older one that any install is still being
+/// offered (not pulled, not paused, not at 0%) on `version`'s channel (a
+/// stable install is never sent back to a beta).
 pub fn last_good_before<'a>(releases: &'a [Release], version: &AppVersion) -> Option<&'a Release> {
-    releases
-        .iter()
-        .rev()
-        .find(|r| &r.version < version && !is_pulled(r))
+    let channel = channel_of(version);
+    releases.iter().rev().find(|r| {
+        &r.version < version
+            && offered_on(&r.version, channel)
+            && !is_pulled(r)
+            && rollout_offers(r, Audience::Admitted)
+    })
+}
+
+/// The releases of one stream (oldest first) after pulling `version`: it
+/// is pulled, keeping how far its rollout reached, with
+/// [`last_good_before`] as its way back; earlier pulls that sent their
+/// clients to it send them there too (a client refuses a pulled rollback
+/// target). None when the stream has no such release.
+pub fn pulled(releases: &[Release], version: &AppVersion) -> Option<Vec<Release>> {
+    let i = releases.iter().position(|r| &r.version == version)?;
+    let back = last_good_before(releases, version).map(|r| r.version.clone());
+    let mut out = releases.to_vec();
+    for r in out.iter_mut() {
+        if is_pulled(r) && r.rollback_to.as_ref() == Some(version) {
+            r.rollback_to = back.clone();
+        }
+    }
+    let r = &mut out[i];
+    let (percent, reached) = r.rollout.map_or((100, None), |o| (o.percent, o.reached));
+    r.rollout = Some(Rollout {
+        percent,
+        state: RolloutState::Pulled,
+        reached,
+    });
+    r.rollback_to = back;
+    Some(out)
+}
+
+/// Where a share of the installs on a pulled release go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PullOutcome {
+    /// The release they update to: a newer one their rollout offers them,
+    /// or the way back (none: they stay on the pulled release).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub to_version: Option<AppVersion>,
+    /// `to_version` is the signed way back, a downgrade by full archive.
+    pub rollback: bool,
+    /// How many of the buckets that may be on the release.
+    pub buckets: u8,
+}
+
+/// An earlier pulled release whose clients were sent to the release being
+/// pulled: where they are sent now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Repointed {
+    /// The earlier pulled release.
+    #[serde(serialize_with = "crate::serde_util::display")]
+    pub version: AppVersion,
+    /// Its new way back (none: its clients stay on it).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub rollback_to: Option<AppVersion>,
 }
 
 /// What pulling a release does, shown before the person confirms.
@@ -492,29 +549,59 @@ pub struct PullPreview {
     pub version: AppVersion,
     /// Its platform, if it has one.
     pub platform: Option<String>,
-    /// How many of the 100 rollout buckets may be on it: those it was
-    /// offered to (its percentage; 100 without a rollout).
+    /// How many of the 100 rollout buckets may be on it: the widest share
+    /// it was ever offered to (100 without a rollout).
     pub buckets: u8,
-    /// The version its clients go back to (none: no good release before
-    /// it, its clients stay on it).
+    /// The way back written into it (none: no good release before it).
     #[serde(serialize_with = "crate::serde_util::opt_display")]
     pub rollback_to: Option<AppVersion>,
+    /// What the installs on it then do, bucket by bucket, as the client
+    /// decides it: a newer release their rollout offers wins over going
+    /// back. Newest target first; staying last.
+    pub outcomes: Vec<PullOutcome>,
+    /// Earlier pulls whose way back changes with this one.
+    pub repointed: Vec<Repointed>,
 }
 
 /// What pulling release `version` of `releases` (one stream, oldest
-/// first) does, as [`last_good_before`] and the rollout decide it; none
-/// when the stream has no such release.
+/// first) does, as [`pulled`] and the client's [`select_with`] decide it;
+/// none when the stream has no such release.
 pub fn pull_preview(
     releases: &[Release],
     version: &AppVersion,
     platform: Option<&str>,
 ) -> Option<PullPreview> {
     let release = releases.iter().find(|r| &r.version == version)?;
+    let buckets = release.rollout.map_or(100, |r| r.reached());
+    let after = pulled(releases, version)?;
+    let outcomes = split_by_bucket(&after, version, channel_of(version), 0..buckets)
+        .into_iter()
+        .map(|s| PullOutcome {
+            to_version: s.target.map(|t| after[t].version.clone()),
+            rollback: s.rollback,
+            buckets: s.buckets,
+        })
+        .collect();
+    let repointed = releases
+        .iter()
+        .zip(&after)
+        .filter(|(before, _)| &before.version != version && is_pulled(before))
+        .filter(|(before, now)| before.rollback_to != now.rollback_to)
+        .map(|(_, now)| Repointed {
+            version: now.version.clone(),
+            rollback_to: now.rollback_to.clone(),
+        })
+        .collect();
     Some(PullPreview {
         version: version.clone(),
         platform: platform.map(str::to_string),
-        buckets: release.rollout.map_or(100, |r| r.percent.min(100)),
-        rollback_to: last_good_before(releases, version).map(|r| r.version.clone()),
+        buckets,
+        rollback_to: after
+            .iter()
+            .find(|r| &r.version == version)
+            .and_then(|r| r.rollback_to.clone()),
+        outcomes,
+        repointed,
     })
 }
 
@@ -643,17 +730,19 @@ pub struct BucketShare {
     pub buckets: u8,
 }
 
-/// How installs on `current` (following `channel`) split bucket by bucket,
-/// as the client decides it ([`select_with`] for each of the 100 rollout
-/// buckets), newest target first and "no update" last. `current` need not
-/// be listed: clients on a removed release are judged the same way.
+/// How installs on `current` (following `channel`) in the rollout
+/// `buckets` (`0..100`: all of them) split, as the client decides it
+/// ([`select_with`] for each bucket), newest target first and "no update"
+/// last. `current` need not be listed: clients on a removed release are
+/// judged the same way.
 pub fn split_by_bucket(
     releases: &[Release],
     current: &AppVersion,
     channel: Channel,
+    buckets: std::ops::Range<u8>,
 ) -> Vec<BucketShare> {
     let mut out: Vec<BucketShare> = Vec::new();
-    for bucket in 0..100u8 {
+    for bucket in buckets {
         let opts = SelectOptions {
             channel,
             ignore_required: false,
@@ -931,7 +1020,7 @@ mod tests {
 
     fn rolled(ver: &str, percent: u8, state: RolloutState) -> Release {
         let mut r = rel(ver, false, Some(10));
-        r.rollout = Some(crate::target::Rollout { percent, state });
+        r.rollout = Some(crate::target::Rollout::new(percent, state));
         r
     }
 
@@ -1063,13 +1152,41 @@ mod tests {
     }
 
     #[test]
+    fn the_way_back_is_on_the_pulled_releases_channel_and_still_offered() {
+        let rs = [
+            rel("1.0", false, None),
+            rel("1.1rc1", false, Some(10)),
+            rolled("1.1", 100, RolloutState::Rolling),
+        ];
+        // A stable install is never sent back to a release candidate.
+        assert_eq!(
+            last_good_before(&rs, &v("1.1")).map(|r| r.version.clone()),
+            Some(v("1.0"))
+        );
+        assert_eq!(
+            last_good_before(&rs, &v("1.2rc1")).map(|r| r.version.clone()),
+            Some(v("1.1"))
+        );
+        let rs = [
+            rel("1.0", false, None),
+            rolled("1.1", 0, RolloutState::Rolling),
+            rolled("1.2", 50, RolloutState::Paused),
+            rel("1.3", false, Some(10)),
+        ];
+        assert_eq!(
+            last_good_before(&rs, &v("1.3")).map(|r| r.version.clone()),
+            Some(v("1.0"))
+        );
+    }
+
+    #[test]
     fn installs_split_by_bucket_as_each_client_decides() {
         let rs = [
             rel("1.0", false, None),
             rel("1.1", false, Some(10)),
             rolled("1.2", 30, RolloutState::Rolling),
         ];
-        let split = split_by_bucket(&rs, &v("0.9"), Channel::Stable);
+        let split = split_by_bucket(&rs, &v("0.9"), Channel::Stable, 0..100);
         let shares: Vec<(Option<usize>, u8)> =
             split.iter().map(|s| (s.target, s.buckets)).collect();
         assert_eq!(shares, vec![(Some(2), 30), (Some(1), 70)]);
@@ -1078,7 +1195,7 @@ mod tests {
         let mut req = rolled("1.1", 40, RolloutState::Rolling);
         req.required = true;
         let rs = [rel("1.0", false, None), req, rel("1.2", false, Some(10))];
-        let split = split_by_bucket(&rs, &v("1.0"), Channel::Stable);
+        let split = split_by_bucket(&rs, &v("1.0"), Channel::Stable, 0..100);
         let shares: Vec<(Option<usize>, u8)> =
             split.iter().map(|s| (s.target, s.buckets)).collect();
         assert_eq!(shares, vec![(Some(1), 40), (None, 60)]);
@@ -1140,10 +1257,12 @@ mod tests {
         let mut all = vec![rel("1.0", false, None), rel("1.1", false, Some(10))];
         all.push(rel("1.2", false, Some(10)));
         all[1].rollout = Some(crate::target::Rollout {
+            reached: None,
             percent: 30,
             state: RolloutState::Pulled,
         });
         all[2].rollout = Some(crate::target::Rollout {
+            reached: None,
             percent: 25,
             state: RolloutState::Rolling,
         });

@@ -207,6 +207,29 @@ pub struct Rollout {
     pub percent: u8,
     /// Rolling, paused or pulled.
     pub state: RolloutState,
+    /// The widest share of installs it was ever offered to, when wider
+    /// than `percent` (a rollout narrowed after installs took it, or a
+    /// release out to everyone set to a rollout): those installs may be on
+    /// it, which a pull's preview counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub reached: Option<u8>,
+}
+
+impl Rollout {
+    /// A rollout at `percent` in `state` that was never wider.
+    pub fn new(percent: u8, state: RolloutState) -> Self {
+        Rollout {
+            percent,
+            state,
+            reached: None,
+        }
+    }
+
+    /// How many of the 100 buckets may have taken the release.
+    pub fn reached(&self) -> u8 {
+        self.reached.unwrap_or(0).max(self.percent).min(100)
+    }
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -418,6 +441,7 @@ mod tests {
         assert!(!plain.contains_key("tufa"));
         let pulled = ArchiveCustom {
             rollout: Some(Rollout {
+                reached: None,
                 percent: 25,
                 state: RolloutState::Pulled,
             }),

@@ -533,17 +533,38 @@ fn removing_a_platforms_only_release_names_the_fallback() {
             .preview_remove_latest_of(Some("linux-x86_64"))
             .unwrap()
             .platform_fallback
-            .map(|f| (f.platform, f.to_version))
+            .map(|f| {
+                let shares: Vec<(Option<String>, u8)> = f
+                    .shares
+                    .into_iter()
+                    .map(|s| (s.to_version, s.share))
+                    .collect();
+                (f.platform, shares)
+            })
     };
     assert_eq!(
         fallback(&publisher),
-        Some(("linux-x86_64".into(), Some("1.4".into())))
+        Some(("linux-x86_64".into(), vec![(Some("1.4".into()), 100)]))
+    );
+    // Rolling out to 30%: those installs split like every other client.
+    publisher
+        .set_rollout_in("1.4", Streams::Only(None), RolloutChange::Percent(30))
+        .unwrap();
+    assert_eq!(
+        fallback(&publisher),
+        Some((
+            "linux-x86_64".into(),
+            vec![(Some("1.4".into()), 30), (None, 70)]
+        ))
     );
     // A pulled 1.4 is no update: they follow the stream, nothing yet.
     publisher
         .set_rollout_in("1.4", Streams::Only(None), RolloutChange::Pull)
         .unwrap();
-    assert_eq!(fallback(&publisher), Some(("linux-x86_64".into(), None)));
+    assert_eq!(
+        fallback(&publisher),
+        Some(("linux-x86_64".into(), vec![(None, 100)]))
+    );
     // A platform with releases left, or the platform-less stream: no
     // fallback to speak of.
     assert!(publisher
@@ -555,4 +576,158 @@ fn removing_a_platforms_only_release_names_the_fallback() {
     req.platform = Some("linux-x86_64".into());
     publisher.add(&req, &mut NoProgress).unwrap();
     assert_eq!(fallback(&publisher), None);
+}
+
+/// A pull's preview says where the installs on the release really go: a
+/// newer release their rollout offers takes them forward, the rest go
+/// back; 1,000 clients after the pull do exactly that, bucket for bucket.
+#[test]
+fn pull_preview_splits_forward_and_back_like_the_clients() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1"]);
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.2"), "1.2");
+    req.rollout = Some(25);
+    publisher.add(&req, &mut NoProgress).unwrap();
+
+    let preview = publisher.preview_pull("1.1", None).unwrap();
+    assert_eq!(preview.len(), 1);
+    let p = &preview[0];
+    assert_eq!(p.buckets, 100);
+    assert_eq!(
+        p.rollback_to.as_ref().map(ToString::to_string),
+        Some("1.0".into())
+    );
+    let outcomes: Vec<(Option<String>, bool, u8)> = p
+        .outcomes
+        .iter()
+        .map(|o| {
+            (
+                o.to_version.as_ref().map(ToString::to_string),
+                o.rollback,
+                o.buckets,
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (Some("1.2".into()), false, 25),
+            (Some("1.0".into()), true, 75)
+        ]
+    );
+
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    let rs = published(&publisher);
+    let ids = install_ids();
+    let offers = offered(&rs, "1.1", &ids);
+    let low: BTreeSet<usize> = (0..ids.len())
+        .filter(|&i| install_bucket(&ids[i]) < 25)
+        .collect();
+    assert_eq!(takers(&offers, "1.2"), low);
+    assert!(offers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !low.contains(i))
+        .all(|(_, o)| o == &Some(("1.0".parse().unwrap(), true))));
+}
+
+/// A release that was out to every install and then set to 25% may be on
+/// every install: the pull counts 100 buckets, not 25.
+#[test]
+fn a_narrowed_rollout_still_counts_every_install_that_took_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1"]);
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(25))
+        .unwrap();
+    let r = published(&publisher)[1].rollout.unwrap();
+    assert_eq!((r.percent, r.reached), (25, Some(100)));
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pause)
+        .unwrap();
+    assert_eq!(publisher.preview_pull("1.1", None).unwrap()[0].buckets, 100);
+    // Widening again keeps the record; 100% clears it with the rollout.
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(100))
+        .unwrap();
+    assert_eq!(published(&publisher)[1].rollout, None);
+    // Added at 10%, widened to 40%, narrowed to 20%: 40 buckets may have it.
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.2"), "1.2");
+    req.rollout = Some(10);
+    publisher.add(&req, &mut NoProgress).unwrap();
+    assert_eq!(publisher.preview_pull("1.2", None).unwrap()[0].buckets, 10);
+    for p in [40, 20] {
+        publisher
+            .set_rollout("1.2", None, RolloutChange::Percent(p))
+            .unwrap();
+    }
+    let p = &publisher.preview_pull("1.2", None).unwrap()[0];
+    assert_eq!(p.buckets, 40);
+    let total: u32 = p.outcomes.iter().map(|o| u32::from(o.buckets)).sum();
+    assert_eq!(total, 40);
+}
+
+/// Pulling the release earlier pulls send their clients to re-points them;
+/// the preview names each, and says when they are left with no way back.
+#[test]
+fn a_pull_preview_names_the_earlier_pulls_it_re_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+    publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    let p = &publisher.preview_pull("1.1", None).unwrap()[0];
+    let re: Vec<(String, Option<String>)> = p
+        .repointed
+        .iter()
+        .map(|r| {
+            (
+                r.version.to_string(),
+                r.rollback_to.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(re, vec![("1.2".into(), Some("1.0".into()))]);
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    // Pulling 1.0 too: nothing is left to go back to.
+    let p = &publisher.preview_pull("1.0", None).unwrap()[0];
+    assert_eq!(p.rollback_to, None);
+    let re: Vec<(String, Option<String>)> = p
+        .repointed
+        .iter()
+        .map(|r| {
+            (
+                r.version.to_string(),
+                r.rollback_to.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(re, vec![("1.1".into(), None), ("1.2".into(), None)]);
+    assert!(p.outcomes.iter().all(|o| o.to_version.is_none()));
+}
+
+/// The way back is a release installs are still being offered: never a
+/// paused one.
+#[test]
+fn a_pull_never_sends_clients_back_to_a_paused_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pause)
+        .unwrap();
+    let (changed, _) = publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(
+        changed[0].rollback_to.as_ref().map(ToString::to_string),
+        Some("1.0".into())
+    );
+    let rs = published(&publisher);
+    for offer in offered(&rs, "1.2", &install_ids()[..100]) {
+        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
+    }
 }

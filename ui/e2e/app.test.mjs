@@ -616,7 +616,8 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   await click(`${row} .rollout-set`);
   await waitDone(/rolling out to 25% of installs/);
   assert.match(await (await el(state)).getText(), /rolling out 25%/);
-  assert.deepEqual(latest().rollout, { percent: 25, state: "rolling" });
+  // It was out to every install before: the record keeps that.
+  assert.deepEqual(latest().rollout, { percent: 25, state: "rolling", reached: 100 });
   await shot("releases-rollout");
 
   await click(`${row} .rollout-pause`);
@@ -625,13 +626,14 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   // The platform's 1.0 was not touched by the platform-less row's button.
   assert.match(await (await el('#releases-linux-x86_64 tr.release[data-version="1.0"] .rollout-state')).getText(), /all installs/);
   assert.match(await (await el(`${row} .rollout-resume`)).getText(), /Resume at 25%/);
-  assert.deepEqual(latest().rollout, { percent: 25, state: "paused" });
+  assert.deepEqual(latest().rollout, { percent: 25, state: "paused", reached: 100 });
 
   // Pull: the confirmation says how many buckets and where clients go.
   await click(`${row} .rollout-pull`);
   const confirm = await el(".feedback.confirm");
   const text = await confirm.getText();
-  assert.match(text, /affects installs in 25 of 100 buckets/);
+  // Every install may have it (it was out to all before 25%).
+  assert.match(text, /affects installs in 100 of 100 buckets/);
   assert.match(text, /clients already on 1\.1 go back to 1\.0/);
   await shot("releases-pull-confirm");
   await click(".feedback.confirm .confirm-yes");
@@ -639,7 +641,7 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   assert.match(await (await el(state)).getText(), /pulled\s+clients go back to 1\.0/);
   assert.match(await (await el('#releases tr.release[data-version="1.0"] .rollout-state')).getText(), /rollback target/);
   const pulled = latest();
-  assert.deepEqual(pulled.rollout, { percent: 25, state: "pulled" });
+  assert.deepEqual(pulled.rollout, { percent: 25, state: "pulled", reached: 100 });
   assert.equal(pulled.rollback_to, "1.0");
   assert.equal((await browser.$$(row)).length, 0, "a pulled release has no controls");
 
@@ -662,7 +664,7 @@ test("rollout: set 25%, pause and pull a release (the CLI agrees); an identical 
   assert.match(removal, /Removes 1\.0 on linux-x86_64 \(1 file, /);
   // Its only release: installs that set no platform follow the
   // platform-less stream, whose 1.1 is pulled, so nothing yet.
-  assert.match(removal, /linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on, and take the next one newer than theirs\./);
+  assert.match(removal, /linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on \(the next one offered to them, by full archive\): get nothing yet\./);
   assert.match(removal, /Remove 1\.0 of linux-x86_64/);
   await click(".feedback.confirm .confirm-yes");
   await el("#removed");

@@ -27,7 +27,9 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
     }`,
   );
   if (p.ahead) {
-    lines.push(html`Clients that installed ${p.ahead} keep it and get nothing until a release newer than ${p.ahead} is published.`);
+    // With a fallback, only installs that set their platform keep waiting.
+    const who = p.platform_fallback ? `Installs that set ${p.platform_fallback.platform} as their platform and` : "Clients that";
+    lines.push(html`${who} installed ${p.ahead} keep it and get nothing until a release newer than ${p.ahead} is published.`);
   }
   if (p.rollback_lost) {
     lines.push(
@@ -36,8 +38,12 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
   }
   if (p.platform_fallback) {
     const f = p.platform_fallback;
-    const now = f.to_version ? `: they update to ${f.to_version} now` : ", and take the next one newer than theirs";
-    lines.push(html`${f.platform} has no release left: its installs that do not set a platform follow the releases without a platform from then on${now}.`);
+    const shares = f.shares.map((s) => `${s.share < 100 ? `${s.share}% ` : ""}${s.to_version === null ? "get nothing yet" : `take ${s.to_version} (the full ${bytes(s.bytes)})`}`);
+    lines.push(
+      html`${f.platform} has no release left: its installs that do not set a platform follow the releases without a platform from then on (the next one offered to them, by full archive)${
+        shares.length > 0 ? `: ${shares.join(", ")}` : ""
+      }.`,
+    );
   }
   for (const s of p.stranded) {
     // A staged rollout splits them: say which share goes where.
@@ -45,7 +51,7 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
     const on = `${s.version}${onStream(s.platform, platforms)}`;
     lines.push(
       s.to_version === null
-        ? html`Clients on ${on}${who} get no update until a rollout reaches them.`
+        ? html`Clients on ${on}${who} get no update: no newer release on their channel is offered to them yet.`
         : html`Clients on ${on}${who} will download the full ${bytes(s.bytes)} of ${s.to_version}.`,
     );
   }

@@ -8,11 +8,13 @@ export function rolloutBadge(r: Release, rollbackTargets: Set<string>): Html {
   const back = rollbackTargets.has(r.version) && html` <span class="badge rollback" title="Clients of a pulled release go back to it">rollback target</span>`;
   const o = r.rollout;
   if (!o) return html`<span class="badge rollout-all">all installs</span>${back}`;
+  // Narrowed after a wider share took it: those installs still have it.
+  const reached = o.reached != null && o.reached > o.percent && html` <span class="muted reached" title="Installs that took it at its widest keep it">reached ${o.reached}%</span>`;
   switch (o.state) {
     case "rolling":
-      return html`<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${back}`;
+      return html`<span class="badge rollout-rolling">rolling out ${o.percent}%</span>${reached}${back}`;
     case "paused":
-      return html`<span class="badge rollout-paused">paused at ${o.percent}%</span>${back}`;
+      return html`<span class="badge rollout-paused">paused at ${o.percent}%</span>${reached}${back}`;
     case "pulled":
       return html`<span class="badge rollout-pulled">pulled</span>${r.rollback_to && html` <span class="muted">clients go back to ${r.rollback_to}</span>`}${back}`;
   }

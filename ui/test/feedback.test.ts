@@ -115,7 +115,7 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
     clients_after: [],
     by_stream: [{ platform: null, removed: ["1.0"] }],
   });
-  expect(waiting.html).toContain("Clients on 1.0 (90% of those installs) get no update until a rollout reaches them.");
+  expect(waiting.html).toContain("Clients on 1.0 (90% of those installs) get no update: no newer release on their channel is offered to them yet.");
   const back = consequenceHtml({
     removed: ["1.2"],
     files: ["a-1.2.tar.gz"],
@@ -147,13 +147,21 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
     freed_bytes: 1024,
     latest_after: null,
     ahead: "1.0",
-    platform_fallback: { platform: "linux-x86_64", to_version: "1.4" },
+    platform_fallback: {
+      platform: "linux-x86_64",
+      shares: [
+        { version: "1.0", to_version: "1.4", bytes: 4 * 1024 * 1024, share: 30, platform: null },
+        { version: "1.0", to_version: null, bytes: 0, share: 70, platform: null },
+      ],
+    },
     stranded: [],
     clients_after: [],
     by_stream: [{ platform: "linux-x86_64", removed: ["1.0"] }],
   };
   const emptied = consequenceHtml(emptiedPreview);
-  expect(emptied.html).toContain("linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on: they update to 1.4 now.");
-  const nothingYet = consequenceHtml({ ...emptiedPreview, platform_fallback: { platform: "linux-x86_64", to_version: null } });
-  expect(nothingYet.html).toContain("follow the releases without a platform from then on, and take the next one newer than theirs.");
+  expect(emptied.html).toContain(
+    "linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on (the next one offered to them, by full archive): 30% take 1.4 (the full 4.0 MiB), 70% get nothing yet.",
+  );
+  // Only installs that set the platform keep waiting for a newer one.
+  expect(emptied.html).toContain("Installs that set linux-x86_64 as their platform and installed 1.0 keep it");
 });

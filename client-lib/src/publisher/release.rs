@@ -220,10 +220,9 @@ impl Publisher {
         let archive_custom = ArchiveCustom {
             required: req.required,
             user: req.user.clone(),
-            rollout: req.rollout.map(|percent| Rollout {
-                percent,
-                state: RolloutState::Rolling,
-            }),
+            rollout: req
+                .rollout
+                .map(|percent| Rollout::new(percent, RolloutState::Rolling)),
             rollback_to: None,
         };
         insert_target(&mut targets, &archive, archive_custom.to_custom())?;

@@ -31,11 +31,13 @@ pub struct StrandedClients {
 pub struct PlatformFallback {
     /// The platform left without releases.
     pub platform: String,
-    /// The platform-less release that installs on the removed release then
-    /// update to, as the client decides it once every rollout has reached
-    /// them (none: nothing yet; they take the next platform-less release
-    /// newer than theirs).
-    pub to_version: Option<String>,
+    /// What installs on the removed release that set no platform then do
+    /// with the platform-less releases, bucket by bucket as the client
+    /// decides it (`to_version` none: nothing yet; they take the next
+    /// platform-less release offered to them). Their current tar is of
+    /// another build, so whatever they take, they take by full archive
+    /// (`bytes`).
+    pub shares: Vec<StrandedClients>,
 }
 
 /// The releases one stream loses.
@@ -113,18 +115,9 @@ impl Publisher {
             stream.platform.as_deref(),
         );
         if let (Some(platform), [only]) = (&stream.platform, all.as_slice()) {
-            let fallback = roles.stream(None)?.releases;
-            let opts = crate::policy::SelectOptions {
-                channel: crate::policy::channel_of(&only.version),
-                ignore_required: false,
-                patches_allowed: false,
-                failed_patches: &[],
-                audience: crate::policy::Audience::Admitted,
-            };
             preview.platform_fallback = Some(PlatformFallback {
                 platform: platform.clone(),
-                to_version: crate::policy::select_with(&fallback, &only.version, &opts)
-                    .map(|s| fallback[s.target].version.to_string()),
+                shares: stranded_on(&roles.stream(None)?.releases, only, None),
             });
         }
         Ok(preview)
@@ -210,22 +203,7 @@ fn removal_preview(
         Vec::new()
     } else {
         gone.iter()
-            .flat_map(|r| {
-                let channel = crate::policy::channel_of(&r.version);
-                crate::policy::split_by_bucket(&kept, &r.version, channel)
-                    .into_iter()
-                    .map(|s| {
-                        let to = s.target.map(|t| &kept[t]);
-                        StrandedClients {
-                            version: r.version.to_string(),
-                            to_version: to.map(|k| k.version.to_string()),
-                            bytes: to.map_or(0, |k| k.archive_size),
-                            share: s.buckets,
-                            platform: platform.map(String::from),
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|r| stranded_on(&kept, r, platform))
             .collect()
     };
     let removed: Vec<String> = gone.iter().map(|r| r.version.to_string()).collect();
@@ -255,4 +233,28 @@ fn removal_preview(
         stranded,
         clients_after: client_downloads(&kept),
     }
+}
+
+/// What installs on `from`, a release `releases` does not list (of the
+/// stream of `platform`), do: split bucket by bucket as the client decides
+/// it; by full archive, since no patch starts from their tar.
+fn stranded_on(
+    releases: &[Release],
+    from: &Release,
+    platform: Option<&str>,
+) -> Vec<StrandedClients> {
+    let channel = crate::policy::channel_of(&from.version);
+    crate::policy::split_by_bucket(releases, &from.version, channel, 0..100)
+        .into_iter()
+        .map(|s| {
+            let to = s.target.map(|t| &releases[t]);
+            StrandedClients {
+                version: from.version.to_string(),
+                to_version: to.map(|k| k.version.to_string()),
+                bytes: to.map_or(0, |k| k.archive_size),
+                share: s.buckets,
+                platform: platform.map(String::from),
+            }
+        })
+        .collect()
 }

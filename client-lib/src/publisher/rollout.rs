@@ -5,7 +5,7 @@
 
 use super::streams::RoleEdits;
 use super::*;
-use crate::policy::last_good_before;
+use crate::policy::pulled;
 use crate::target::{Rollout, RolloutState};
 
 /// A change of a release's rollout.
@@ -167,47 +167,53 @@ impl Publisher {
             let Some(release) = all.iter().find(|r| r.version == version) else {
                 continue;
             };
+            let role = edits.targets_mut(&roles, &stream.role);
+            // How far it ever reached stays recorded: installs that took
+            // it keep it whatever the percentage says now.
+            let reached = release.rollout.map_or(100, |r| r.reached());
             let (rollout, rollback_to) = match change {
                 RolloutChange::Percent(100) => (None, None),
                 RolloutChange::Percent(percent) => (
                     Some(Rollout {
                         percent,
                         state: RolloutState::Rolling,
+                        reached: (reached > percent).then_some(reached),
                     }),
                     None,
                 ),
-                RolloutChange::Pause => (
-                    Some(Rollout {
-                        percent: release.rollout.map_or(100, |r| r.percent),
-                        state: RolloutState::Paused,
-                    }),
-                    None,
-                ),
-                RolloutChange::Pull => (
-                    Some(Rollout {
-                        percent: release.rollout.map_or(100, |r| r.percent),
-                        state: RolloutState::Pulled,
-                    }),
-                    last_good_before(all, &version).map(|r| r.version.clone()),
-                ),
+                RolloutChange::Pause => {
+                    let percent = release.rollout.map_or(100, |r| r.percent);
+                    (
+                        Some(Rollout {
+                            percent,
+                            state: RolloutState::Paused,
+                            reached: (reached > percent).then_some(reached),
+                        }),
+                        None,
+                    )
+                }
+                RolloutChange::Pull => {
+                    // The same rule as the preview: the pulled release and
+                    // the earlier pulls re-pointed past it.
+                    let after = pulled(all, &version).unwrap_or_default();
+                    for (before, now) in all.iter().zip(&after) {
+                        if before.version != version && before.rollback_to != now.rollback_to {
+                            edit_tufa(role, &now.archive, |custom| {
+                                custom.rollback_to = now.rollback_to.clone();
+                            })?;
+                        }
+                    }
+                    let now = after.iter().find(|r| r.version == version);
+                    (
+                        now.and_then(|r| r.rollout),
+                        now.and_then(|r| r.rollback_to.clone()),
+                    )
+                }
             };
-            let role = edits.targets_mut(&roles, &stream.role);
             edit_tufa(role, &release.archive, |custom| {
                 custom.rollout = rollout;
                 custom.rollback_to = rollback_to.clone();
             })?;
-            if change == RolloutChange::Pull {
-                // Releases pulled earlier that sent their clients to this
-                // one now send them where this one does: a client refuses
-                // a pulled rollback target and would stay where it is.
-                for earlier in all.iter().filter(|r| {
-                    crate::policy::is_pulled(r) && r.rollback_to.as_ref() == Some(&version)
-                }) {
-                    edit_tufa(role, &earlier.archive, |custom| {
-                        custom.rollback_to = rollback_to.clone();
-                    })?;
-                }
-            }
             changed.push(RolloutChanged {
                 archive: release.archive.clone(),
                 platform: stream.platform.clone(),

@@ -13,4 +13,11 @@ percent: number,
 /**
  * Rolling, paused or pulled.
  */
-state: RolloutState, };
+state: RolloutState, 
+/**
+ * The widest share of installs it was ever offered to, when wider
+ * than `percent` (a rollout narrowed after installs took it, or a
+ * release out to everyone set to a rollout): those installs may be on
+ * it, which a pull's preview counts.
+ */
+reached?: number, };

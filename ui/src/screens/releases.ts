@@ -1,7 +1,7 @@
 // Releases: one table per stream (platform), newest first, with rollout
 // controls; what clients on older releases download; taking releases back
 // with the consequence shown before confirming.
-import { api, type PullPreview, type Release, type Removal, type Status } from "../api";
+import { api, type PullOutcome, type PullPreview, type Release, type Removal, type Status } from "../api";
 import { chartLegend, downloadsChart } from "../chart";
 import { consequenceHtml } from "../consequence";
 import { $, app, on, val } from "../dom";
@@ -68,14 +68,34 @@ function platformMatrix(s: Status): Html {
   return html`<div class="table-wrap"><table id="release-matrix"><caption class="muted">Which platform has which release</caption><thead><tr><th scope="col">Version</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+/** Where the installs on a pulled release go, in words: one phrase for
+ *  all of them, or the buckets of each share. */
+function pullWhere(p: PullPreview): string {
+  const phrase = (o: PullOutcome): string =>
+    o.to_version === null
+      ? `stay on ${p.version} (no good release to go back to)`
+      : o.rollback
+        ? `go back to ${o.to_version} (a signed downgrade, by full archive)`
+        : `go forward to ${o.to_version} (its rollout reaches them)`;
+  if (p.outcomes.length === 0) return `no install has ${p.version}`;
+  const [only] = p.outcomes;
+  if (p.outcomes.length === 1 && only) return `clients already on ${p.version} ${phrase(only)}`;
+  return `of the clients already on ${p.version}, ${p.outcomes.map((o) => `those in ${o.buckets} buckets ${phrase(o)}`).join("; ")}`;
+}
+
 /** The confirmation of a pull, from the engine's preview. */
 function pullHtml(previews: PullPreview[]): Html {
-  const lines = previews.map((p) => {
+  const lines = previews.flatMap((p) => {
     const on = p.platform ? ` on ${p.platform}` : "";
-    const back = p.rollback_to
-      ? `clients already on ${p.version} go back to ${p.rollback_to} (a signed downgrade, by full archive)`
-      : `no good release precedes it: clients already on ${p.version} stay on it`;
-    return html`<li>Pulling ${p.version}${on} affects installs in <strong class="pull-buckets">${p.buckets} of 100</strong> buckets: ${back}; no other install gets ${p.version}.</li>`;
+    return [
+      html`<li>Pulling ${p.version}${on} affects installs in <strong class="pull-buckets">${p.buckets} of 100</strong> buckets: ${pullWhere(p)}; no other install gets ${p.version}.</li>`,
+      ...p.repointed.map(
+        (r) =>
+          html`<li class="repointed">${r.version}${on} was pulled earlier and sends its clients back to ${p.version}: ${
+            r.rollback_to ? `they go back to ${r.rollback_to} instead` : `nothing good is left before it, so they stay on ${r.version}`
+          }.</li>`,
+      ),
+    ];
   });
   return html`<ul class="consequence">${lines}<li>Clients see this after the next upload.</li></ul>`;
 }
