@@ -254,6 +254,10 @@ fn print_clients(clients: &[tufa::policy::ClientDownload]) {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
+        let rolling = c
+            .to_rollout
+            .map(|p| format!(" (rolling out: only the {p}% of installs it reaches)"))
+            .unwrap_or_default();
         let stop = if c.rollback {
             " (rollback: the release is pulled)"
         } else if c.stops_first_at.is_some() {
@@ -262,7 +266,7 @@ fn print_clients(clients: &[tufa::policy::ClientDownload]) {
             ""
         };
         println!(
-            "    from {:<10} → {:<10} {:<5} {:>12}  {}{stop}",
+            "    from {:<10} → {:<10} {:<5} {:>12}  {}{stop}{rolling}",
             c.from_version.to_string(),
             to,
             method.to_string(),

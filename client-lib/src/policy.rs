@@ -639,6 +639,10 @@ pub struct ClientDownload {
     /// `from_version` is pulled and nothing newer is offered: `to_version`
     /// is its signed rollback target, an older release (by full archive).
     pub rollback: bool,
+    /// `to_version` is rolling out to this share of installs (below 100):
+    /// only the installs it reaches take it; the others stay or take an
+    /// earlier release.
+    pub to_rollout: Option<u8>,
 }
 
 /// For every release but the newest (`releases` oldest first): what its
@@ -677,6 +681,7 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                 patch_limit_bytes: 0,
                 stops_first_at: None,
                 rollback: false,
+                to_rollout: None,
             };
             let opts = SelectOptions {
                 channel,
@@ -712,6 +717,10 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                 stops_first_at: (!sel.rollback && newest_offered.as_ref() != Some(&target.version))
                     .then(|| target.version.clone()),
                 rollback: sel.rollback,
+                to_rollout: target
+                    .rollout
+                    .filter(|o| o.state == RolloutState::Rolling && o.percent < 100)
+                    .map(|o| o.percent),
                 ..none
             })
         })
@@ -1134,6 +1143,9 @@ mod tests {
             rolled("1.1", 1, RolloutState::Rolling),
         ];
         assert_eq!(client_downloads(&some)[0].to_version, Some(v("1.1")));
+        // Only the installs its rollout reaches: said with the share.
+        assert_eq!(client_downloads(&some)[0].to_rollout, Some(1));
+        assert_eq!(d[0].to_rollout, None);
     }
 
     #[test]

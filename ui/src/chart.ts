@@ -39,7 +39,13 @@ export function downloadsChart(clients: ClientDownload[], archiveSize: number): 
     const lx = x(c.patch_limit_bytes);
     rows.push(html`<line class="limit" data-from="${label}" x1="${lx}" x2="${lx}" y1="${y}" y2="${y + 30}"><title>patches are used up to ${bytes(c.patch_limit_bytes)}</title></line>`);
     // A pulled release's clients go back: the one downgrade, signed.
-    const stop = c.rollback ? " (rollback: pulled)" : c.stops_first_at !== null ? " (required)" : "";
+    const stop = c.rollback
+      ? " (rollback: pulled)"
+      : c.stops_first_at !== null
+        ? " (required)"
+        : c.to_rollout !== null
+          ? ` (${c.to_rollout}% rollout)`
+          : "";
     rows.push(html`<text x="${width - 4}" y="${y + 17}" text-anchor="end" class="note" data-from="${label}" data-method="${method}" data-to="${to}">→ ${to}${stop}: ${method} ${bytes(c.bytes)}</text>`);
   });
   const legend = html`<text class="limit-label" x="${left}" y="${height - 4}">| patch limit: above it the client downloads the archive</text>`;

@@ -63,7 +63,9 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
     lines.push(
       c.rollback
         ? html`${c.from_version} is pulled: clients on ${on} are sent back to ${c.to_version} (${how}).`
-        : html`Clients on ${on} will download ${how} of ${c.to_version}.`,
+        : c.to_rollout !== null
+          ? html`Clients on ${on} will download ${how} of ${c.to_version} once its rollout reaches them (${c.to_rollout}% of installs); the others stay or take an earlier release.`
+          : html`Clients on ${on} will download ${how} of ${c.to_version}.`,
     );
   }
   lines.push(html`Clients see this after the next upload.`);

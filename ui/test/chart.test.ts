@@ -14,6 +14,7 @@ const client = (from: string, method: "patch" | "full" | null, chain: number | n
   patch_limit_bytes: method === null ? 0 : (archive * 4) / 5,
   stops_first_at: null,
   rollback: false,
+  to_rollout: null,
 });
 
 test("one row per older release, the engine's choice marked, its patch limit drawn", () => {
@@ -53,6 +54,12 @@ test("a pulled release's clients are marked as sent back", () => {
   const back = { ...client("1.2", "full", null, 1000), to_version: "1.0", rollback: true };
   const doc = new DOMParser().parseFromString(String(downloadsChart([back], 1000)), "image/svg+xml");
   expect(doc.querySelector('text.note[data-from="1.2"]')?.textContent).toBe("→ 1.0 (rollback: pulled): full 1000 B");
+});
+
+test("a release still rolling out says so on the row of the installs it reaches", () => {
+  const rolling = { ...client("1.0", "patch", 30, 30), to_rollout: 25 };
+  const doc = new DOMParser().parseFromString(String(downloadsChart([rolling], 1000)), "image/svg+xml");
+  expect(doc.querySelector('text.note[data-from="1.0"]')?.textContent).toBe("→ 2.0 (25% rollout): patch 30 B");
 });
 
 test("first release has no chart", () => {

@@ -136,6 +136,7 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
         patch_limit_bytes: 4 * 1024 * 1024,
         stops_first_at: null,
         rollback: true,
+        to_rollout: null,
       },
     ],
     by_stream: [{ platform: null, removed: ["1.2"] }],
@@ -164,4 +165,35 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
   );
   // Only installs that set the platform keep waiting for a newer one.
   expect(emptied.html).toContain("Installs that set linux-x86_64 as their platform and installed 1.0 keep it");
+});
+
+test("clients sent to a release still rolling out are said to be only those it reaches", () => {
+  const html = consequenceHtml({
+    removed: ["1.3"],
+    files: ["a-1.3.tar.gz"],
+    freed_bytes: 1024,
+    latest_after: "1.2",
+    ahead: "1.3",
+    stranded: [],
+    clients_after: [
+      {
+        from_version: "1.0",
+        channel: "stable",
+        to_version: "1.2",
+        method: "patch",
+        files: ["a-1.1.patch", "a-1.2.patch"],
+        bytes: 2048,
+        full_bytes: 5 * 1024 * 1024,
+        patch_chain_bytes: 2048,
+        patch_limit_bytes: 4 * 1024 * 1024,
+        stops_first_at: null,
+        rollback: false,
+        to_rollout: 25,
+      },
+    ],
+    by_stream: [{ platform: null, removed: ["1.3"] }],
+  });
+  expect(html.html).toContain(
+    "Clients on 1.0 will download a 2.0 KiB patch of 1.2 once its rollout reaches them (25% of installs); the others stay or take an earlier release.",
+  );
 });

@@ -54,4 +54,10 @@ stops_first_at: string | null,
  * `from_version` is pulled and nothing newer is offered: `to_version`
  * is its signed rollback target, an older release (by full archive).
  */
-rollback: boolean, };
+rollback: boolean, 
+/**
+ * `to_version` is rolling out to this share of installs (below 100):
+ * only the installs it reaches take it; the others stay or take an
+ * earlier release.
+ */
+to_rollout: number | null, };
