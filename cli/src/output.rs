@@ -321,8 +321,46 @@ pub fn rollout(
             _ => String::new(),
         };
         println!("{}: {state}{back}", c.archive);
+        print_moved(&c.repointed, &c.stalled);
     }
     print_outcome(outcome);
+}
+
+/// Earlier pulls whose way back moved and installs whose next step
+/// changed with a rollout change, as the engine computed them.
+fn print_moved(repointed: &[tufa::policy::Repointed], shifts: &[tufa::policy::Shift]) {
+    for r in repointed {
+        match &r.rollback_to {
+            Some(v) => println!(
+                "  {}, pulled earlier, now sends its clients back to {v}",
+                r.version
+            ),
+            None => println!(
+                "  {}, pulled earlier, has no good release left before it: its clients stay",
+                r.version
+            ),
+        }
+    }
+    for s in shifts {
+        let went = match (&s.before, s.before_rollback) {
+            (None, _) => "had no update".to_string(),
+            (Some(v), true) => format!("were being sent back to {v}"),
+            (Some(v), false) => format!("were getting {v}"),
+        };
+        let go = match (&s.after, s.after_rollback) {
+            (None, _) if s.held_by_required => {
+                "get no update: a required release they may not skip is held back from them"
+                    .to_string()
+            }
+            (None, _) => "get no update".to_string(),
+            (Some(v), true) => format!("go back to {v}"),
+            (Some(v), false) => format!("get {v}"),
+        };
+        println!(
+            "  installs on {} ({} of 100 buckets) {went} and now {go}",
+            s.from_version, s.buckets
+        );
+    }
 }
 
 /// A pull: each release pulled, where its installs go (bucket shares, as
@@ -361,18 +399,7 @@ pub fn pulled(
             };
             println!("  clients in {} buckets {what}", o.buckets);
         }
-        for r in &p.repointed {
-            match &r.rollback_to {
-                Some(v) => println!(
-                    "  {}{on}, pulled earlier, now sends its clients back to {v}",
-                    r.version
-                ),
-                None => println!(
-                    "  {}{on}, pulled earlier, has no good release left before it: its clients stay",
-                    r.version
-                ),
-            }
-        }
+        print_moved(&p.repointed, &p.others);
     }
     print_outcome(outcome);
 }

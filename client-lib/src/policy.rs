@@ -475,42 +475,139 @@ fn rollback_from(releases: &[Release], current: &AppVersion) -> Option<Selection
 }
 
 /// The last good release before `version`, what a pull sends `version`'s
-/// clients back to: the newest older one that any install is still being
-/// offered (not pulled, not paused, not at 0%) on `version`'s channel (a
-/// stable install is never sent back to a beta).
+/// clients back to: the newest older one out to every install (no
+/// rollout recorded: a release still rolling out, paused or pulled would
+/// be pushed by the way back to installs its rollout never chose) on
+/// `version`'s channel (a stable install is never sent back to a beta).
 pub fn last_good_before<'a>(releases: &'a [Release], version: &AppVersion) -> Option<&'a Release> {
     let channel = channel_of(version);
-    releases.iter().rev().find(|r| {
-        &r.version < version
-            && offered_on(&r.version, channel)
-            && !is_pulled(r)
-            && rollout_offers(r, Audience::Admitted)
-    })
+    releases
+        .iter()
+        .rev()
+        .find(|r| &r.version < version && offered_on(&r.version, channel) && fully_out(r))
 }
 
-/// The releases of one stream (oldest first) after pulling `version`: it
-/// is pulled, keeping how far its rollout reached, with
-/// [`last_good_before`] as its way back; earlier pulls that sent their
-/// clients to it send them there too (a client refuses a pulled rollback
-/// target). None when the stream has no such release.
-pub fn pulled(releases: &[Release], version: &AppVersion) -> Option<Vec<Release>> {
+/// Out to every install: no rollout recorded, or rolling at 100%.
+fn fully_out(r: &Release) -> bool {
+    r.rollout
+        .is_none_or(|o| o.state == RolloutState::Rolling && o.percent >= 100)
+}
+
+/// The releases of one stream (oldest first) with release `version`'s
+/// rollout set to `rollout` (none: out to every install), and every
+/// pulled release pointed at its [`last_good_before`]: the invariant each
+/// rollout change keeps, so pausing or narrowing a way-back target, or
+/// pulling it, moves the way back rather than leaving it on a release the
+/// publisher no longer offers. None when the stream has no such release.
+pub fn with_rollout(
+    releases: &[Release],
+    version: &AppVersion,
+    rollout: Option<Rollout>,
+) -> Option<Vec<Release>> {
     let i = releases.iter().position(|r| &r.version == version)?;
-    let back = last_good_before(releases, version).map(|r| r.version.clone());
     let mut out = releases.to_vec();
-    for r in out.iter_mut() {
-        if is_pulled(r) && r.rollback_to.as_ref() == Some(version) {
-            r.rollback_to = back.clone();
+    out[i].rollout = rollout;
+    out[i].rollback_to = None;
+    for j in 0..out.len() {
+        if is_pulled(&out[j]) {
+            let back = last_good_before(&out, &out[j].version).map(|r| r.version.clone());
+            out[j].rollback_to = back;
         }
     }
-    let r = &mut out[i];
-    let (percent, reached) = r.rollout.map_or((100, None), |o| (o.percent, o.reached));
-    r.rollout = Some(Rollout {
-        percent,
-        state: RolloutState::Pulled,
-        reached,
-    });
-    r.rollback_to = back;
     Some(out)
+}
+
+/// The releases of one stream after pulling `version` ([`with_rollout`]
+/// with its rollout pulled, keeping how far it reached).
+pub fn pulled(releases: &[Release], version: &AppVersion) -> Option<Vec<Release>> {
+    let release = releases.iter().find(|r| &r.version == version)?;
+    let (percent, reached) = release
+        .rollout
+        .map_or((100, None), |o| (o.percent, o.reached));
+    with_rollout(
+        releases,
+        version,
+        Some(Rollout {
+            percent,
+            state: RolloutState::Pulled,
+            reached,
+        }),
+    )
+}
+
+/// Installs on one release whose next step changes with a rollout change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Shift {
+    /// The release they are on.
+    #[serde(serialize_with = "crate::serde_util::display")]
+    pub from_version: AppVersion,
+    /// How many of the 100 rollout buckets.
+    pub buckets: u8,
+    /// Where they went before (none: no update).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub before: Option<AppVersion>,
+    /// `before` was a signed way back.
+    pub before_rollback: bool,
+    /// Where they go after (none: no update).
+    #[serde(serialize_with = "crate::serde_util::opt_display")]
+    pub after: Option<AppVersion>,
+    /// `after` is a signed way back.
+    pub after_rollback: bool,
+    /// They get no update after only because a required release they may
+    /// not skip is not offered to them (paused, pulled or narrowed),
+    /// while a newer release would be.
+    pub held_by_required: bool,
+}
+
+/// For installs on every release of `before` except `skip` (the same
+/// releases as `after`, oldest first, only rollouts differing), each on
+/// its own channel and in the buckets that may be on it: where the client
+/// sends them before and after, grouped, only where that differs.
+pub fn shifts(before: &[Release], after: &[Release], skip: &AppVersion) -> Vec<Shift> {
+    let decide = |rs: &[Release], from: &AppVersion, bucket: u8, ignore_required| {
+        let opts = SelectOptions {
+            channel: channel_of(from),
+            ignore_required,
+            patches_allowed: false,
+            failed_patches: &[],
+            audience: Audience::Bucket(bucket),
+        };
+        select_with(rs, from, &opts).map(|s| (rs[s.target].version.clone(), s.rollback))
+    };
+    let mut out: Vec<Shift> = Vec::new();
+    for r in before.iter().filter(|r| &r.version != skip) {
+        let on = r.rollout.map_or(100, |o| o.reached());
+        for bucket in 0..on {
+            let b = decide(before, &r.version, bucket, false);
+            let a = decide(after, &r.version, bucket, false);
+            if b == a {
+                continue;
+            }
+            let held_by_required = a.is_none() && decide(after, &r.version, bucket, true).is_some();
+            let (before_v, before_rollback) = b.map_or((None, false), |(v, rb)| (Some(v), rb));
+            let (after_v, after_rollback) = a.map_or((None, false), |(v, rb)| (Some(v), rb));
+            let same = |s: &&mut Shift| {
+                s.from_version == r.version
+                    && s.before == before_v
+                    && s.after == after_v
+                    && s.held_by_required == held_by_required
+            };
+            match out.iter_mut().find(same) {
+                Some(s) => s.buckets += 1,
+                None => out.push(Shift {
+                    from_version: r.version.clone(),
+                    buckets: 1,
+                    before: before_v,
+                    before_rollback,
+                    after: after_v,
+                    after_rollback,
+                    held_by_required,
+                }),
+            }
+        }
+    }
+    out
 }
 
 /// Where a share of the installs on a pulled release go.
@@ -561,6 +658,9 @@ pub struct PullPreview {
     pub outcomes: Vec<PullOutcome>,
     /// Earlier pulls whose way back changes with this one.
     pub repointed: Vec<Repointed>,
+    /// Installs on other releases whose next step changes: those heading
+    /// for it, those that stopped at it as a required release.
+    pub others: Vec<Shift>,
 }
 
 /// What pulling release `version` of `releases` (one stream, oldest
@@ -582,16 +682,6 @@ pub fn pull_preview(
             buckets: s.buckets,
         })
         .collect();
-    let repointed = releases
-        .iter()
-        .zip(&after)
-        .filter(|(before, _)| &before.version != version && is_pulled(before))
-        .filter(|(before, now)| before.rollback_to != now.rollback_to)
-        .map(|(_, now)| Repointed {
-            version: now.version.clone(),
-            rollback_to: now.rollback_to.clone(),
-        })
-        .collect();
     Some(PullPreview {
         version: version.clone(),
         platform: platform.map(str::to_string),
@@ -601,8 +691,24 @@ pub fn pull_preview(
             .find(|r| &r.version == version)
             .and_then(|r| r.rollback_to.clone()),
         outcomes,
-        repointed,
+        repointed: repointed_by(releases, &after, version),
+        others: shifts(releases, &after, version),
     })
+}
+
+/// The pulled releases (other than `version`) whose way back differs
+/// between `before` and `after`.
+pub fn repointed_by(before: &[Release], after: &[Release], version: &AppVersion) -> Vec<Repointed> {
+    before
+        .iter()
+        .zip(after)
+        .filter(|(b, now)| &b.version != version && is_pulled(now))
+        .filter(|(b, now)| b.rollback_to != now.rollback_to)
+        .map(|(_, now)| Repointed {
+            version: now.version.clone(),
+            rollback_to: now.rollback_to.clone(),
+        })
+        .collect()
 }
 
 /// What a client on an older release downloads next, exactly as
@@ -1183,8 +1289,11 @@ mod tests {
             rel("1.0", false, None),
             rolled("1.1", 0, RolloutState::Rolling),
             rolled("1.2", 50, RolloutState::Paused),
+            rolled("1.2.1", 10, RolloutState::Rolling),
             rel("1.3", false, Some(10)),
         ];
+        // 0%, paused, and 10%: none is out to every install; sending the
+        // pulled release's clients there would widen a rollout nobody chose.
         assert_eq!(
             last_good_before(&rs, &v("1.3")).map(|r| r.version.clone()),
             Some(v("1.0"))

@@ -731,3 +731,138 @@ fn a_pull_never_sends_clients_back_to_a_paused_release() {
         assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
     }
 }
+
+/// The way back is a release out to every install: one still rolling out
+/// to 10% is not pushed to all of a pulled release's installs.
+#[test]
+fn the_way_back_is_never_a_release_still_rolling_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0"]);
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
+    req.rollout = Some(10);
+    publisher.add(&req, &mut NoProgress).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.2"), "1.2"),
+            &mut NoProgress,
+        )
+        .unwrap();
+    let (changed, _) = publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    assert_eq!(
+        changed[0].rollback_to.as_ref().map(ToString::to_string),
+        Some("1.0".into())
+    );
+}
+
+/// Pausing the release a pull sends its clients back to moves the way back
+/// (and says so); releasing it to everyone again moves it back.
+#[test]
+fn pausing_a_way_back_target_moves_the_way_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+    publisher
+        .set_rollout("1.2", None, RolloutChange::Pull)
+        .unwrap();
+    let (changed, _) = publisher
+        .set_rollout("1.1", None, RolloutChange::Pause)
+        .unwrap();
+    let re: Vec<(String, Option<String>)> = changed[0]
+        .repointed
+        .iter()
+        .map(|r| {
+            (
+                r.version.to_string(),
+                r.rollback_to.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(re, vec![("1.2".into(), Some("1.0".into()))]);
+    let rs = published(&publisher);
+    for offer in offered(&rs, "1.2", &install_ids()[..100]) {
+        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
+    }
+    // Narrowing it does the same; out to everyone again, it is the way back.
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(30))
+        .unwrap();
+    let back = |p: &Publisher| {
+        published(p)[2]
+            .rollback_to
+            .as_ref()
+            .map(ToString::to_string)
+    };
+    assert_eq!(back(&publisher).as_deref(), Some("1.0"));
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(100))
+        .unwrap();
+    assert_eq!(back(&publisher).as_deref(), Some("1.1"));
+}
+
+/// Pausing a required release holds back every install before it, even
+/// from later releases out to everyone: the change says so. Pulling it
+/// lets them skip it: the pull's preview says so.
+#[test]
+fn a_required_release_paused_or_pulled_says_what_installs_before_it_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0"]);
+    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
+    req.required = true;
+    publisher.add(&req, &mut NoProgress).unwrap();
+    publisher
+        .add(
+            &AddRequest::new(bundle(tmp.path(), "1.2"), "1.2"),
+            &mut NoProgress,
+        )
+        .unwrap();
+
+    let (changed, _) = publisher
+        .set_rollout("1.1", None, RolloutChange::Pause)
+        .unwrap();
+    let stalled: Vec<(String, u8, Option<String>, Option<String>)> = changed[0]
+        .stalled
+        .iter()
+        .map(|s| {
+            (
+                s.from_version.to_string(),
+                s.buckets,
+                s.before.as_ref().map(ToString::to_string),
+                s.after.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(stalled, vec![("1.0".into(), 100, Some("1.1".into()), None)]);
+    let rs = published(&publisher);
+    assert!(offered(&rs, "1.0", &install_ids()[..100])
+        .iter()
+        .all(Option::is_none));
+
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Percent(100))
+        .unwrap();
+    let p = &publisher.preview_pull("1.1", None).unwrap()[0];
+    let others: Vec<(String, u8, Option<String>, Option<String>)> = p
+        .others
+        .iter()
+        .map(|s| {
+            (
+                s.from_version.to_string(),
+                s.buckets,
+                s.before.as_ref().map(ToString::to_string),
+                s.after.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        others,
+        vec![("1.0".into(), 100, Some("1.1".into()), Some("1.2".into()))]
+    );
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    let rs = published(&publisher);
+    for offer in offered(&rs, "1.0", &install_ids()[..100]) {
+        assert_eq!(offer, Some(("1.2".parse().unwrap(), false)));
+    }
+}

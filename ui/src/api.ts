@@ -20,6 +20,8 @@ import type { Remedy } from "./generated/Remedy";
 import type { RolloutSet } from "./generated/RolloutSet";
 import type { PullPreview } from "./generated/PullPreview";
 import type { PullOutcome } from "./generated/PullOutcome";
+import type { Repointed } from "./generated/Repointed";
+import type { Shift } from "./generated/Shift";
 import type { CredentialStatus } from "./generated/CredentialStatus";
 import type { ConnectionTest } from "./generated/ConnectionTest";
 import type { PeriodChange } from "./generated/PeriodChange";
@@ -36,7 +38,7 @@ export type { RoleStatus } from "./generated/RoleStatus";
 export type { Severity } from "./generated/Severity";
 export type { PlanWarning } from "./generated/PlanWarning";
 export type { Rollout } from "./generated/Rollout";
-export type { RolloutSet, PullPreview, PullOutcome, CredentialStatus, ConnectionTest, PeriodChange };
+export type { RolloutSet, PullPreview, PullOutcome, Repointed, Shift, CredentialStatus, ConnectionTest, PeriodChange };
 export type { Automation, AutomationKind, SelfUpdateInfo, Merged };
 
 /** A destination as the upload takes it: null or blank parts fall back to the saved ones. */

@@ -1,6 +1,6 @@
 // A release's rollout state in words, and a repository's release streams:
 // shared by the Releases screen and the Overview, so both say the same.
-import type { Release, Status } from "./api";
+import type { Release, Repointed, Shift, Status } from "./api";
 import { html, type Html } from "./html";
 
 /** A release's rollout in words: rolling N%, paused, pulled, or out to everyone. */
@@ -29,4 +29,25 @@ export function streamsOf(s: Status): [string | null, Release[]][] {
 /** The versions a pulled release sends its clients back to. */
 export function rollbackTargets(releases: Release[]): Set<string> {
   return new Set(releases.flatMap((r) => (r.rollout?.state === "pulled" && r.rollback_to ? [r.rollback_to] : [])));
+}
+
+/** An earlier pull whose way back moved, in words. */
+export function repointedWords(r: Repointed): string {
+  return r.rollback_to
+    ? `${r.version}, pulled earlier, now sends its clients back to ${r.rollback_to}.`
+    : `${r.version}, pulled earlier, has no good release left before it: its clients stay on it.`;
+}
+
+/** Installs whose next step changes, in words: where they went, where they go now. */
+export function shiftWords(s: Shift): string {
+  const went = s.before === null ? "had no update" : s.before_rollback ? `were being sent back to ${s.before}` : `were getting ${s.before}`;
+  const go =
+    s.after === null
+      ? s.held_by_required
+        ? "get no update: a required release they may not skip is held back from them"
+        : "get no update"
+      : s.after_rollback
+        ? `go back to ${s.after}`
+        : `get ${s.after}`;
+  return `Installs on ${s.from_version} (${s.buckets} of 100 buckets) ${went} and now ${go}.`;
 }

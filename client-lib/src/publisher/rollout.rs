@@ -5,7 +5,7 @@
 
 use super::streams::RoleEdits;
 use super::*;
-use crate::policy::pulled;
+use crate::policy::{repointed_by, shifts, with_rollout, Repointed, Shift};
 use crate::target::{Rollout, RolloutState};
 
 /// A change of a release's rollout.
@@ -55,6 +55,12 @@ pub struct RolloutChanged {
     /// when no good release precedes it: its clients stay).
     #[serde(serialize_with = "crate::serde_util::opt_display")]
     pub rollback_to: Option<AppVersion>,
+    /// Pulled releases of the stream whose way back moved with this change.
+    pub repointed: Vec<Repointed>,
+    /// Installs on other releases that have no update now because a
+    /// required release they may not skip is held back, though a newer
+    /// release would be offered to them.
+    pub stalled: Vec<Shift>,
 }
 
 /// Which releases of a version a rollout change (or a pull preview)
@@ -171,54 +177,49 @@ impl Publisher {
             // How far it ever reached stays recorded: installs that took
             // it keep it whatever the percentage says now.
             let reached = release.rollout.map_or(100, |r| r.reached());
-            let (rollout, rollback_to) = match change {
-                RolloutChange::Percent(100) => (None, None),
-                RolloutChange::Percent(percent) => (
-                    Some(Rollout {
-                        percent,
-                        state: RolloutState::Rolling,
-                        reached: (reached > percent).then_some(reached),
-                    }),
-                    None,
-                ),
-                RolloutChange::Pause => {
-                    let percent = release.rollout.map_or(100, |r| r.percent);
-                    (
-                        Some(Rollout {
-                            percent,
-                            state: RolloutState::Paused,
-                            reached: (reached > percent).then_some(reached),
-                        }),
-                        None,
-                    )
-                }
-                RolloutChange::Pull => {
-                    // The same rule as the preview: the pulled release and
-                    // the earlier pulls re-pointed past it.
-                    let after = pulled(all, &version).unwrap_or_default();
-                    for (before, now) in all.iter().zip(&after) {
-                        if before.version != version && before.rollback_to != now.rollback_to {
-                            edit_tufa(role, &now.archive, |custom| {
-                                custom.rollback_to = now.rollback_to.clone();
-                            })?;
-                        }
-                    }
-                    let now = after.iter().find(|r| r.version == version);
-                    (
-                        now.and_then(|r| r.rollout),
-                        now.and_then(|r| r.rollback_to.clone()),
-                    )
-                }
+            let kept = |percent: u8, state| Rollout {
+                percent,
+                state,
+                reached: (reached > percent).then_some(reached),
             };
-            edit_tufa(role, &release.archive, |custom| {
-                custom.rollout = rollout;
-                custom.rollback_to = rollback_to.clone();
-            })?;
+            let current = release.rollout.map_or(100, |r| r.percent);
+            let rollout = match change {
+                RolloutChange::Percent(100) => None,
+                RolloutChange::Percent(percent) => Some(kept(percent, RolloutState::Rolling)),
+                RolloutChange::Pause => Some(kept(current, RolloutState::Paused)),
+                RolloutChange::Pull => Some(kept(current, RolloutState::Pulled)),
+            };
+            // One rule for the change and its preview: the release's new
+            // rollout, and every pulled release pointed at its last good
+            // one (pausing or narrowing a way-back target moves the way
+            // back off it).
+            let after = with_rollout(all, &version, rollout).unwrap_or_default();
+            for (before, now) in all.iter().zip(&after) {
+                if before.rollout != now.rollout || before.rollback_to != now.rollback_to {
+                    edit_tufa(role, &now.archive, |custom| {
+                        custom.rollout = now.rollout;
+                        custom.rollback_to = now.rollback_to.clone();
+                    })?;
+                }
+            }
+            // Installs that lose every update because a required release
+            // they may not skip is held back (beyond the change's own
+            // effect on those who were getting this release): said, not
+            // hidden.
+            let stalled = shifts(all, &after, &version)
+                .into_iter()
+                .filter(|s| s.held_by_required)
+                .collect();
             changed.push(RolloutChanged {
                 archive: release.archive.clone(),
                 platform: stream.platform.clone(),
                 rollout,
-                rollback_to,
+                rollback_to: after
+                    .iter()
+                    .find(|r| r.version == version)
+                    .and_then(|r| r.rollback_to.clone()),
+                repointed: repointed_by(all, &after, &version),
+                stalled,
             });
         }
         if changed.is_empty() {

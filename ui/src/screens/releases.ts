@@ -1,7 +1,7 @@
 // Releases: one table per stream (platform), newest first, with rollout
 // controls; what clients on older releases download; taking releases back
 // with the consequence shown before confirming.
-import { api, type PullOutcome, type PullPreview, type Release, type Removal, type Status } from "../api";
+import { api, type PullOutcome, type PullPreview, type Release, type RolloutSet, type Removal, type Status } from "../api";
 import { chartLegend, downloadsChart } from "../chart";
 import { consequenceHtml } from "../consequence";
 import { $, app, on, val } from "../dom";
@@ -11,7 +11,7 @@ import { html, render, type Html } from "../html";
 import { go } from "../router";
 import { setNav } from "../shell";
 import { reloadStatus } from "../state";
-import { rollbackTargets, rolloutBadge, streamsOf } from "../rollout";
+import { repointedWords, rollbackTargets, rolloutBadge, shiftWords, streamsOf } from "../rollout";
 
 /** Whether pulling means something, as the engine's preview says: a
  *  release with nothing to go back to (the oldest) can only be paused. */
@@ -89,12 +89,8 @@ function pullHtml(previews: PullPreview[]): Html {
     const on = p.platform ? ` on ${p.platform}` : "";
     return [
       html`<li>Pulling ${p.version}${on} affects installs in <strong class="pull-buckets">${p.buckets} of 100</strong> buckets: ${pullWhere(p)}; no other install gets ${p.version}.</li>`,
-      ...p.repointed.map(
-        (r) =>
-          html`<li class="repointed">${r.version}${on} was pulled earlier and sends its clients back to ${p.version}: ${
-            r.rollback_to ? `they go back to ${r.rollback_to} instead` : `nothing good is left before it, so they stay on ${r.version}`
-          }.</li>`,
-      ),
+      ...p.repointed.map((r) => html`<li class="repointed">${repointedWords(r)}</li>`),
+      ...p.others.map((s) => html`<li class="shift">${shiftWords(s)}</li>`),
     ];
   });
   return html`<ul class="consequence">${lines}<li>Clients see this after the next upload.</li></ul>`;
@@ -113,11 +109,19 @@ function wireRollout(platforms: boolean): void {
     const platform = row.dataset.platform || null;
     // Each row acts on its own stream: say which, under that stream's table.
     const name = `${version}${platform ? ` for ${platform}` : platforms ? " without a platform" : ""}`;
-    const done = async (words: string) => {
+    // What else the change moved (the engine's words for other installs
+    // and earlier pulls), said with the result, before any upload.
+    const done = async (words: string, set?: RolloutSet) => {
       await showReleases();
       const box = app().querySelector<HTMLElement>(`.rollout-result[data-stream="${platform ?? ""}"]`);
       if (!box) return;
-      render(box, html`<p class="note" id="rollout-done">${words} Upload to publish the change.</p>`);
+      const more = (set?.changed ?? []).flatMap((c) => [...c.repointed.map(repointedWords), ...c.stalled.map(shiftWords)]);
+      render(
+        box,
+        html`<p class="note" id="rollout-done">${words} Upload to publish the change.</p>${
+          more.length > 0 && html`<ul class="consequence warning" id="rollout-more">${more.map((m) => html`<li>${m}</li>`)}</ul>`
+        }`,
+      );
       box.scrollIntoView({ block: "nearest" });
     };
     const act = (sel: string, f: (b: HTMLButtonElement) => Promise<void>) => {
@@ -129,29 +133,30 @@ function wireRollout(platforms: boolean): void {
       if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
         throw { code: "invalid_setting", message: "A rollout percentage is a whole number from 0 to 100." };
       }
-      await api.setRollout(version, platform, { kind: "percent", percent });
+      const set = await api.setRollout(version, platform, { kind: "percent", percent });
       await done(
         percent === 100
           ? `${name} is offered to every install.`
           : percent === 0
             ? `${name} is offered to no install yet (0%): raise it to start the rollout.`
             : `${name} is rolling out to ${percent}% of installs.`,
+        set,
       );
     });
     act(".rollout-pause", async () => {
-      await api.setRollout(version, platform, { kind: "pause" });
-      await done(`${name} is paused: no new installs get it.`);
+      const set = await api.setRollout(version, platform, { kind: "pause" });
+      await done(`${name} is paused: no new installs get it.`, set);
     });
     act(".rollout-resume", async (b) => {
       const percent = Number(b.dataset.percent ?? "100");
-      await api.setRollout(version, platform, { kind: "percent", percent });
-      await done(`${name} is rolling out again to ${percent}% of installs.`);
+      const set = await api.setRollout(version, platform, { kind: "percent", percent });
+      await done(`${name} is rolling out again to ${percent}% of installs.`, set);
     });
     act(".rollout-pull", async (b) => {
       const previews = await api.previewPull(version, platform);
       if (!(await confirmAt(b, pullHtml(previews), `Pull ${version}`))) return;
-      await api.setRollout(version, platform, { kind: "pull" });
-      await done(`${name} is pulled.`);
+      const set = await api.setRollout(version, platform, { kind: "pull" });
+      await done(`${name} is pulled.`, set);
     });
   }
 }
