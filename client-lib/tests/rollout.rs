@@ -85,6 +85,42 @@ fn offered(rs: &[Release], current: &str, ids: &[String]) -> Vec<Option<(AppVers
         .collect()
 }
 
+/// Earlier pulls re-pointed, as (version, new way back).
+fn repointed(re: &[tufa::policy::Repointed]) -> Vec<(String, Option<String>)> {
+    re.iter()
+        .map(|r| {
+            (
+                r.version.to_string(),
+                r.rollback_to.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Shifts as (from, buckets, before, after).
+fn shift_rows(shifts: &[tufa::policy::Shift]) -> Vec<(String, u8, Option<String>, Option<String>)> {
+    shifts
+        .iter()
+        .map(|s| {
+            (
+                s.from_version.to_string(),
+                s.buckets,
+                s.before.as_ref().map(ToString::to_string),
+                s.after.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect()
+}
+
+/// 100 installs on `current` are each offered `expected` (version,
+/// rollback) by the client's policy on the published releases `rs`.
+fn assert_every_install(rs: &[Release], current: &str, expected: Option<(&str, bool)>) {
+    let expected = expected.map(|(v, back)| (v.parse::<AppVersion>().unwrap(), back));
+    for offer in offered(rs, current, &install_ids()[..100]) {
+        assert_eq!(offer, expected, "an install on {current}");
+    }
+}
+
 fn takers(offers: &[Option<(AppVersion, bool)>], version: &str) -> BTreeSet<usize> {
     let v: AppVersion = version.parse().unwrap();
     offers
@@ -510,9 +546,7 @@ fn removing_the_latest_shows_a_pulled_release_sending_its_clients_back() {
 
     publisher.remove_latest().unwrap();
     let rs = published(&publisher);
-    for offer in offered(&rs, "1.1", &install_ids()[..100]) {
-        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
-    }
+    assert_every_install(&rs, "1.1", Some(("1.0", true)));
 }
 
 /// Removing a platform's only release: installs of it that do not set a
@@ -679,16 +713,7 @@ fn a_pull_preview_names_the_earlier_pulls_it_re_points() {
         .set_rollout("1.2", None, RolloutChange::Pull)
         .unwrap();
     let p = &publisher.preview_pull("1.1", None).unwrap()[0];
-    let re: Vec<(String, Option<String>)> = p
-        .repointed
-        .iter()
-        .map(|r| {
-            (
-                r.version.to_string(),
-                r.rollback_to.as_ref().map(ToString::to_string),
-            )
-        })
-        .collect();
+    let re = repointed(&p.repointed);
     assert_eq!(re, vec![("1.2".into(), Some("1.0".into()))]);
     publisher
         .set_rollout("1.1", None, RolloutChange::Pull)
@@ -696,64 +721,30 @@ fn a_pull_preview_names_the_earlier_pulls_it_re_points() {
     // Pulling 1.0 too: nothing is left to go back to.
     let p = &publisher.preview_pull("1.0", None).unwrap()[0];
     assert_eq!(p.rollback_to, None);
-    let re: Vec<(String, Option<String>)> = p
-        .repointed
-        .iter()
-        .map(|r| {
-            (
-                r.version.to_string(),
-                r.rollback_to.as_ref().map(ToString::to_string),
-            )
-        })
-        .collect();
+    let re = repointed(&p.repointed);
     assert_eq!(re, vec![("1.1".into(), None), ("1.2".into(), None)]);
     assert!(p.outcomes.iter().all(|o| o.to_version.is_none()));
 }
 
-/// The way back is a release installs are still being offered: never a
-/// paused one.
+/// The way back is a release out to every install: never a paused one,
+/// nor one still rolling out to 10% (it would be pushed to all of the
+/// pulled release's installs).
 #[test]
-fn a_pull_never_sends_clients_back_to_a_paused_release() {
-    let tmp = tempfile::tempdir().unwrap();
-    let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
-    publisher
-        .set_rollout("1.1", None, RolloutChange::Pause)
-        .unwrap();
-    let (changed, _) = publisher
-        .set_rollout("1.2", None, RolloutChange::Pull)
-        .unwrap();
-    assert_eq!(
-        changed[0].rollback_to.as_ref().map(ToString::to_string),
-        Some("1.0".into())
-    );
-    let rs = published(&publisher);
-    for offer in offered(&rs, "1.2", &install_ids()[..100]) {
-        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
+fn the_way_back_is_only_a_release_out_to_every_install() {
+    for held in [RolloutChange::Pause, RolloutChange::Percent(10)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let publisher = with_releases(tmp.path(), &["1.0", "1.1", "1.2"]);
+        publisher.set_rollout("1.1", None, held).unwrap();
+        let (changed, _) = publisher
+            .set_rollout("1.2", None, RolloutChange::Pull)
+            .unwrap();
+        assert_eq!(
+            changed[0].rollback_to.as_ref().map(ToString::to_string),
+            Some("1.0".into()),
+            "{held:?}"
+        );
+        assert_every_install(&published(&publisher), "1.2", Some(("1.0", true)));
     }
-}
-
-/// The way back is a release out to every install: one still rolling out
-/// to 10% is not pushed to all of a pulled release's installs.
-#[test]
-fn the_way_back_is_never_a_release_still_rolling_out() {
-    let tmp = tempfile::tempdir().unwrap();
-    let publisher = with_releases(tmp.path(), &["1.0"]);
-    let mut req = AddRequest::new(bundle(tmp.path(), "1.1"), "1.1");
-    req.rollout = Some(10);
-    publisher.add(&req, &mut NoProgress).unwrap();
-    publisher
-        .add(
-            &AddRequest::new(bundle(tmp.path(), "1.2"), "1.2"),
-            &mut NoProgress,
-        )
-        .unwrap();
-    let (changed, _) = publisher
-        .set_rollout("1.2", None, RolloutChange::Pull)
-        .unwrap();
-    assert_eq!(
-        changed[0].rollback_to.as_ref().map(ToString::to_string),
-        Some("1.0".into())
-    );
 }
 
 /// Pausing the release a pull sends its clients back to moves the way back
@@ -768,21 +759,10 @@ fn pausing_a_way_back_target_moves_the_way_back() {
     let (changed, _) = publisher
         .set_rollout("1.1", None, RolloutChange::Pause)
         .unwrap();
-    let re: Vec<(String, Option<String>)> = changed[0]
-        .repointed
-        .iter()
-        .map(|r| {
-            (
-                r.version.to_string(),
-                r.rollback_to.as_ref().map(ToString::to_string),
-            )
-        })
-        .collect();
+    let re = repointed(&changed[0].repointed);
     assert_eq!(re, vec![("1.2".into(), Some("1.0".into()))]);
     let rs = published(&publisher);
-    for offer in offered(&rs, "1.2", &install_ids()[..100]) {
-        assert_eq!(offer, Some(("1.0".parse().unwrap(), true)));
-    }
+    assert_every_install(&rs, "1.2", Some(("1.0", true)));
     // Narrowing it does the same; out to everyone again, it is the way back.
     publisher
         .set_rollout("1.1", None, RolloutChange::Percent(30))
@@ -820,18 +800,7 @@ fn a_required_release_paused_or_pulled_says_what_installs_before_it_do() {
     let (changed, _) = publisher
         .set_rollout("1.1", None, RolloutChange::Pause)
         .unwrap();
-    let stalled: Vec<(String, u8, Option<String>, Option<String>)> = changed[0]
-        .stalled
-        .iter()
-        .map(|s| {
-            (
-                s.from_version.to_string(),
-                s.buckets,
-                s.before.as_ref().map(ToString::to_string),
-                s.after.as_ref().map(ToString::to_string),
-            )
-        })
-        .collect();
+    let stalled = shift_rows(&changed[0].stalled);
     assert_eq!(stalled, vec![("1.0".into(), 100, Some("1.1".into()), None)]);
     let rs = published(&publisher);
     assert!(offered(&rs, "1.0", &install_ids()[..100])
@@ -842,18 +811,7 @@ fn a_required_release_paused_or_pulled_says_what_installs_before_it_do() {
         .set_rollout("1.1", None, RolloutChange::Percent(100))
         .unwrap();
     let p = &publisher.preview_pull("1.1", None).unwrap()[0];
-    let others: Vec<(String, u8, Option<String>, Option<String>)> = p
-        .others
-        .iter()
-        .map(|s| {
-            (
-                s.from_version.to_string(),
-                s.buckets,
-                s.before.as_ref().map(ToString::to_string),
-                s.after.as_ref().map(ToString::to_string),
-            )
-        })
-        .collect();
+    let others = shift_rows(&p.others);
     assert_eq!(
         others,
         vec![("1.0".into(), 100, Some("1.1".into()), Some("1.2".into()))]
@@ -862,7 +820,5 @@ fn a_required_release_paused_or_pulled_says_what_installs_before_it_do() {
         .set_rollout("1.1", None, RolloutChange::Pull)
         .unwrap();
     let rs = published(&publisher);
-    for offer in offered(&rs, "1.0", &install_ids()[..100]) {
-        assert_eq!(offer, Some(("1.2".parse().unwrap(), false)));
-    }
+    assert_every_install(&rs, "1.0", Some(("1.2", false)));
 }
