@@ -480,9 +480,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&outcome))
         }
         Command::RemoveLatest { platform } => {
-            let (version, outcome) =
-                crate::secrets::open(&dir)?.remove_latest_of(platform.as_deref())?;
-            output::removed(&version, &outcome, json);
+            let publisher = crate::secrets::open(&dir)?;
+            // What it does to clients, as the engine decides it, taken
+            // before the change.
+            let preview = publisher.preview_remove_latest_of(platform.as_deref())?;
+            let (version, outcome) = publisher.remove_latest_of(platform.as_deref())?;
+            output::removed(&version, &preview, &outcome, json);
             Ok(exit_for(&outcome))
         }
         Command::Sign { role, expires } => {

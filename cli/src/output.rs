@@ -404,14 +404,57 @@ pub fn pulled(
     print_outcome(outcome);
 }
 
-pub fn removed(version: &AppVersion, outcome: &PublishOutcome, json: bool) {
+pub fn removed(
+    version: &AppVersion,
+    preview: &tufa::publisher::removal::RemovalPreview,
+    outcome: &PublishOutcome,
+    json: bool,
+) {
     if json {
-        print_json(
-            &serde_json::json!({ "removed_version": version.to_string(), "outcome": outcome }),
-        );
+        print_json(&serde_json::json!({
+            "removed_version": version.to_string(),
+            "preview": preview,
+            "outcome": outcome,
+        }));
         return;
     }
     println!("Removed release {version}");
+    if let Some(after) = &preview.latest_after {
+        println!("The newest release is now {after}.");
+    }
+    if let Some(ahead) = &preview.ahead {
+        println!("Installs on {ahead} keep it until a newer release is published.");
+    }
+    if let Some(back) = &preview.rollback_lost {
+        println!(
+            "{version} was pulled: its installs were being sent back to {back}; they now stay on it."
+        );
+    }
+    if let Some(f) = &preview.platform_fallback {
+        println!(
+            "{} has no release left: its installs that set no platform follow the releases without a platform:",
+            f.platform
+        );
+        for s in &f.shares {
+            let share = if s.share < 100 {
+                format!("{}% ", s.share)
+            } else {
+                String::new()
+            };
+            match (&s.to_version, s.rollback) {
+                (None, _) => println!("  {share}get nothing yet"),
+                (Some(to), true) => println!(
+                    "  {share}go back to {to} (signed downgrade: {} is pulled there)",
+                    s.version
+                ),
+                (Some(to), false) => println!("  {share}take {to} ({})", mb(s.bytes)),
+            }
+        }
+    }
+    if !preview.clients_after.is_empty() {
+        println!("Clients on the releases left then download:");
+        print_clients(&preview.clients_after);
+    }
     print_outcome(outcome);
 }
 

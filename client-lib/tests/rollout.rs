@@ -822,3 +822,52 @@ fn a_required_release_paused_or_pulled_says_what_installs_before_it_do() {
     let rs = published(&publisher);
     assert_every_install(&rs, "1.0", Some(("1.2", false)));
 }
+
+/// A pulled release stays pulled: pausing it or setting a percentage
+/// would cancel its installs' way back and offer the withdrawn release
+/// again, so both are refused, saying why.
+#[test]
+fn a_pulled_release_cannot_be_paused_or_re_offered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1"]);
+    publisher
+        .set_rollout("1.1", None, RolloutChange::Pull)
+        .unwrap();
+    for change in [RolloutChange::Pause, RolloutChange::Percent(50)] {
+        let err = publisher.set_rollout("1.1", None, change).unwrap_err();
+        assert!(
+            matches!(err, tufa::Error::InvalidSetting { ref field, ref reason }
+                if field == "rollout" && reason.contains("1.1 is pulled: its installs are sent back to 1.0")),
+            "{change:?}: {err}"
+        );
+    }
+    assert_every_install(&published(&publisher), "1.1", Some(("1.0", true)));
+}
+
+/// Removing a platform's only release when the platform-less release of
+/// the same version is pulled: its installs fall back into that pull and
+/// are sent back. The preview says it is a downgrade.
+#[test]
+fn a_platform_fallback_into_a_pull_is_shown_as_a_downgrade() {
+    use tufa::publisher::rollout::Streams;
+    let tmp = tempfile::tempdir().unwrap();
+    let publisher = with_releases(tmp.path(), &["1.0", "1.1"]);
+    let dir = tmp.path().join("linux");
+    let mut req = AddRequest::new(bundle(&dir, "1.1"), "1.1");
+    req.platform = Some("linux-x86_64".into());
+    publisher.add(&req, &mut NoProgress).unwrap();
+    publisher
+        .set_rollout_in("1.1", Streams::Only(None), RolloutChange::Pull)
+        .unwrap();
+    let preview = publisher
+        .preview_remove_latest_of(Some("linux-x86_64"))
+        .unwrap();
+    let shares: Vec<(Option<String>, bool, u8)> = preview
+        .platform_fallback
+        .expect("linux loses its only release")
+        .shares
+        .into_iter()
+        .map(|s| (s.to_version, s.rollback, s.share))
+        .collect();
+    assert_eq!(shares, vec![(Some("1.0".into()), true, 100)]);
+}

@@ -398,7 +398,7 @@ fn remove_latest_and_prune_take_back_a_delegated_platforms_releases() {
     // Only linux lost a release: its clients on 1.0 take 1.1's archive.
     assert_eq!(
         pruned["stranded"],
-        json!([{ "version": "1.0", "to_version": "1.1", "bytes": pruned["stranded"][0]["bytes"], "share": 100, "platform": LINUX }])
+        json!([{ "version": "1.0", "to_version": "1.1", "bytes": pruned["stranded"][0]["bytes"], "share": 100, "rollback": false, "platform": LINUX }])
     );
     assert!(pruned["stranded"][0]["bytes"].as_u64().unwrap() > 0);
     assert_eq!(pruned["outcome"]["published"], true);

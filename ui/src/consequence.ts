@@ -38,7 +38,16 @@ export function consequenceHtml(p: RemovalPreview, hasPlatforms = false): Html {
   }
   if (p.platform_fallback) {
     const f = p.platform_fallback;
-    const shares = f.shares.map((s) => `${s.share < 100 ? `${s.share}% ` : ""}${s.to_version === null ? "get nothing yet" : `take ${s.to_version} (the full ${bytes(s.bytes)})`}`);
+    const shares = f.shares.map(
+      (s) =>
+        `${s.share < 100 ? `${s.share}% ` : ""}${
+          s.to_version === null
+            ? "get nothing yet"
+            : s.rollback
+              ? `go back to ${s.to_version} (a signed downgrade: ${s.version} is pulled there)`
+              : `take ${s.to_version} (the full ${bytes(s.bytes)})`
+        }`,
+    );
     lines.push(
       html`${f.platform} has no release left: its installs that do not set a platform follow the releases without a platform from then on (the next one offered to them, by full archive)${
         shares.length > 0 ? `: ${shares.join(", ")}` : ""

@@ -45,7 +45,7 @@ test("a removal's consequence names who downloads what", () => {
     freed_bytes: 3 * 1024 * 1024,
     latest_after: "1.2",
     ahead: null,
-    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024, share: 100, platform: null }],
+    stranded: [{ version: "1.0", to_version: "1.2", bytes: 27 * 1024 * 1024, share: 100, rollback: false, platform: null }],
     clients_after: [],
     by_stream: [{ platform: null, removed: ["1.0", "1.1"] }],
   });
@@ -62,7 +62,7 @@ test("a prune over platforms says which platform loses which release", () => {
     freed_bytes: 3 * 1024 * 1024,
     latest_after: "1.4",
     ahead: null,
-    stranded: [{ version: "1.1", to_version: "1.2", bytes: 1024 * 1024, share: 100, platform: "linux-x86_64" }],
+    stranded: [{ version: "1.1", to_version: "1.2", bytes: 1024 * 1024, share: 100, rollback: false, platform: "linux-x86_64" }],
     clients_after: [],
     by_stream: [
       { platform: null, removed: ["1.0"] },
@@ -97,8 +97,8 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
     latest_after: "1.3",
     ahead: null,
     stranded: [
-      { version: "1.0", to_version: "1.3", bytes: 3 * 1024 * 1024, share: 25, platform: null },
-      { version: "1.0", to_version: "1.2", bytes: 2 * 1024 * 1024, share: 75, platform: null },
+      { version: "1.0", to_version: "1.3", bytes: 3 * 1024 * 1024, share: 25, rollback: false, platform: null },
+      { version: "1.0", to_version: "1.2", bytes: 2 * 1024 * 1024, share: 75, rollback: false, platform: null },
     ],
     clients_after: [],
     by_stream: [{ platform: null, removed: ["1.0"] }],
@@ -111,7 +111,7 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
     freed_bytes: 1024,
     latest_after: "1.1",
     ahead: null,
-    stranded: [{ version: "1.0", to_version: null, bytes: 0, share: 90, platform: null }],
+    stranded: [{ version: "1.0", to_version: null, bytes: 0, share: 90, rollback: false, platform: null }],
     clients_after: [],
     by_stream: [{ platform: null, removed: ["1.0"] }],
   });
@@ -151,8 +151,8 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
     platform_fallback: {
       platform: "linux-x86_64",
       shares: [
-        { version: "1.0", to_version: "1.4", bytes: 4 * 1024 * 1024, share: 30, platform: null },
-        { version: "1.0", to_version: null, bytes: 0, share: 70, platform: null },
+        { version: "1.0", to_version: "1.4", bytes: 4 * 1024 * 1024, share: 30, rollback: false, platform: null },
+        { version: "1.0", to_version: null, bytes: 0, share: 70, rollback: false, platform: null },
       ],
     },
     stranded: [],
@@ -163,6 +163,14 @@ test("a staged rollout splits stranded clients, a pulled newest sends its client
   expect(emptied.html).toContain(
     "linux-x86_64 has no release left: its installs that do not set a platform follow the releases without a platform from then on (the next one offered to them, by full archive): 30% take 1.4 (the full 4.0 MiB), 70% get nothing yet.",
   );
+  const fellBack = consequenceHtml({
+    ...emptiedPreview,
+    platform_fallback: {
+      platform: "linux-x86_64",
+      shares: [{ version: "1.1", to_version: "1.0", bytes: 1024, share: 100, rollback: true, platform: null }],
+    },
+  });
+  expect(fellBack.html).toContain("(the next one offered to them, by full archive): go back to 1.0 (a signed downgrade: 1.1 is pulled there).");
   // Only installs that set the platform keep waiting for a newer one.
   expect(emptied.html).toContain("Installs that set linux-x86_64 as their platform and installed 1.0 keep it");
 });

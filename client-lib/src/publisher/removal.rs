@@ -21,6 +21,9 @@ pub struct StrandedClients {
     pub bytes: u64,
     /// Percent of those installs (rollout buckets out of 100).
     pub share: u8,
+    /// `to_version` is the signed way back of a pulled release of the same
+    /// version they fall back to: a downgrade.
+    pub rollback: bool,
     /// The platform of those clients (none: the platform-less releases).
     pub platform: Option<String>,
 }
@@ -253,6 +256,7 @@ fn stranded_on(
                 to_version: to.map(|k| k.version.to_string()),
                 bytes: to.map_or(0, |k| k.archive_size),
                 share: s.buckets,
+                rollback: s.rollback,
                 platform: platform.map(String::from),
             }
         })

@@ -173,6 +173,30 @@ impl Publisher {
             let Some(release) = all.iter().find(|r| r.version == version) else {
                 continue;
             };
+            let undo = change == RolloutChange::Percent(100);
+            if crate::policy::is_pulled(release) && change != RolloutChange::Pull && !undo {
+                // Pausing or partly re-offering it would cancel its
+                // installs' way back and offer a release the publisher
+                // withdrew; only an explicit undo (100%) may.
+                return Err(Error::InvalidSetting {
+                    field: "rollout".into(),
+                    reason: format!(
+                        "{version}{} is pulled: its installs are sent back to {}; pausing it or \
+                         offering it to a share of installs would cancel that and offer the \
+                         withdrawn release again. Publish a fixed release with a newer version, \
+                         or set it to 100% to undo the pull",
+                        stream
+                            .platform
+                            .as_ref()
+                            .map(|p| format!(" for {p}"))
+                            .unwrap_or_default(),
+                        release
+                            .rollback_to
+                            .as_ref()
+                            .map_or("no release".to_string(), ToString::to_string)
+                    ),
+                });
+            }
             let role = edits.targets_mut(&roles, &stream.role);
             // How far it ever reached stays recorded: installs that took
             // it keep it whatever the percentage says now.

@@ -25,6 +25,11 @@ bytes: number,
  */
 share: number, 
 /**
+ * `to_version` is the signed way back of a pulled release of the same
+ * version they fall back to: a downgrade.
+ */
+rollback: boolean, 
+/**
  * The platform of those clients (none: the platform-less releases).
  */
 platform: string | null, };
