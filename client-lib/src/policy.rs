@@ -354,6 +354,21 @@ pub struct SelectOptions<'a> {
     pub audience: Audience,
 }
 
+impl SelectOptions<'static> {
+    /// How the publisher's previews judge an install on `channel` in
+    /// `audience`: required releases honoured, no patch failed, patches
+    /// not considered (the target, not the download, is asked).
+    fn judging(channel: Channel, audience: Audience) -> Self {
+        SelectOptions {
+            channel,
+            ignore_required: false,
+            patches_allowed: false,
+            failed_patches: &[],
+            audience,
+        }
+    }
+}
+
 /// Chooses the update for a client at `current` on `channel`; `releases`
 /// sorted oldest first. [`select_with`] for everyone (no rollout bucket).
 pub fn select(
@@ -520,18 +535,12 @@ pub fn with_rollout(
 /// The releases of one stream after pulling `version` ([`with_rollout`]
 /// with its rollout pulled, keeping how far it reached).
 pub fn pulled(releases: &[Release], version: &AppVersion) -> Option<Vec<Release>> {
-    let release = releases.iter().find(|r| &r.version == version)?;
-    let (percent, reached) = release
-        .rollout
-        .map_or((100, None), |o| (o.percent, o.reached));
+    let current = releases.iter().find(|r| &r.version == version)?.rollout;
+    let percent = current.map_or(100, |o| o.percent);
     with_rollout(
         releases,
         version,
-        Some(Rollout {
-            percent,
-            state: RolloutState::Pulled,
-            reached,
-        }),
+        Some(Rollout::changed(current, percent, RolloutState::Pulled)),
     )
 }
 
@@ -567,11 +576,8 @@ pub struct Shift {
 pub fn shifts(before: &[Release], after: &[Release], skip: &AppVersion) -> Vec<Shift> {
     let decide = |rs: &[Release], from: &AppVersion, bucket: u8, ignore_required| {
         let opts = SelectOptions {
-            channel: channel_of(from),
             ignore_required,
-            patches_allowed: false,
-            failed_patches: &[],
-            audience: Audience::Bucket(bucket),
+            ..SelectOptions::judging(channel_of(from), Audience::Bucket(bucket))
         };
         select_with(rs, from, &opts).map(|s| (rs[s.target].version.clone(), s.rollback))
     };
@@ -762,7 +768,8 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
     let Some(newest) = releases.len().checked_sub(1) else {
         return Vec::new();
     };
-    let admitted = |r: &Release| !is_pulled(r) && rollout_offers(r, Audience::Admitted);
+    // rollout_offers never counts a pulled release.
+    let admitted = |r: &Release| rollout_offers(r, Audience::Admitted);
     releases
         .iter()
         .enumerate()
@@ -790,11 +797,8 @@ pub fn client_downloads(releases: &[Release]) -> Vec<ClientDownload> {
                 to_rollout: None,
             };
             let opts = SelectOptions {
-                channel,
-                ignore_required: false,
                 patches_allowed: true,
-                failed_patches: &[],
-                audience: Audience::Admitted,
+                ..SelectOptions::judging(channel, Audience::Admitted)
             };
             let Some(sel) = select_with(releases, &from.version, &opts) else {
                 // The newest has nothing to go to: not a row of its own.
@@ -858,14 +862,11 @@ pub fn split_by_bucket(
 ) -> Vec<BucketShare> {
     let mut out: Vec<BucketShare> = Vec::new();
     for bucket in buckets {
-        let opts = SelectOptions {
-            channel,
-            ignore_required: false,
-            patches_allowed: false,
-            failed_patches: &[],
-            audience: Audience::Bucket(bucket),
-        };
-        let sel = select_with(releases, current, &opts);
+        let sel = select_with(
+            releases,
+            current,
+            &SelectOptions::judging(channel, Audience::Bucket(bucket)),
+        );
         let target = sel.as_ref().map(|s| s.target);
         match out.iter_mut().find(|s| s.target == target) {
             Some(share) => share.buckets += 1,

@@ -230,6 +230,18 @@ impl Rollout {
     pub fn reached(&self) -> u8 {
         self.reached.unwrap_or(0).max(self.percent).min(100)
     }
+
+    /// A release's rollout (`current`; none: out to every install) moved
+    /// to `percent` in `state`, keeping how far it ever reached: installs
+    /// that took it keep it whatever the percentage says now.
+    pub fn changed(current: Option<Rollout>, percent: u8, state: RolloutState) -> Rollout {
+        let reached = current.map_or(100, |r| r.reached());
+        Rollout {
+            percent,
+            state,
+            reached: (reached > percent).then_some(reached),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Default)]

@@ -198,20 +198,13 @@ impl Publisher {
                 });
             }
             let role = edits.targets_mut(&roles, &stream.role);
-            // How far it ever reached stays recorded: installs that took
-            // it keep it whatever the percentage says now.
-            let reached = release.rollout.map_or(100, |r| r.reached());
-            let kept = |percent: u8, state| Rollout {
-                percent,
-                state,
-                reached: (reached > percent).then_some(reached),
-            };
+            let kept = |percent, state| Some(Rollout::changed(release.rollout, percent, state));
             let current = release.rollout.map_or(100, |r| r.percent);
             let rollout = match change {
                 RolloutChange::Percent(100) => None,
-                RolloutChange::Percent(percent) => Some(kept(percent, RolloutState::Rolling)),
-                RolloutChange::Pause => Some(kept(current, RolloutState::Paused)),
-                RolloutChange::Pull => Some(kept(current, RolloutState::Pulled)),
+                RolloutChange::Percent(percent) => kept(percent, RolloutState::Rolling),
+                RolloutChange::Pause => kept(current, RolloutState::Paused),
+                RolloutChange::Pull => kept(current, RolloutState::Pulled),
             };
             // One rule for the change and its preview: the release's new
             // rollout, and every pulled release pointed at its last good
