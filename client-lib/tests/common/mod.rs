@@ -195,3 +195,46 @@ impl Client {
             .targets_url(&format!("{}/targets", server.url))
     }
 }
+
+/// A project `demo` in `dir/proj` with releases 1.0 and 1.1 (1.1 changes
+/// a file, adds one and drops one, and carries release notes); returns
+/// the publisher and the bundle of 1.1.
+pub fn publish_two(dir: &Path) -> (tufa::publisher::Publisher, PathBuf) {
+    use tufa::progress::NoProgress;
+    use tufa::publisher::{AddRequest, InitOptions, Publisher};
+    let (publisher, _) =
+        Publisher::init(&dir.join("proj"), &InitOptions::new("demo")).expect("init");
+    let b10 = dir.join("b10");
+    let app = noise(200_000, 1);
+    write_bundle(
+        &b10,
+        &[
+            ("app.bin", &app),
+            ("data/old.txt", b"only in 1.0"),
+            ("VERSION", b"1.0"),
+        ],
+    );
+    let b11 = dir.join("b11");
+    let mut changed = app.clone();
+    changed[100..200].fill(9);
+    write_bundle(
+        &b11,
+        &[
+            ("app.bin", &changed),
+            ("data/new.txt", b"new in 1.1"),
+            ("VERSION", b"1.1"),
+        ],
+    );
+    publisher
+        .add(&AddRequest::new(&b10, "1.0"), &mut NoProgress)
+        .expect("add 1.0");
+    let mut req = AddRequest::new(&b11, "1.1");
+    req.user = Some(serde_json::json!({"notes": "faster"}));
+    let (plan, outcome) = publisher.add(&req, &mut NoProgress).expect("add 1.1");
+    assert!(outcome.published, "{outcome:?}");
+    assert_eq!(
+        plan.patch.as_ref().map(|p| p.name.as_str()),
+        Some("demo-1.1.patch")
+    );
+    (publisher, b11)
+}
